@@ -1,0 +1,66 @@
+# findkin — two commands: `make run` (set up, build, serve the demo) and `make test`.
+# Everything the build needs is installed from the package registries here;
+# nothing is downloaded from anywhere else.
+
+SHELL := /bin/bash
+CARGO_TARGET_DIR ?= $(CURDIR)/target
+export CARGO_TARGET_DIR
+SITE := $(CARGO_TARGET_DIR)/site
+WASM := $(CARGO_TARGET_DIR)/wasm32-unknown-unknown/wasm-release/findkin_app.wasm
+BIN := $(CARGO_TARGET_DIR)/release/findkin
+DATA_DIR ?= data
+ADDR ?= 127.0.0.1:3000
+# The wasm-bindgen CLI must be exactly the version in Cargo.lock.
+WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+APT_UPDATED := $(CARGO_TARGET_DIR)/.apt-updated
+
+.PHONY: run build test setup setup-test site server clean lint
+
+run: build
+	@mkdir -p $(DATA_DIR)
+	$(BIN) serve --demo --data-dir $(DATA_DIR) --addr $(ADDR) --site-root $(SITE)
+
+build: setup site server
+
+setup:
+	@rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+	@if [ "$$(wasm-bindgen --version 2>/dev/null | awk '{print $$2}')" != "$(WASM_BINDGEN_VERSION)" ]; then \
+		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (a few minutes, once per machine)"; \
+		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
+	fi
+	@command -v wasm-opt >/dev/null || $(MAKE) --no-print-directory apt PKGS=binaryen
+
+setup-test: setup
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium chromium-driver"
+
+apt:
+	@mkdir -p $(CARGO_TARGET_DIR)
+	@[ -f $(APT_UPDATED) ] || { apt-get update -qq && touch $(APT_UPDATED); }
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PKGS)
+
+# The browser half: wasm built with the hydrate feature, bound and shrunk.
+site:
+	cargo build -p findkin-app --lib --target wasm32-unknown-unknown --profile wasm-release --features hydrate
+	@mkdir -p $(SITE)/pkg
+	wasm-bindgen --target web --no-typescript --out-dir $(SITE)/pkg --out-name findkin $(WASM)
+	@wasm-opt -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
+		--enable-sign-ext --enable-mutable-globals --enable-multivalue \
+		-o $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm \
+		&& mv $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm \
+		|| echo "warning: wasm-opt failed; serving the unoptimised bundle"
+	cp assets/style.css $(SITE)/pkg/findkin.css
+	cp -r assets/public/. $(SITE)/
+	@ls -l $(SITE)/pkg/findkin_bg.wasm | awk '{printf "wasm bundle: %.0f KiB\n", $$5/1024}'
+
+server:
+	cargo build --release -p findkin
+
+# Unit, integration and browser end-to-end tests, in one run.
+test: setup-test build
+	FINDKIN_BIN=$(BIN) FINDKIN_SITE_ROOT=$(SITE) cargo test --release --workspace
+
+lint:
+	cargo clippy --release --workspace --all-targets -- -D warnings
+
+clean:
+	cargo clean

@@ -1,0 +1,68 @@
+//! findkin user interface: the public pages (server-rendered, hydrated when
+//! JavaScript is available), their server functions, and the types shared
+//! with the server. The server implements [`backend::Backend`].
+
+pub mod backend;
+pub mod components;
+pub mod i18n;
+pub mod pages;
+pub mod site;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use crate::i18n::t;
+use crate::site::SiteContext;
+
+/// The HTML document around the app, rendered on the server only.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    let site = SiteContext::current();
+    view! {
+        <!DOCTYPE html>
+        <html lang=site.lang.code() data-demo=if site.demo { "1" } else { "0" }>
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    let site = SiteContext::current();
+    provide_context(site);
+    let lang = site.lang;
+    view! {
+        <Stylesheet id="findkin" href="/pkg/findkin.css"/>
+        <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
+        <Title text=t(lang, "site.title")/>
+        <Meta name="description" content=t(lang, "site.description")/>
+        <Router>
+            <components::Header/>
+            <main id="main">
+                <Routes fallback=|| view! { <pages::NotFound/> }>
+                    <Route path=path!("/") view=pages::HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/search") view=pages::SearchPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+            <components::Footer/>
+        </Router>
+    }
+}
+
+/// Entry point of the browser half: attaches to the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

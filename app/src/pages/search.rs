@@ -1,0 +1,86 @@
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use crate::backend::{search_public, PublicHit, SearchOutcome, SearchProblem};
+use crate::components::SearchForm;
+use crate::i18n::{t, tf, Lang};
+use crate::site::SiteContext;
+
+/// The results page: rendered on the server from the URL, so it works
+/// without JavaScript; with it, results follow the typing.
+#[component]
+pub fn SearchPage() -> impl IntoView {
+    let lang = SiteContext::current().lang;
+    let query = use_query_map();
+    let q = Memo::new(move |_| query.read().get("q"));
+    let year = Memo::new(move |_| query.read().get("birth_year").unwrap_or_default());
+    let results = Resource::new(
+        move || (q.get(), year.get()),
+        |(q, year)| async move {
+            match q {
+                None => None,
+                Some(q) => Some(search_public(q, year).await),
+            }
+        },
+    );
+    view! {
+        <section class="search-page">
+            <h1>{t(lang, "search.heading")}</h1>
+            <SearchForm q=q.get_untracked().unwrap_or_default() birth_year=year.get_untracked() live=true/>
+            <div id="results" aria-live="polite">
+                <Transition fallback=move || view! { <p class="muted">{t(lang, "search.loading")}</p> }>
+                    {move || results.get().map(|r| match r {
+                        None => view! { <p class="muted intro">{t(lang, "search.intro")}</p> }.into_any(),
+                        Some(Ok(SearchOutcome::Hits(hits))) => hit_list(lang, hits).into_any(),
+                        Some(Ok(SearchOutcome::Refused(p))) => problem(lang, p).into_any(),
+                        Some(Err(_)) => problem(lang, SearchProblem::Unavailable).into_any(),
+                    })}
+                </Transition>
+            </div>
+        </section>
+    }
+}
+
+fn problem(lang: Lang, p: SearchProblem) -> impl IntoView {
+    view! { <p class="error" role="alert">{t(lang, p.message_key())}</p> }
+}
+
+fn hit_list(lang: Lang, hits: Vec<PublicHit>) -> impl IntoView {
+    if hits.is_empty() {
+        return view! {
+            <div class="no-hits">
+                <h2>{t(lang, "search.none.title")}</h2>
+                <p>{t(lang, "search.none.text")}</p>
+            </div>
+        }
+        .into_any();
+    }
+    let count = tf(lang, "search.count", &[("n", &hits.len().to_string())]);
+    view! {
+        <p class="count">{count}</p>
+        <ol class="hits">
+            {hits.into_iter().map(|h| hit_item(lang, h)).collect_view()}
+        </ol>
+        <p class="muted">{t(lang, "search.hits.note")}</p>
+    }
+    .into_any()
+}
+
+fn hit_item(lang: Lang, h: PublicHit) -> impl IntoView {
+    let name = [h.surname.as_str(), h.given_name.as_str(), h.patronymic.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let born = h.birth_year.map(|y| tf(lang, "search.hit.born", &[("year", &y.to_string())]));
+    view! {
+        <li class="hit">
+            <span class="badge">{t(lang, "search.hit.label")}</span>
+            <span class="hit-name">{name}</span>
+            <span class="hit-meta">
+                {born.map(|b| view! { <span class="born">{b}</span> })}
+                {h.region.map(|r| view! { <span class="region">{r}</span> })}
+            </span>
+        </li>
+    }
+}

@@ -1,0 +1,491 @@
+//! The tantivy index: one document per record with its name keys, and the
+//! two-stage search (cheap candidate retrieval, then exact re-ranking).
+
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Serialize;
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query as TQuery, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+use crate::keys::{NameField, WordKeys};
+use crate::normalize::words;
+use crate::query::{Query, QueryWord};
+use crate::rank::{allowed_edits, match_name, NamePart, WordMatch};
+use crate::SearchError;
+
+/// Bumped whenever the schema or the key rules change: an index built by
+/// another version is rebuilt from the database instead of being misread.
+pub const INDEX_VERSION: u32 = 1;
+
+/// What the index needs of a registry record.
+#[derive(Debug, Clone, Default)]
+pub struct RecordDoc {
+    pub id: u64,
+    pub external_id: String,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
+    pub birth_date: Option<String>,
+    pub region: Option<String>,
+}
+
+impl RecordDoc {
+    pub fn birth_year(&self) -> Option<u16> {
+        self.birth_date.as_deref().and_then(|d| d.get(..4)).and_then(|y| y.parse().ok())
+    }
+
+    /// The record's name split into parts, each with its keys.
+    pub fn name_parts(&self) -> Vec<NamePart> {
+        let mut parts = Vec::new();
+        for (field, text) in [
+            (NameField::Surname, &self.surname),
+            (NameField::GivenName, &self.given_name),
+            (NameField::Patronymic, &self.patronymic),
+        ] {
+            for w in words(text) {
+                parts.push(NamePart { field, keys: WordKeys::new(&w) });
+            }
+        }
+        parts
+    }
+}
+
+/// A search hit, best first.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub id: u64,
+    pub external_id: String,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: Option<String>,
+    pub region: Option<String>,
+    pub score: f32,
+    /// Whether the public search shows this hit (every typed word matched).
+    pub public: bool,
+    /// Per query word: which name part it matched and how (`null`: none).
+    pub matches: Vec<Option<WordMatch>>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct SearchOptions {
+    pub limit: usize,
+    /// Only hits the public may see (every word typed matched).
+    pub public_only: bool,
+}
+
+struct Fields {
+    rid: Field,
+    birth_year: Field,
+    exact: Field,
+    skel: Field,
+    ear: Field,
+    stem: Field,
+    given: Field,
+    father: Field,
+    init: Field,
+    external_id: Field,
+    surname: Field,
+    given_name: Field,
+    patronymic: Field,
+    birth_date: Field,
+    region: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let key = TextOptions::default()
+        .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic));
+    let fields = Fields {
+        rid: b.add_u64_field("rid", INDEXED | STORED | FAST),
+        birth_year: b.add_u64_field("birth_year", INDEXED | FAST),
+        exact: b.add_text_field("k_exact", key.clone()),
+        skel: b.add_text_field("k_skel", key.clone()),
+        ear: b.add_text_field("k_ear", key.clone()),
+        stem: b.add_text_field("k_stem", key.clone()),
+        given: b.add_text_field("k_given", key.clone()),
+        father: b.add_text_field("k_father", key.clone()),
+        init: b.add_text_field("k_init", key),
+        external_id: b.add_text_field("external_id", STORED),
+        surname: b.add_text_field("surname", STORED),
+        given_name: b.add_text_field("given_name", STORED),
+        patronymic: b.add_text_field("patronymic", STORED),
+        birth_date: b.add_text_field("birth_date", STORED),
+        region: b.add_text_field("region", STORED),
+    };
+    (b.build(), fields)
+}
+
+/// Candidates fetched before re-ranking.
+const CANDIDATES: usize = 200;
+
+// Retrieval boosts: only their order matters, re-ranking decides.
+const B_EXACT: f32 = 10.0;
+const B_SKEL: f32 = 9.0;
+const B_DICT: f32 = 8.0;
+const B_STEM: f32 = 7.0;
+const B_EAR: f32 = 5.0;
+const B_FUZZY: f32 = 4.0;
+const B_INIT: f32 = 3.0;
+
+pub struct NameIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<Option<IndexWriter>>,
+    f: Fields,
+}
+
+impl NameIndex {
+    /// Opens the index in `dir`, creating it if absent.
+    pub fn open(dir: &Path) -> Result<Self, SearchError> {
+        std::fs::create_dir_all(dir)?;
+        let (schema, f) = schema();
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        Self::with_index(index, f)
+    }
+
+    /// An index in memory, for tests and one-shot tools.
+    pub fn in_memory() -> Result<Self, SearchError> {
+        let (schema, f) = schema();
+        Self::with_index(Index::create_in_ram(schema), f)
+    }
+
+    fn with_index(index: Index, f: Fields) -> Result<Self, SearchError> {
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        Ok(NameIndex { index, reader, writer: Mutex::new(None), f })
+    }
+
+    fn with_writer<T>(&self, op: impl FnOnce(&mut IndexWriter) -> tantivy::Result<T>) -> Result<T, SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.index.writer(100_000_000).map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => SearchError::IndexBusy,
+                other => SearchError::Index(other),
+            })?);
+        }
+        match guard.as_mut() {
+            Some(w) => Ok(op(w)?),
+            None => unreachable!("writer was just created"),
+        }
+    }
+
+    fn to_document(&self, rec: &RecordDoc) -> TantivyDocument {
+        let f = &self.f;
+        let mut doc = TantivyDocument::default();
+        doc.add_u64(f.rid, rec.id);
+        doc.add_u64(f.birth_year, rec.birth_year().map_or(0, u64::from));
+        for part in rec.name_parts() {
+            let k = &part.keys;
+            doc.add_text(f.exact, &k.folded);
+            doc.add_text(f.skel, &k.skel);
+            doc.add_text(f.ear, &k.ear);
+            match part.field {
+                NameField::Surname => doc.add_text(f.stem, &k.stem),
+                NameField::GivenName => {
+                    for id in &k.given {
+                        doc.add_text(f.given, format!("g{id}"));
+                    }
+                    if let Some(c) = k.initial() {
+                        doc.add_text(f.init, c.to_string());
+                    }
+                }
+                NameField::Patronymic => {
+                    for id in &k.fathers {
+                        doc.add_text(f.father, format!("f{id}"));
+                    }
+                    if let Some(root) = &k.patr_root {
+                        doc.add_text(f.father, format!("r{root}"));
+                    }
+                    if let Some(c) = k.initial() {
+                        doc.add_text(f.init, c.to_string());
+                    }
+                }
+            }
+        }
+        doc.add_text(f.external_id, &rec.external_id);
+        doc.add_text(f.surname, &rec.surname);
+        doc.add_text(f.given_name, &rec.given_name);
+        doc.add_text(f.patronymic, &rec.patronymic);
+        if let Some(d) = &rec.birth_date {
+            doc.add_text(f.birth_date, d);
+        }
+        if let Some(r) = &rec.region {
+            doc.add_text(f.region, r);
+        }
+        doc
+    }
+
+    /// Adds or replaces records (by id). Not visible until [`commit`](Self::commit).
+    pub fn upsert(&self, recs: &[RecordDoc]) -> Result<(), SearchError> {
+        self.with_writer(|w| {
+            for rec in recs {
+                w.delete_term(Term::from_field_u64(self.f.rid, rec.id));
+                w.add_document(self.to_document(rec))?;
+            }
+            Ok(())
+        })
+    }
+
+    pub fn delete(&self, id: u64) -> Result<(), SearchError> {
+        self.with_writer(|w| {
+            w.delete_term(Term::from_field_u64(self.f.rid, id));
+            Ok(())
+        })
+    }
+
+    /// Removes every document (before a full rebuild).
+    pub fn clear(&self) -> Result<(), SearchError> {
+        self.with_writer(|w| w.delete_all_documents().map(|_| ()))
+    }
+
+    /// Makes pending changes durable and visible to searches.
+    pub fn commit(&self) -> Result<(), SearchError> {
+        self.with_writer(|w| w.commit().map(|_| ()))?;
+        self.reader.reload()?;
+        Ok(())
+    }
+
+    /// Releases the writer lock (and its memory) until the next change.
+    pub fn close_writer(&self) -> Result<(), SearchError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(w) = guard.take() {
+            w.wait_merging_threads()?;
+        }
+        Ok(())
+    }
+
+    /// Re-reads the index (after another process changed it).
+    pub fn reload(&self) -> Result<(), SearchError> {
+        Ok(self.reader.reload()?)
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    fn term(&self, field: Field, text: &str) -> Box<dyn TQuery> {
+        Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
+    }
+
+    fn scored(&self, q: Box<dyn TQuery>, boost: f32) -> Box<dyn TQuery> {
+        Box::new(ConstScoreQuery::new(q, boost))
+    }
+
+    /// Every index term one query word may hit, as one disjunction.
+    fn word_query(&self, word: &QueryWord) -> Box<dyn TQuery> {
+        let f = &self.f;
+        let mut alts: Vec<Box<dyn TQuery>> = Vec::new();
+        for form in &word.forms {
+            let k = &form.keys;
+            let w = form.weight;
+            if form.is_initial {
+                if let Some(c) = k.initial() {
+                    alts.push(self.scored(self.term(f.init, &c.to_string()), B_INIT * w));
+                }
+                continue;
+            }
+            alts.push(self.scored(self.term(f.exact, &k.folded), B_EXACT * w));
+            alts.push(self.scored(self.term(f.skel, &k.skel), B_SKEL * w));
+            alts.push(self.scored(self.term(f.ear, &k.ear), B_EAR * w));
+            alts.push(self.scored(self.term(f.stem, &k.stem), B_STEM * w));
+            for id in &k.given {
+                alts.push(self.scored(self.term(f.given, &format!("g{id}")), B_DICT * w));
+            }
+            for id in &k.fathers {
+                alts.push(self.scored(self.term(f.father, &format!("f{id}")), B_DICT * w));
+            }
+            if let Some(root) = &k.patr_root {
+                alts.push(self.scored(self.term(f.father, &format!("r{root}")), B_DICT * w));
+            }
+            let edits = allowed_edits(k.skel.len());
+            if edits > 0 {
+                let t = Term::from_field_text(f.skel, &k.skel);
+                alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, edits as u8, true)), B_FUZZY * w));
+            }
+            if allowed_edits(k.folded.chars().count()) > 0 && k.folded != k.skel {
+                let t = Term::from_field_text(f.exact, &k.folded);
+                alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, 1, true)), B_FUZZY * w));
+            }
+        }
+        Box::new(DisjunctionMaxQuery::new(alts))
+    }
+
+    fn birth_year_filter(&self, year: u16) -> Box<dyn TQuery> {
+        let f = self.f.birth_year;
+        let clauses: Vec<(Occur, Box<dyn TQuery>)> = [u64::from(year), 0]
+            .into_iter()
+            .map(|y| {
+                let q: Box<dyn TQuery> = Box::new(TermQuery::new(Term::from_field_u64(f, y), IndexRecordOption::Basic));
+                (Occur::Should, q)
+            })
+            .collect();
+        Box::new(BooleanQuery::new(clauses))
+    }
+
+    /// Candidate retrieval: documents matching at least `min_words` words.
+    fn candidates(&self, q: &Query, min_words: usize) -> Result<Vec<RecordDoc>, SearchError> {
+        let words: Vec<(Occur, Box<dyn TQuery>)> =
+            q.words.iter().map(|w| (Occur::Should, self.word_query(w))).collect();
+        let mut top: Vec<(Occur, Box<dyn TQuery>)> =
+            vec![(Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(words, min_words)))];
+        if let Some(y) = q.birth_year {
+            top.push((Occur::Must, self.birth_year_filter(y)));
+        }
+        let query = BooleanQuery::new(top);
+        let searcher = self.reader.searcher();
+        let found = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
+        let mut out = Vec::with_capacity(found.len());
+        for (_, addr) in found {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            out.push(self.from_document(&doc));
+        }
+        Ok(out)
+    }
+
+    fn from_document(&self, doc: &TantivyDocument) -> RecordDoc {
+        let f = &self.f;
+        let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str().map(str::to_string));
+        RecordDoc {
+            id: doc.get_first(f.rid).and_then(|v| v.as_u64()).unwrap_or_default(),
+            external_id: text(f.external_id).unwrap_or_default(),
+            surname: text(f.surname).unwrap_or_default(),
+            given_name: text(f.given_name).unwrap_or_default(),
+            patronymic: text(f.patronymic).unwrap_or_default(),
+            birth_date: text(f.birth_date),
+            region: text(f.region),
+        }
+    }
+
+    /// Finds records for a parsed query, best first.
+    pub fn search(&self, q: &Query, opts: SearchOptions) -> Result<Vec<Hit>, SearchError> {
+        let n = q.words.len();
+        let mut recs = self.candidates(q, n)?;
+        // Staff and the CLI also see near misses (all words but one).
+        if !opts.public_only && n >= 2 && recs.len() < opts.limit {
+            let seen: std::collections::HashSet<u64> = recs.iter().map(|r| r.id).collect();
+            let more = self.candidates(q, n - 1)?;
+            recs.extend(more.into_iter().filter(|r| !seen.contains(&r.id)));
+        }
+        let mut hits: Vec<Hit> = recs
+            .into_iter()
+            .map(|rec| {
+                let m = match_name(&q.words, &rec.name_parts());
+                let public = m.all_words_matched() && m.weak_count() * 3 <= n.max(2) + 1 && m.score >= 0.6;
+                let mut score = m.score;
+                if let (Some(want), Some(have)) = (q.birth_year, rec.birth_year()) {
+                    score += if want == have { 0.15 } else { -0.3 };
+                }
+                Hit {
+                    id: rec.id,
+                    external_id: rec.external_id,
+                    surname: rec.surname,
+                    given_name: rec.given_name,
+                    patronymic: rec.patronymic,
+                    birth_date: rec.birth_date,
+                    region: rec.region,
+                    score,
+                    public,
+                    matches: m.words,
+                }
+            })
+            .filter(|h| !opts.public_only || h.public)
+            .collect();
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.public.cmp(&a.public)).then(a.id.cmp(&b.id)));
+        hits.truncate(opts.limit);
+        Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: u64, s: &str, g: &str, p: &str, bd: Option<&str>) -> RecordDoc {
+        RecordDoc {
+            id,
+            external_id: format!("T-{id}"),
+            surname: s.into(),
+            given_name: g.into(),
+            patronymic: p.into(),
+            birth_date: bd.map(str::to_string),
+            region: None,
+        }
+    }
+
+    fn sample() -> NameIndex {
+        let idx = NameIndex::in_memory().unwrap();
+        idx.upsert(&[
+            rec(1, "Иванов", "Александр", "Сергеевич", Some("1990-05-01")),
+            rec(2, "Иванов", "Александр", "Петрович", Some("1985")),
+            rec(3, "Соловьёв", "Пётр", "Ильич", None),
+            rec(4, "Иванова", "Мария", "Павловна", Some("1999-01")),
+            rec(5, "Щербаков", "Юрий", "Николаевич", Some("2001-02-03")),
+        ])
+        .unwrap();
+        idx.commit().unwrap();
+        idx
+    }
+
+    fn first(idx: &NameIndex, q: &str, y: Option<u16>) -> Option<u64> {
+        let q = Query::parse(q, y).unwrap();
+        idx.search(&q, SearchOptions { limit: 10, public_only: true }).unwrap().first().map(|h| h.id)
+    }
+
+    #[test]
+    fn finds_by_any_spelling() {
+        let idx = sample();
+        assert_eq!(first(&idx, "Иванов Александр Сергеевич", None), Some(1));
+        assert_eq!(first(&idx, "Сергеевич Александр ИВАНОВ", None), Some(1));
+        assert_eq!(first(&idx, "Ivanov Aleksandr Sergeevich", None), Some(1));
+        assert_eq!(first(&idx, "Соловьев Петр", None), Some(3));
+        assert_eq!(first(&idx, "Solovyov Pyotr", None), Some(3));
+        assert_eq!(first(&idx, "Shcherbakov Yuriy", None), Some(5));
+        assert_eq!(first(&idx, "Щербаков Юра", None), Some(5));
+        assert_eq!(first(&idx, "Oth,frjd", None), Some(5));
+        assert_eq!(first(&idx, "Иванова Мария", None), Some(4));
+    }
+
+    #[test]
+    fn public_search_needs_every_word() {
+        let idx = sample();
+        assert_eq!(first(&idx, "Иванов Мстислав", None), None);
+        assert_eq!(first(&idx, "Петров", None), None);
+    }
+
+    #[test]
+    fn birth_year_filters_but_keeps_unknown_dates() {
+        let idx = sample();
+        assert_eq!(first(&idx, "Иванов Александр", Some(1985)), Some(2));
+        assert_eq!(first(&idx, "Иванов Александр", Some(1990)), Some(1));
+        assert_eq!(first(&idx, "Соловьев", Some(1970)), Some(3));
+        assert_eq!(first(&idx, "Щербаков", Some(1970)), None);
+    }
+
+    #[test]
+    fn hits_explain_matches() {
+        let idx = sample();
+        let q = Query::parse("Sasha Ivanov", None).unwrap();
+        let hits = idx.search(&q, SearchOptions { limit: 10, public_only: true }).unwrap();
+        let h = hits.first().unwrap();
+        let kinds: Vec<_> = h.matches.iter().flatten().map(|m| (m.field, m.kind)).collect();
+        assert!(kinds.contains(&(NameField::GivenName, crate::MatchKind::Dictionary)), "{kinds:?}");
+        assert!(kinds.contains(&(NameField::Surname, crate::MatchKind::Transliteration)), "{kinds:?}");
+    }
+
+    #[test]
+    fn reimport_replaces_a_record() {
+        let idx = sample();
+        idx.upsert(&[rec(3, "Соловьёв", "Павел", "Ильич", None)]).unwrap();
+        idx.commit().unwrap();
+        assert_eq!(idx.num_docs(), 5);
+        assert_eq!(first(&idx, "Соловьев Павел", None), Some(3));
+        assert_eq!(first(&idx, "Соловьев Петр", None), None);
+    }
+}

@@ -1,0 +1,419 @@
+//! Text normalization shared by indexing and querying.
+//!
+//! Every name part goes through the same routine on both sides, so that a
+//! record stored as "СОЛОВЬЁВ" and a query typed as "solovyov" or "Соловьев"
+//! meet on the same keys. Three representations matter:
+//!
+//! * the *folded* form: lowercase, ё→е, apostrophes and accents dropped;
+//! * the *skeleton*: a lossy Latin key onto which every transliteration
+//!   system (ICAO, BGN/PCGN, Ukrainian national, informal typing) and
+//!   Ukrainian spelling of the same name map;
+//! * the *by-ear* key: the skeleton with unstressed-vowel confusions
+//!   (akanye) and final devoicing folded, for names written as heard.
+
+/// Which alphabet a token is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Script {
+    Cyrillic,
+    Latin,
+    Mixed,
+}
+
+/// Lowercases, folds ё→е and drops apostrophes and combining marks.
+pub fn fold(word: &str) -> String {
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        for l in c.to_lowercase() {
+            match l {
+                'ё' => out.push('е'),
+                '\'' | '’' | 'ʼ' | '`' | '´' | 'ʹ' | '‘' => {}
+                // Combining acute/grave accents (stress marks) carry no identity.
+                '\u{0300}' | '\u{0301}' | '\u{0308}' => {}
+                'é' | 'è' | 'ê' | 'ë' => out.push('e'),
+                'á' | 'à' | 'â' | 'ä' => out.push('a'),
+                'ó' | 'ò' | 'ô' | 'ö' => out.push('o'),
+                'ú' | 'ù' | 'û' | 'ü' => out.push('u'),
+                'í' | 'ì' | 'î' | 'ï' => out.push('i'),
+                'š' => out.push_str("sh"),
+                'č' => out.push_str("ch"),
+                'ž' => out.push_str("zh"),
+                'ý' => out.push('y'),
+                _ => out.push(l),
+            }
+        }
+    }
+    out
+}
+
+pub fn is_cyrillic(c: char) -> bool {
+    matches!(c, 'а'..='я' | 'А'..='Я' | 'ё' | 'Ё' | 'і' | 'І' | 'ї' | 'Ї' | 'є' | 'Є' | 'ґ' | 'Ґ' | 'ў' | 'Ў')
+}
+
+pub fn script_of(word: &str) -> Script {
+    let (mut cyr, mut lat) = (false, false);
+    for c in word.chars() {
+        if is_cyrillic(c) {
+            cyr = true;
+        } else if c.is_ascii_alphabetic() {
+            lat = true;
+        }
+    }
+    match (cyr, lat) {
+        (true, false) => Script::Cyrillic,
+        (false, true) => Script::Latin,
+        _ => Script::Mixed,
+    }
+}
+
+/// Splits free text into name words: letters (and a hyphen or apostrophe
+/// inside a word) kept, everything else a separator.
+pub fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’' || c == 'ʼ'))
+        .map(fold)
+        .filter(|w| w.chars().any(char::is_alphabetic))
+        .collect()
+}
+
+/// Cyrillic → a rich Latin spelling, fed to [`latin_skeleton`] so that both
+/// scripts share one set of rules.
+fn cyrillic_to_latin(word: &str) -> String {
+    let chars: Vec<char> = word.chars().collect();
+    let mut out = String::with_capacity(word.len() * 2);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let next = chars.get(i + 1).copied();
+        // Ukrainian ьо / йо spell the sound Russian writes ё.
+        if (c == 'ь' || c == 'й') && next == Some('о') {
+            out.push_str("yo");
+            i += 2;
+            continue;
+        }
+        let s = match c {
+            'а' => "a",
+            'б' => "b",
+            'в' => "v",
+            'г' => "g",
+            'ґ' => "g",
+            'д' => "d",
+            'е' | 'ё' => "e",
+            'є' => "ye",
+            'ж' => "zh",
+            'з' => "z",
+            'и' => "i",
+            'і' => "i",
+            'ї' => "yi",
+            'й' => "y",
+            'к' => "k",
+            'л' => "l",
+            'м' => "m",
+            'н' => "n",
+            'о' => "o",
+            'п' => "p",
+            'р' => "r",
+            'с' => "s",
+            'т' => "t",
+            'у' | 'ў' => "u",
+            'ф' => "f",
+            'х' => "kh",
+            'ц' => "ts",
+            'ч' => "ch",
+            'ш' => "sh",
+            'щ' => "shch",
+            'ъ' | 'ь' => "",
+            'ы' => "y",
+            'э' => "e",
+            'ю' => "yu",
+            'я' => "ya",
+            '-' => "",
+            other if other.is_ascii_alphabetic() => {
+                out.push(other);
+                i += 1;
+                continue;
+            }
+            _ => "",
+        };
+        out.push_str(s);
+        i += 1;
+    }
+    out
+}
+
+/// Maps a Latin spelling onto the transliteration-independent skeleton.
+///
+/// Multi-letter spellings become one symbol (capitals are internal symbols:
+/// `S` щ, `W` ш, `C` ч, `Z` ж), then single letters that systems disagree
+/// on are merged, then vowel pairs that differ only by an iotation marker,
+/// and finally doubled letters collapse.
+fn latin_skeleton(word: &str) -> String {
+    let b: Vec<char> = word.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+    let mut s: Vec<char> = Vec::with_capacity(b.len());
+    let mut i = 0;
+    let starts = |i: usize, pat: &str| -> bool {
+        let p: Vec<char> = pat.chars().collect();
+        b.len() >= i + p.len() && b[i..i + p.len()] == p[..]
+    };
+    while i < b.len() {
+        let (sym, len): (&str, usize) = if starts(i, "shch") {
+            ("S", 4)
+        } else if starts(i, "tsch") {
+            ("C", 4)
+        } else if starts(i, "sch") || starts(i, "shh") {
+            ("S", 3)
+        } else if starts(i, "tch") {
+            ("C", 3)
+        } else if starts(i, "ch") {
+            ("C", 2)
+        } else if starts(i, "sh") {
+            ("W", 2)
+        } else if starts(i, "zh") {
+            ("Z", 2)
+        } else if starts(i, "kh") {
+            ("h", 2)
+        } else if starts(i, "ts") || starts(i, "tz") || starts(i, "cz") {
+            ("c", 2)
+        } else if starts(i, "ph") {
+            ("f", 2)
+        } else if starts(i, "ck") {
+            ("k", 2)
+        } else {
+            let c = b[i];
+            let m = match c {
+                'g' | 'h' => "h",
+                'y' | 'j' => "i",
+                'x' if i == 0 => "h",
+                'x' => "ks",
+                'w' => "v",
+                'q' => "k",
+                'c' => "c",
+                _ => {
+                    s.push(c);
+                    i += 1;
+                    continue;
+                }
+            };
+            (m, 1)
+        };
+        s.extend(sym.chars());
+        i += len;
+    }
+    // "c" followed by k-like context is a hard k in Western spellings (Jacob).
+    let mut merged: Vec<char> = Vec::with_capacity(s.len());
+    let mut j = 0;
+    while j < s.len() {
+        let c = s[j];
+        let next = s.get(j + 1).copied();
+        // ie/io/ye/yo: an iotated vowel (е, ё, є) spelled with a marker.
+        if c == 'i' && matches!(next, Some('e') | Some('o')) && j + 1 < s.len() {
+            // keep a real i before e only at the very start? No: merge always,
+            // both sides go through the same rule.
+            merged.push('e');
+            j += 2;
+            continue;
+        }
+        merged.push(c);
+        j += 1;
+    }
+    merged.dedup();
+    merged.into_iter().collect()
+}
+
+/// The transliteration-independent key of one folded word in any script.
+pub fn skeleton(folded: &str) -> String {
+    match script_of(folded) {
+        Script::Latin => latin_skeleton(folded),
+        _ => latin_skeleton(&cyrillic_to_latin(folded)),
+    }
+}
+
+/// The by-ear key: skeleton with о/а merged (akanye), е/и merged (ikanye)
+/// and final consonants devoiced, for names written down as heard.
+pub fn by_ear(skel: &str) -> String {
+    let mut v: Vec<char> = skel
+        .chars()
+        .map(|c| match c {
+            'o' => 'a',
+            'e' => 'i',
+            _ => c,
+        })
+        .collect();
+    if let Some(last) = v.last_mut() {
+        *last = match *last {
+            'v' => 'f',
+            'd' => 't',
+            'b' => 'p',
+            'z' => 's',
+            'Z' => 'W',
+            other => other,
+        };
+    }
+    v.dedup();
+    v.into_iter().collect()
+}
+
+/// Strips trailing vowels: the common stem of a name and the patronymic
+/// built from it (Никита / Никитич, Сергей / Сергеевич).
+pub fn trim_vowels(skel: &str) -> &str {
+    skel.trim_end_matches(['a', 'e', 'i', 'o', 'u'])
+}
+
+/// Latin letters typed with the Russian layout still active, and back.
+/// Index = position on the QWERTY key; both rows describe the same keys.
+const LAYOUT_LATIN: &str = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`";
+const LAYOUT_CYRILLIC: &str = "йцукенгшщзхъфывапролджэячсмитьбюё";
+
+/// Converts a word typed on the Latin layout to the Cyrillic letters on the
+/// same keys; `None` if it contains anything that is not on those keys.
+pub fn latin_layout_to_cyrillic(raw: &str) -> Option<String> {
+    let lat: Vec<char> = LAYOUT_LATIN.chars().collect();
+    let cyr: Vec<char> = LAYOUT_CYRILLIC.chars().collect();
+    let mut out = String::with_capacity(raw.len() * 2);
+    for c in raw.chars() {
+        let lc = c.to_ascii_lowercase();
+        let pos = lat.iter().position(|&l| l == lc)?;
+        out.push(cyr[pos]);
+    }
+    Some(out)
+}
+
+/// How plausible a folded Latin word is as a transliterated name: names
+/// alternate vowels and consonants; wrong-layout gibberish ("ltybcjd") has
+/// long consonant runs and letters transliteration never produces together.
+pub fn latin_plausibility(word: &str) -> f32 {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.is_empty() {
+        return 0.0;
+    }
+    let is_vowel = |c: char| matches!(c, 'a' | 'e' | 'i' | 'o' | 'u' | 'y');
+    let vowels = chars.iter().filter(|&&c| is_vowel(c)).count();
+    let mut run = 0;
+    let mut max_run = 0;
+    for &c in &chars {
+        if is_vowel(c) {
+            run = 0;
+        } else {
+            run += 1;
+            max_run = max_run.max(run);
+        }
+    }
+    let ratio = vowels as f32 / chars.len() as f32;
+    let mut score = 1.0;
+    if ratio < 0.25 {
+        score -= 0.5;
+    }
+    if max_run >= 4 {
+        score -= 0.4;
+    }
+    if chars.iter().any(|c| !c.is_ascii_alphabetic()) {
+        score -= 0.6;
+    }
+    // Letter pairs no transliteration of a Russian name produces.
+    for pair in ["jd", "jh", "bd", "dj", "fy", "yj", "wq", "qx", "lb", "vb", "hj", "yy", "jj", "jb", "gk", "bj", "tj", "rj"] {
+        if word.contains(pair) {
+            score -= 0.3;
+        }
+    }
+    score
+}
+
+/// Cyrillic plausibility: wrong layout the other way round, or a keyboard
+/// smash, produces runs such as "ыфв" that no name has.
+pub fn cyrillic_plausibility(word: &str) -> f32 {
+    let chars: Vec<char> = word.chars().collect();
+    if chars.is_empty() {
+        return 0.0;
+    }
+    let vowels = chars
+        .iter()
+        .filter(|c| "аеиоуыэюяіїє".contains(**c))
+        .count();
+    let mut score = 1.0;
+    if (vowels as f32) / (chars.len() as f32) < 0.2 {
+        score -= 0.5;
+    }
+    if chars.first().is_some_and(|c| "ьъы".contains(*c)) {
+        score -= 0.5;
+    }
+    score
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sk(s: &str) -> String {
+        skeleton(&fold(s))
+    }
+
+    #[test]
+    fn fold_handles_case_yo_and_apostrophes() {
+        assert_eq!(fold("СОЛОВЬЁВ"), "соловьев");
+        assert_eq!(fold("Мар'яна"), "маряна");
+        assert_eq!(fold("O’Brien"), "obrien");
+    }
+
+    #[test]
+    fn transliteration_systems_meet() {
+        // ICAO (passport), BGN/PCGN, informal, Ukrainian national system.
+        let cases = [
+            ("Щербаков", &["Shcherbakov", "Scherbakov", "Shherbakov"][..]),
+            ("Соловьёв", &["Solovev", "Solovyov", "Solovyev", "Soloviev"][..]),
+            ("Юрий", &["Iurii", "Yuriy", "Yurij", "Jurij", "Yuri"][..]),
+            ("Цветков", &["Tsvetkov", "Cvetkov", "Tzvetkov"][..]),
+            ("Жуков", &["Zhukov"][..]),
+            ("Харитонов", &["Kharitonov", "Haritonov"][..]),
+            ("Алексей", &["Aleksei", "Aleksey", "Alexey", "Alexei"][..]),
+            ("Евгений", &["Evgenii", "Yevgeniy", "Evgeniy", "Jevgenij"][..]),
+            ("Фёдор", &["Fedor", "Fyodor", "Fiodor"][..]),
+            ("Наталья", &["Natalya", "Natalia", "Natal'ya", "Natalja"][..]),
+            ("Чернышёв", &["Chernyshev", "Chernyshyov", "Tchernyshev"][..]),
+            ("Быков", &["Bykov", "Bikov"][..]),
+        ];
+        for (cyr, latins) in cases {
+            for lat in latins {
+                assert_eq!(sk(cyr), sk(lat), "{cyr} vs {lat}");
+            }
+        }
+    }
+
+    #[test]
+    fn ukrainian_spelling_meets_russian() {
+        assert_eq!(sk("Іванов"), sk("Иванов"));
+        assert_eq!(sk("Григорій"), sk("Hryhorii"));
+        assert_eq!(sk("Гончаренко"), sk("Honcharenko"));
+        assert_eq!(sk("Гончаренко"), sk("Goncharenko"));
+        assert_eq!(sk("Соловйов"), sk("Соловьёв"));
+        assert_eq!(sk("Ковальський"), sk("Ковальский"));
+        assert_eq!(sk("Єгоров"), sk("Егоров"));
+        assert_eq!(sk("Yehorov"), sk("Egorov"));
+    }
+
+    #[test]
+    fn doubled_letters_collapse() {
+        assert_eq!(sk("Ивaнoфф"), sk("Иванофф"));
+        assert_eq!(sk("Kassimov"), sk("Касимов"));
+        assert_eq!(sk("Аввакумов"), sk("Авакумов"));
+    }
+
+    #[test]
+    fn by_ear_merges_akanye_and_devoicing() {
+        assert_eq!(by_ear(&sk("Каваленко")), by_ear(&sk("Коваленко")));
+        assert_eq!(by_ear(&sk("Иванов")), by_ear(&sk("Ivanoff")));
+    }
+
+    #[test]
+    fn wrong_layout_is_undone() {
+        assert_eq!(latin_layout_to_cyrillic("Bdfyjd").as_deref(), Some("иванов"));
+        assert_eq!(latin_layout_to_cyrillic(",jhbc").as_deref(), Some("борис"));
+        assert_eq!(latin_layout_to_cyrillic("'lefhl").as_deref(), Some("эдуард"));
+        assert!(latin_plausibility("bdfyjd") < 0.5);
+        assert!(latin_plausibility("ivanov") > 0.9);
+        assert!(latin_plausibility("shcherbakov") > 0.5);
+    }
+
+    #[test]
+    fn words_split_messy_input() {
+        assert_eq!(words("  ИВАНОВ,  Пётр;Сергеевич "), vec!["иванов", "петр", "сергеевич"]);
+        assert_eq!(words("Петров-Водкин"), vec!["петров", "водкин"]);
+    }
+}

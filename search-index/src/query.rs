@@ -1,0 +1,158 @@
+//! Parsing what a relative typed into query words, each with the spellings
+//! it may stand for (as typed, or undone from the wrong keyboard layout).
+
+use crate::keys::WordKeys;
+use crate::normalize::{
+    cyrillic_plausibility, fold, latin_layout_to_cyrillic, latin_plausibility, script_of, words, Script,
+};
+use crate::SearchError;
+
+/// Longest query accepted, in characters: a full name with spaces is far shorter.
+pub const MAX_QUERY_CHARS: usize = 200;
+/// Most name words in one query (double surname + given name + patronymic + spare).
+pub const MAX_QUERY_WORDS: usize = 6;
+/// Birth years the registry can hold.
+pub const BIRTH_YEARS: std::ops::RangeInclusive<u16> = 1900..=2030;
+
+/// One spelling a query word may stand for.
+#[derive(Debug, Clone)]
+pub struct WordForm {
+    pub keys: WordKeys,
+    /// 1.0 for the word as typed; lower for a less plausible reading.
+    pub weight: f32,
+    pub layout_fixed: bool,
+    /// A single letter, perhaps with a dot: matches first letters only.
+    pub is_initial: bool,
+}
+
+/// One word of the query.
+#[derive(Debug, Clone)]
+pub struct QueryWord {
+    /// As typed, folded (for explanations).
+    pub typed: String,
+    pub forms: Vec<WordForm>,
+}
+
+/// A parsed, validated query.
+#[derive(Debug, Clone)]
+pub struct Query {
+    pub words: Vec<QueryWord>,
+    pub birth_year: Option<u16>,
+}
+
+impl Query {
+    /// Parses free text typed by a person. Errors say what to change.
+    pub fn parse(text: &str, birth_year: Option<u16>) -> Result<Query, SearchError> {
+        if text.chars().count() > MAX_QUERY_CHARS {
+            return Err(SearchError::QueryTooLong { max: MAX_QUERY_CHARS });
+        }
+        if let Some(y) = birth_year {
+            if !BIRTH_YEARS.contains(&y) {
+                return Err(SearchError::BirthYearOutOfRange {
+                    year: y,
+                    min: *BIRTH_YEARS.start(),
+                    max: *BIRTH_YEARS.end(),
+                });
+            }
+        }
+        let mut out = Vec::new();
+        for chunk in text.split_whitespace() {
+            out.extend(parse_chunk(chunk));
+        }
+        if out.is_empty() {
+            return Err(SearchError::EmptyQuery);
+        }
+        if out.len() > MAX_QUERY_WORDS {
+            return Err(SearchError::TooManyWords { max: MAX_QUERY_WORDS });
+        }
+        Ok(Query { words: out, birth_year })
+    }
+}
+
+fn plain_form(folded: &str, weight: f32, layout_fixed: bool) -> WordForm {
+    let is_initial = folded.chars().count() == 1;
+    WordForm { keys: WordKeys::new(folded), weight, layout_fixed, is_initial }
+}
+
+/// One whitespace-separated chunk. Typed with the Latin layout on, a
+/// Russian name may contain `, . ; ' [ ]` (б ю ж э х ъ), so a Latin chunk
+/// also gets its Cyrillic reading, whole and without edge punctuation;
+/// each reading is weighted by how plausible it is as a name.
+fn parse_chunk(chunk: &str) -> Vec<QueryWord> {
+    let trimmed = chunk.trim_matches(|c: char| matches!(c, ',' | '.' | ';' | '"' | '(' | ')'));
+    let latin = fold(trimmed);
+    let latin_word = latin.chars().count() > 1 && latin.chars().all(|c| c.is_ascii_alphabetic());
+    let layout_keys = script_of(chunk) == Script::Latin && latin.chars().count() > 1;
+    if layout_keys {
+        let mut readings: Vec<(String, f32, bool)> = Vec::new();
+        if latin_word {
+            readings.push((latin.clone(), latin_plausibility(&latin), false));
+        }
+        for raw in [chunk, trimmed] {
+            if let Some(cyr) = latin_layout_to_cyrillic(raw) {
+                let cyr = fold(&cyr);
+                if !readings.iter().any(|r| r.0 == cyr) {
+                    let plausible = cyrillic_plausibility(&cyr) - 0.3 * latin_plausibility(&latin).max(0.0);
+                    readings.push((cyr, plausible, true));
+                }
+            }
+        }
+        let best = readings.iter().map(|r| r.1).fold(f32::MIN, f32::max);
+        let forms: Vec<WordForm> = readings
+            .iter()
+            .filter(|r| r.1 >= best - 0.6 && r.1 > 0.0)
+            .map(|(w, p, fixed)| plain_form(w, (1.0 - (best - p)).clamp(0.5, 1.0), *fixed))
+            .collect();
+        if !forms.is_empty() {
+            let typed = if latin_word { latin } else { forms[0].keys.folded.clone() };
+            return vec![QueryWord { typed, forms }];
+        }
+    }
+    words(chunk)
+        .into_iter()
+        .map(|w| QueryWord { forms: vec![plain_form(&w, 1.0, false)], typed: w })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wrong_layout_word_gets_a_cyrillic_reading() {
+        let q = Query::parse("Bdfyjd Gtnh", None).unwrap();
+        assert_eq!(q.words.len(), 2);
+        assert!(q.words[0].forms.iter().any(|f| f.layout_fixed && f.keys.folded == "иванов"));
+        assert!(q.words[1].forms.iter().any(|f| f.layout_fixed && f.keys.folded == "петр"));
+    }
+
+    #[test]
+    fn layout_with_punctuation_keys() {
+        let q = Query::parse(",jhbc", None).unwrap();
+        assert_eq!(q.words[0].forms[0].keys.folded, "борис");
+    }
+
+    #[test]
+    fn plain_latin_keeps_its_reading_first() {
+        let q = Query::parse("Ivanov Petr", None).unwrap();
+        assert_eq!(q.words[0].forms[0].keys.folded, "ivanov");
+        assert!(!q.words[0].forms[0].layout_fixed);
+    }
+
+    #[test]
+    fn messy_input_and_initials() {
+        let q = Query::parse("  ИВАНОВ,   А. С. ", None).unwrap();
+        assert_eq!(q.words.len(), 3);
+        assert_eq!(q.words[0].forms[0].keys.folded, "иванов");
+        assert!(q.words[1].forms[0].is_initial);
+    }
+
+    #[test]
+    fn refusals_say_what_is_wrong() {
+        assert!(matches!(Query::parse("   ", None), Err(SearchError::EmptyQuery)));
+        assert!(matches!(Query::parse("!!! ...", None), Err(SearchError::EmptyQuery)));
+        assert!(matches!(Query::parse(&"а".repeat(10_000), None), Err(SearchError::QueryTooLong { .. })));
+        assert!(matches!(Query::parse("Иванов", Some(3000)), Err(SearchError::BirthYearOutOfRange { .. })));
+        assert!(matches!(Query::parse("a b c d e f g", None), Err(SearchError::TooManyWords { .. })));
+    }
+}

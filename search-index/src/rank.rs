@@ -1,0 +1,258 @@
+//! Re-ranking: how well each query word matches each part of a candidate's
+//! name, the best one-to-one assignment of words to parts, and the
+//! explanation a moderator reads ("Саша → Александр, dictionary").
+
+use serde::Serialize;
+
+use crate::keys::{NameField, WordKeys};
+use crate::query::{QueryWord, WordForm};
+
+/// How a query word matched a name part, strongest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MatchKind {
+    /// Same letters after case and ё/е folding.
+    Exact,
+    /// Same name in another script or transliteration system.
+    Transliteration,
+    /// Same given name through the dictionary (diminutive, Ukrainian form)
+    /// or the same father through a patronymic form (Сергеич).
+    Dictionary,
+    /// Feminine and masculine surname forms (Иванова / Иванов).
+    SurnameForm,
+    /// Written as heard (akanye, devoicing).
+    ByEar,
+    /// A small spelling difference.
+    Fuzzy,
+    /// An initial letter (А. for Александр).
+    Initial,
+}
+
+impl MatchKind {
+    fn quality(self) -> f32 {
+        match self {
+            MatchKind::Exact => 1.0,
+            MatchKind::Transliteration => 0.96,
+            MatchKind::Dictionary => 0.9,
+            MatchKind::SurnameForm => 0.88,
+            MatchKind::ByEar => 0.75,
+            MatchKind::Fuzzy => 0.7,
+            MatchKind::Initial => 0.6,
+        }
+    }
+
+    /// Weak kinds can match unrelated people; a public result may rely on few.
+    pub fn is_weak(self) -> bool {
+        matches!(self, MatchKind::ByEar | MatchKind::Fuzzy)
+    }
+}
+
+/// One name part of a record.
+#[derive(Debug, Clone)]
+pub struct NamePart {
+    pub field: NameField,
+    pub keys: WordKeys,
+}
+
+/// One query word's match, for the explanation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WordMatch {
+    /// The word as the person typed it (folded).
+    pub query: String,
+    pub field: NameField,
+    pub kind: MatchKind,
+    /// The word was typed with the wrong keyboard layout.
+    pub layout_fixed: bool,
+}
+
+/// Bounded Damerau-Levenshtein distance (optimal string alignment).
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; m + 1]; n + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=m {
+        d[0][j] = j;
+    }
+    for i in 1..=n {
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = v;
+        }
+    }
+    d[n][m]
+}
+
+/// Edits allowed for a key of this length: 1 from 5 letters, 2 from 9.
+pub fn allowed_edits(len: usize) -> usize {
+    match len {
+        0..=4 => 0,
+        5..=8 => 1,
+        _ => 2,
+    }
+}
+
+fn shares(a: &[u32], b: &[u32]) -> bool {
+    a.iter().any(|x| b.contains(x))
+}
+
+/// The strongest way one spelling of a query word matches one name part.
+fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
+    let (qk, rk) = (&q.keys, &part.keys);
+    if q.is_initial {
+        return (part.field != NameField::Surname && qk.initial() == rk.initial()).then_some(MatchKind::Initial);
+    }
+    if qk.folded == rk.folded {
+        return Some(MatchKind::Exact);
+    }
+    if qk.skel == rk.skel {
+        return Some(MatchKind::Transliteration);
+    }
+    match part.field {
+        NameField::GivenName if shares(&qk.given, &rk.given) => return Some(MatchKind::Dictionary),
+        NameField::Patronymic => {
+            if shares(&qk.fathers, &rk.fathers) {
+                return Some(MatchKind::Dictionary);
+            }
+            if qk.patr_root.is_some() && qk.patr_root == rk.patr_root {
+                return Some(MatchKind::Dictionary);
+            }
+        }
+        NameField::Surname if qk.stem == rk.stem => return Some(MatchKind::SurnameForm),
+        _ => {}
+    }
+    if qk.ear == rk.ear {
+        return Some(MatchKind::ByEar);
+    }
+    let limit = allowed_edits(qk.skel.len().min(rk.skel.len()));
+    if limit > 0 && edit_distance(&qk.skel, &rk.skel) <= limit {
+        return Some(MatchKind::Fuzzy);
+    }
+    // A slip on a Cyrillic keyboard can change two skeleton letters
+    // (ю→у is "iu"→"u") but is one edit in the folded word.
+    let cyr_len = qk.folded.chars().count().min(rk.folded.chars().count());
+    if allowed_edits(cyr_len) > 0 && edit_distance(&qk.folded, &rk.folded) <= 1 {
+        return Some(MatchKind::Fuzzy);
+    }
+    // A fuzzy slip inside a feminine surname (Иваноав) or a patronymic.
+    let stem_limit = allowed_edits(qk.stem.len().min(rk.stem.len()));
+    if part.field == NameField::Surname && stem_limit > 0 && edit_distance(&qk.stem, &rk.stem) <= stem_limit {
+        return Some(MatchKind::Fuzzy);
+    }
+    None
+}
+
+/// Best match of a query word (any of its spellings) against a part.
+fn compare(word: &QueryWord, part: &NamePart) -> Option<(f32, WordMatch)> {
+    word.forms
+        .iter()
+        .filter_map(|form| {
+            let kind = compare_form(form, part)?;
+            let q = kind.quality() * form.weight;
+            Some((
+                q,
+                WordMatch { query: word.typed.clone(), field: part.field, kind, layout_fixed: form.layout_fixed },
+            ))
+        })
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+}
+
+/// The outcome of matching a whole query against one record's name.
+#[derive(Debug, Clone)]
+pub struct NameMatch {
+    /// Mean quality over the query words, 0..=1.
+    pub score: f32,
+    /// Per query word, in query order; `None` where a word matched nothing.
+    pub words: Vec<Option<WordMatch>>,
+}
+
+impl NameMatch {
+    /// Every word the person typed matched some part of the name.
+    pub fn all_words_matched(&self) -> bool {
+        self.words.iter().all(Option::is_some)
+    }
+
+    pub fn weak_count(&self) -> usize {
+        self.words.iter().flatten().filter(|m| m.kind.is_weak()).count()
+    }
+}
+
+/// Assigns query words to distinct name parts so that the total quality is
+/// highest (a word matches at most one part and a part at most one word).
+pub fn match_name(query: &[QueryWord], parts: &[NamePart]) -> NameMatch {
+    let table: Vec<Vec<Option<(f32, WordMatch)>>> =
+        query.iter().map(|w| parts.iter().map(|p| compare(w, p)).collect()).collect();
+    let mut best_total = -1.0f32;
+    let mut best: Vec<Option<usize>> = vec![None; query.len()];
+    let mut current: Vec<Option<usize>> = vec![None; query.len()];
+    search(&table, 0, 0u64, 0.0, &mut current, &mut best, &mut best_total);
+    let words: Vec<Option<WordMatch>> = best
+        .iter()
+        .enumerate()
+        .map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(_, m)| m.clone())))
+        .collect();
+    let total: f32 = best
+        .iter()
+        .enumerate()
+        .filter_map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(q, _)| *q)))
+        .sum();
+    let score = if query.is_empty() { 0.0 } else { total / query.len() as f32 };
+    NameMatch { score, words }
+}
+
+fn search(
+    table: &[Vec<Option<(f32, WordMatch)>>],
+    word: usize,
+    used: u64,
+    total: f32,
+    current: &mut Vec<Option<usize>>,
+    best: &mut Vec<Option<usize>>,
+    best_total: &mut f32,
+) {
+    if word == table.len() {
+        if total > *best_total {
+            *best_total = total;
+            best.clone_from(current);
+        }
+        return;
+    }
+    // Leaving the word unmatched is always an option.
+    current[word] = None;
+    search(table, word + 1, used, total, current, best, best_total);
+    for (p, cell) in table[word].iter().enumerate() {
+        if p >= 64 || used & (1 << p) != 0 {
+            continue;
+        }
+        if let Some((q, _)) = cell {
+            current[word] = Some(p);
+            search(table, word + 1, used | (1 << p), total + q, current, best, best_total);
+        }
+    }
+    current[word] = None;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edit_distance_counts_transpositions_once() {
+        assert_eq!(edit_distance("ivanov", "ivnaov"), 1);
+        assert_eq!(edit_distance("ivanov", "ivanova"), 1);
+        assert_eq!(edit_distance("abc", "xyz"), 3);
+    }
+
+    #[test]
+    fn fuzzy_budget_grows_with_length() {
+        assert_eq!(allowed_edits(4), 0);
+        assert_eq!(allowed_edits(5), 1);
+        assert_eq!(allowed_edits(9), 2);
+    }
+}

@@ -1,0 +1,93 @@
+//! The server's side of the UI contract: [`findkin_app::backend::Backend`].
+
+use std::sync::Arc;
+
+use findkin_app::backend::{Backend, PublicHit, SearchProblem, PUBLIC_LIMIT};
+use findkin_search::{Hit, SearchError, SearchOptions};
+
+use crate::registry::Registry;
+use crate::Error;
+
+pub struct SiteBackend {
+    pub registry: Arc<Registry>,
+}
+
+/// Shows a name with dignity whatever case it was stored in (ИВАНОВ → Иванов).
+pub fn display_name(s: &str) -> String {
+    s.split(' ')
+        .map(|word| {
+            word.split('-')
+                .map(|part| {
+                    if part.chars().count() > 1 && part.chars().all(|c| !c.is_lowercase()) {
+                        let mut cs = part.chars();
+                        cs.next().map(|f| f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect()).unwrap_or_default()
+                    } else {
+                        part.to_string()
+                    }
+                })
+                .collect::<Vec<String>>()
+                .join("-")
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The public projection of a hit: name, birth year, region. Nothing else
+/// (no date, place, status or id) leaves through the public side.
+pub fn to_public(h: &Hit) -> PublicHit {
+    PublicHit {
+        surname: display_name(&h.surname),
+        given_name: display_name(&h.given_name),
+        patronymic: display_name(&h.patronymic),
+        birth_year: h.birth_date.as_deref().and_then(|d| d.get(..4)).and_then(|y| y.parse().ok()),
+        region: h.region.clone(),
+    }
+}
+
+pub fn problem_of(e: &Error) -> SearchProblem {
+    match e {
+        Error::Search(SearchError::EmptyQuery) => SearchProblem::EmptyQuery,
+        Error::Search(SearchError::QueryTooLong { .. }) => SearchProblem::QueryTooLong,
+        Error::Search(SearchError::TooManyWords { .. }) => SearchProblem::TooManyWords,
+        Error::Search(SearchError::BirthYearOutOfRange { .. }) => SearchProblem::BadBirthYear,
+        _ => SearchProblem::Unavailable,
+    }
+}
+
+/// The public search, shared by the pages and the JSON API.
+pub async fn public_search(registry: &Arc<Registry>, query: &str, birth_year: Option<u16>) -> Result<Vec<PublicHit>, Error> {
+    let registry = Arc::clone(registry);
+    let query = query.to_string();
+    let hits = tokio::task::spawn_blocking(move || {
+        registry.search(&query, birth_year, SearchOptions { limit: PUBLIC_LIMIT, public_only: true })
+    })
+    .await
+    .map_err(|e| Error::Config(format!("search task failed: {e}")))??;
+    Ok(hits.iter().map(to_public).collect())
+}
+
+#[async_trait::async_trait]
+impl Backend for SiteBackend {
+    async fn search_public(&self, query: &str, birth_year: Option<u16>) -> Result<Vec<PublicHit>, SearchProblem> {
+        public_search(&self.registry, query, birth_year).await.map_err(|e| {
+            let p = problem_of(&e);
+            if p == SearchProblem::Unavailable {
+                tracing::error!(error = %e, "public search failed");
+            }
+            p
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capitals_are_softened() {
+        assert_eq!(display_name("ИВАНОВ"), "Иванов");
+        assert_eq!(display_name("ПЕТРОВ-ВОДКИН"), "Петров-Водкин");
+        assert_eq!(display_name("Иванов"), "Иванов");
+        assert_eq!(display_name("А"), "А");
+    }
+}

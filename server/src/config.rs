@@ -1,0 +1,99 @@
+//! All configuration in one place: command-line flags, each with an
+//! environment variable (`FINDKIN_*`) for deployments.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "findkin",
+    version,
+    about = "findkin: relatives of captured and killed soldiers search a registry by name and send a contact request",
+    long_about = None
+)]
+pub struct Cli {
+    /// Directory with the database (findkin.db) and the search index (index/).
+    #[arg(long, global = true, env = "FINDKIN_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Database URL; by default an SQLite file in the data directory.
+    #[arg(long, global = true, env = "FINDKIN_DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// Log output: human-readable text or one JSON object per line.
+    #[arg(long, global = true, env = "FINDKIN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve the web site and the JSON API.
+    Serve(ServeArgs),
+    /// Import a registry CSV file (format in DESIGN.md). The whole file is
+    /// checked first: any bad row and nothing is imported. Re-importing an
+    /// external_id updates that record; nothing else is removed.
+    Import {
+        /// The CSV file (UTF-8, header row).
+        file: PathBuf,
+    },
+    /// Write a fictional demo registry as CSV to standard output.
+    DemoData {
+        /// Number of records.
+        #[arg(long, default_value_t = 20_000)]
+        count: usize,
+        /// Random seed: the same seed gives the same file.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Search the registry by name, as staff would (public flag per hit).
+    Search {
+        /// The name as a relative would type it, e.g. "Иванов Александр".
+        query: String,
+        /// Year of birth: keeps records born that year or with no known date.
+        #[arg(long)]
+        birth_year: Option<u16>,
+        /// Most hits to print.
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        /// Print a JSON array instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Only hits the public search would show.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Rebuild the search index from the database.
+    Reindex,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FINDKIN_ADDR", default_value = "127.0.0.1:3000")]
+    pub addr: SocketAddr,
+
+    /// Load a fictional demo registry (20,000 records) if the registry is
+    /// empty, and show a "demo data" banner on every page.
+    #[arg(long, env = "FINDKIN_DEMO")]
+    pub demo: bool,
+
+    /// Directory with the built browser files (pkg/findkin.js, .wasm, .css).
+    #[arg(long, env = "FINDKIN_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+/// Records loaded by `serve --demo` into an empty registry.
+pub const DEMO_RECORDS: usize = 20_000;
+/// Seed of the demo registry, so every demo shows the same people.
+pub const DEMO_SEED: u64 = 20_240_224;

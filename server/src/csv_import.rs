@@ -1,0 +1,360 @@
+//! Reading a registry CSV (format in DESIGN.md) into validated records.
+//!
+//! The whole file is checked before anything is written, and every problem
+//! is reported with its line, column and reason, so an operator can fix
+//! the file in one pass.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use crate::records::{parse_name, parse_partial_date, parse_text, RecordInput, Sex, Status};
+
+/// The columns of the import format, in their documented order.
+pub const COLUMNS: [&str; 15] = [
+    "external_id",
+    "surname",
+    "given_name",
+    "patronymic",
+    "sex",
+    "birth_date",
+    "birth_place",
+    "region",
+    "unit",
+    "rank",
+    "status",
+    "status_date",
+    "status_place",
+    "source",
+    "notes",
+];
+
+/// Columns a file must have.
+const REQUIRED: [&str; 4] = ["external_id", "surname", "given_name", "status"];
+
+/// One problem in the file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    /// 1-based line in the file.
+    pub line: u64,
+    pub column: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for RowError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.column {
+            Some(c) => write!(f, "line {}, column {}: {}", self.line, c, self.message),
+            None => write!(f, "line {}: {}", self.line, self.message),
+        }
+    }
+}
+
+/// Every problem found; nothing was imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsvErrors(pub Vec<RowError>);
+
+/// Errors shown in full; beyond this a count stands for the rest.
+const SHOWN: usize = 50;
+
+impl fmt::Display for CsvErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "{} problem(s) found; nothing was imported:", self.0.len())?;
+        for e in self.0.iter().take(SHOWN) {
+            writeln!(f, "  {e}")?;
+        }
+        if self.0.len() > SHOWN {
+            writeln!(f, "  … and {} more", self.0.len() - SHOWN)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CsvErrors {}
+
+fn err(line: u64, column: Option<&str>, message: impl Into<String>) -> RowError {
+    RowError { line, column: column.map(str::to_string), message: message.into() }
+}
+
+/// Checks the encoding: a file that is not UTF-8 is refused with the line
+/// and byte where the first bad byte is.
+fn as_utf8(bytes: &[u8]) -> Result<&str, CsvErrors> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let good = &bytes[..e.valid_up_to()];
+        let line = good.iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let col = good.len() - good.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1) + 1;
+        CsvErrors(vec![err(
+            line,
+            None,
+            format!("the file is not UTF-8 text (bad byte at position {col}); save it as UTF-8 and try again"),
+        )])
+    })
+}
+
+/// Parses and validates a whole CSV file. `progress` is called with the
+/// number of rows read, for a progress bar.
+pub fn parse_csv(bytes: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Vec<RecordInput>, CsvErrors> {
+    let text = as_utf8(bytes)?;
+    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(text.as_bytes());
+    let mut rows = reader.records();
+    let header = match rows.next() {
+        None => return Err(CsvErrors(vec![err(1, None, "the file is empty; expected a header row")])),
+        Some(Err(e)) => return Err(CsvErrors(vec![csv_error(e)])),
+        Some(Ok(h)) => h,
+    };
+    let columns = check_header(&header)?;
+    let mut errors = Vec::new();
+    let mut out = Vec::new();
+    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut n = 0u64;
+    for row in rows {
+        n += 1;
+        if n % 1000 == 0 {
+            progress(n);
+        }
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                errors.push(csv_error(e));
+                continue;
+            }
+        };
+        let line = row.position().map_or(n + 1, |p| p.line());
+        if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
+            continue; // a blank line
+        }
+        if row.len() != columns.len() {
+            errors.push(err(
+                line,
+                None,
+                format!("expected {} fields as in the header, found {}", columns.len(), row.len()),
+            ));
+            continue;
+        }
+        let get = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("");
+        match parse_row(line, &get) {
+            Ok(rec) => {
+                if let Some(first) = seen.insert(rec.external_id.clone(), line) {
+                    errors.push(err(
+                        line,
+                        Some("external_id"),
+                        format!("{:?} already appears on line {first}; each person once per file", rec.external_id),
+                    ));
+                } else {
+                    out.push(rec);
+                }
+            }
+            Err(mut row_errors) => errors.append(&mut row_errors),
+        }
+    }
+    progress(n);
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(CsvErrors(errors))
+    }
+}
+
+fn csv_error(e: csv::Error) -> RowError {
+    let line = e.position().map_or(0, |p| p.line());
+    err(line, None, format!("unreadable CSV: {e}"))
+}
+
+fn check_header(header: &csv::StringRecord) -> Result<Vec<String>, CsvErrors> {
+    let mut errors = Vec::new();
+    let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    for (i, name) in names.iter().enumerate() {
+        if !COLUMNS.contains(&name.as_str()) {
+            errors.push(err(
+                1,
+                Some(name),
+                format!("unknown column {:?} (field {}); allowed columns: {}", name, i + 1, COLUMNS.join(", ")),
+            ));
+        } else if names[..i].contains(name) {
+            errors.push(err(1, Some(name), "column appears twice"));
+        }
+    }
+    for req in REQUIRED {
+        if !names.iter().any(|n| n == req) {
+            errors.push(err(1, Some(req), "required column is missing"));
+        }
+    }
+    if errors.is_empty() {
+        Ok(names)
+    } else {
+        Err(CsvErrors(errors))
+    }
+}
+
+fn parse_row(line: u64, get: &dyn Fn(&str) -> &str) -> Result<RecordInput, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let mut check = |column: &str, r: Result<_, String>| -> Option<_> {
+        r.map_err(|m| errors.push(err(line, Some(column), m))).ok()
+    };
+    let external_id = check("external_id", parse_external_id(get("external_id")));
+    let surname = check("surname", parse_name(get("surname"), true));
+    let given_name = check("given_name", parse_name(get("given_name"), true));
+    let patronymic = check("patronymic", parse_name(get("patronymic"), false));
+    let sex = check("sex", Sex::parse(get("sex")));
+    let birth_date = check("birth_date", parse_partial_date(get("birth_date")));
+    let birth_place = check("birth_place", parse_text(get("birth_place"), 200));
+    let region = check("region", parse_text(get("region"), 200));
+    let unit = check("unit", parse_text(get("unit"), 200));
+    let rank = check("rank", parse_text(get("rank"), 100));
+    let status = check("status", Status::parse(get("status")));
+    let status_date = check("status_date", parse_partial_date(get("status_date")));
+    let status_place = check("status_place", parse_text(get("status_place"), 200));
+    let source = check("source", parse_text(get("source"), 500));
+    let notes = check("notes", parse_text(get("notes"), 4000));
+    match (
+        external_id, surname, given_name, patronymic, sex, birth_date, birth_place, region, unit, rank, status,
+        status_date, status_place, source, notes,
+    ) {
+        (
+            Some(external_id),
+            Some(surname),
+            Some(given_name),
+            Some(patronymic),
+            Some(sex),
+            Some(birth_date),
+            Some(birth_place),
+            Some(region),
+            Some(unit),
+            Some(rank),
+            Some(status),
+            Some(status_date),
+            Some(status_place),
+            Some(source),
+            Some(notes),
+        ) if errors.is_empty() => Ok(RecordInput {
+            external_id,
+            surname,
+            given_name,
+            patronymic,
+            sex,
+            birth_date,
+            birth_place,
+            region,
+            unit,
+            rank,
+            status,
+            status_date,
+            status_place,
+            source,
+            notes,
+        }),
+        _ => Err(errors),
+    }
+}
+
+fn parse_external_id(s: &str) -> Result<String, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Err("is empty; every record needs its source's identifier".into());
+    }
+    if s.len() > 64 {
+        return Err("is longer than 64 characters".into());
+    }
+    if s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("{s:?} contains spaces or control characters"));
+    }
+    Ok(s.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HEADER: &str = "external_id,surname,given_name,patronymic,sex,birth_date,birth_place,region,unit,rank,status,status_date,status_place,source,notes\n";
+
+    fn parse(s: &str) -> Result<Vec<RecordInput>, CsvErrors> {
+        parse_csv(s.as_bytes(), &mut |_| {})
+    }
+
+    fn only_error(s: &str) -> RowError {
+        let e = parse(s).unwrap_err();
+        assert_eq!(e.0.len(), 1, "{e}");
+        e.0[0].clone()
+    }
+
+    #[test]
+    fn a_good_file_parses() {
+        let csv = format!("{HEADER}A1,Иванов,Пётр,Сергеевич,m,1990-05-01,Тула,Тульская область,,,captured,2023-01-02,,,\nA2,ПЕТРОВА,Анна,,f,1999,,,,,deceased,,,,\n");
+        let recs = parse(&csv).unwrap();
+        assert_eq!(recs.len(), 2);
+        assert_eq!(recs[0].surname, "Иванов");
+        assert_eq!(recs[1].birth_date.as_deref(), Some("1999"));
+        assert_eq!(recs[1].status, Status::Deceased);
+    }
+
+    #[test]
+    fn columns_may_come_in_any_order_and_optional_ones_may_be_absent() {
+        let recs = parse("status,given_name,external_id,surname\ncaptured,Иван,X1,Сидоров\n").unwrap();
+        assert_eq!(recs[0].external_id, "X1");
+        assert_eq!(recs[0].patronymic, "");
+    }
+
+    #[test]
+    fn unknown_column_is_refused() {
+        let e = only_error("external_id,surname,given_name,status,photo\nA,Б,В,captured,x\n");
+        assert_eq!(e.line, 1);
+        assert_eq!(e.column.as_deref(), Some("photo"));
+        assert!(e.message.contains("unknown column"));
+    }
+
+    #[test]
+    fn malformed_date_names_line_and_column() {
+        let e = only_error(&format!("{HEADER}A1,Иванов,Пётр,,m,05.01.1990,,,,,captured,,,,\n"));
+        assert_eq!((e.line, e.column.as_deref()), (2, Some("birth_date")));
+        assert!(e.message.contains("YYYY-MM-DD"));
+    }
+
+    #[test]
+    fn unknown_status_is_refused() {
+        let e = only_error(&format!("{HEADER}A1,Иванов,Пётр,,m,1990,,,,,missing,,,,\n"));
+        assert_eq!(e.column.as_deref(), Some("status"));
+        assert!(e.message.contains("captured"));
+    }
+
+    #[test]
+    fn short_row_is_refused() {
+        let e = only_error(&format!("{HEADER}A1,Иванов,Пётр\n"));
+        assert_eq!(e.line, 2);
+        assert!(e.message.contains("expected 15 fields"), "{}", e.message);
+    }
+
+    #[test]
+    fn non_utf8_is_refused_with_its_line() {
+        let mut bytes = HEADER.as_bytes().to_vec();
+        bytes.extend_from_slice(b"A1,\xC8\xE2\xE0\xED\xEE\xE2,P,,m,1990,,,,,captured,,,,\n"); // cp1251
+        let e = parse_csv(&bytes, &mut |_| {}).unwrap_err();
+        assert_eq!(e.0[0].line, 2);
+        assert!(e.0[0].message.contains("UTF-8"));
+    }
+
+    #[test]
+    fn every_bad_row_is_reported_and_duplicates_too() {
+        let csv = format!(
+            "{HEADER}A1,Иванов,Пётр,,m,1990,,,,,captured,,,,\nA1,Петров,Иван,,m,1990,,,,,captured,,,,\nA3,,Иван,,x,1990,,,,,captured,,,,\n"
+        );
+        let e = parse(&csv).unwrap_err();
+        let lines: Vec<(u64, Option<&str>)> = e.0.iter().map(|r| (r.line, r.column.as_deref())).collect();
+        assert!(lines.contains(&(3, Some("external_id"))), "{e}");
+        assert!(lines.contains(&(4, Some("surname"))), "{e}");
+        assert!(lines.contains(&(4, Some("sex"))), "{e}");
+    }
+
+    #[test]
+    fn missing_required_column_and_empty_file() {
+        let e = only_error("external_id,surname,status\nA,Б,captured\n");
+        assert_eq!(e.column.as_deref(), Some("given_name"));
+        assert!(parse("").unwrap_err().0[0].message.contains("empty"));
+    }
+
+    #[test]
+    fn quoted_fields_and_bom() {
+        let csv = format!("\u{feff}{HEADER}A1,Иванов,Пётр,,m,1990,\"Тула, центр\",,,,captured,,,,\"заметка, с запятой\"\n");
+        let recs = parse(&csv).unwrap();
+        assert_eq!(recs[0].birth_place.as_deref(), Some("Тула, центр"));
+    }
+}

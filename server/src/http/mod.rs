@@ -1,0 +1,129 @@
+//! The HTTP service: pages (Leptos, server-rendered), the JSON API, health,
+//! static files, and the layers around them (request ids, logs, headers).
+
+mod api;
+mod error;
+mod site;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::FromRef;
+use axum::http::{HeaderName, HeaderValue};
+use axum::routing::get;
+use axum::Router;
+use findkin_app::backend::SharedBackend;
+use findkin_app::{shell, App};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, RequestId, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+use crate::backend::SiteBackend;
+use crate::registry::Registry;
+use crate::Error;
+
+/// Shared by every handler.
+#[derive(Clone, FromRef)]
+pub struct AppState {
+    pub leptos_options: LeptosOptions,
+    pub registry: Arc<Registry>,
+    pub demo: bool,
+}
+
+/// Builds the whole router.
+pub fn router(state: AppState) -> Router {
+    let backend: SharedBackend = Arc::new(SiteBackend { registry: Arc::clone(&state.registry) });
+    let routes = generate_route_list(App);
+    let request_id = HeaderName::from_static("x-request-id");
+    let options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(api::healthz))
+        .route("/api/v1/search", get(api::search))
+        .leptos_routes_with_context(
+            &state,
+            routes,
+            move || provide_context(backend.clone()),
+            move || shell(options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), site::site_context))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-content-type-options"),
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("referrer-policy"),
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static("x-frame-options"),
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(
+            // The span carries the path only: query strings hold names, and
+            // names never go to the logs.
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .extensions()
+                    .get::<RequestId>()
+                    .and_then(|r| r.header_value().to_str().ok())
+                    .unwrap_or("-")
+                    .to_string();
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .with_state(state)
+}
+
+/// Keeps the index following the database while serving.
+fn spawn_index_follower(registry: Arc<Registry>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(2));
+        loop {
+            tick.tick().await;
+            match registry.sync(&mut |_, _| {}).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(records = n, "search index updated"),
+                Err(e) => tracing::warn!(error = %e, "search index update failed; will retry"),
+            }
+        }
+    });
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn serve(state: AppState) -> Result<(), Error> {
+    let addr = state.leptos_options.site_addr;
+    spawn_index_follower(Arc::clone(&state.registry));
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!("serving on http://{addr}");
+    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,28 @@
+//! The findkin server: storage, import, the search registry, the HTTP
+//! service and the command line (`main.rs`).
+
+pub mod backend;
+pub mod config;
+pub mod csv_import;
+pub mod demo_data;
+pub mod http;
+pub mod records;
+pub mod registry;
+pub mod store;
+
+/// Errors crossing the server's module boundaries; `main` adds context.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Config(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    #[error(transparent)]
+    Search(#[from] findkin_search::SearchError),
+    #[error("invalid CSV file:\n{0}")]
+    Csv(#[from] csv_import::CsvErrors),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}

@@ -1,0 +1,212 @@
+//! The `findkin` command line: serve, import, demo-data, search, reindex.
+
+use std::io::{BufWriter, IsTerminal, Write};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+use findkin::config::{Cli, Command, LogFormat, ServeArgs, DEMO_RECORDS, DEMO_SEED};
+use findkin::csv_import::parse_csv;
+use findkin::http::AppState;
+use findkin::registry::Registry;
+use findkin::{demo_data, http, Error};
+use findkin_search::SearchOptions;
+use indicatif::{ProgressBar, ProgressStyle};
+use leptos::config::LeptosOptions;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("FINDKIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tantivy=warn,sqlx=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn bar(total: u64, what: &str) -> ProgressBar {
+    let pb = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{msg:12} [{bar:40}] {pos}/{len} ({per_sec}, {eta})")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    pb.set_style(style);
+    pb.set_message(what.to_string());
+    pb
+}
+
+async fn open(cli: &Cli) -> Result<Registry> {
+    Registry::open(&cli.data_dir, cli.database_url.as_deref())
+        .await
+        .with_context(|| format!("cannot open the registry in {}", cli.data_dir.display()))
+}
+
+/// Brings the index up to date, with a progress bar on a terminal.
+async fn sync_index(registry: &Registry) -> Result<u64, Error> {
+    let pb = bar(0, "indexing");
+    let n = registry
+        .sync(&mut |done, total| {
+            pb.set_length(total);
+            pb.set_position(done);
+        })
+        .await;
+    pb.finish_and_clear();
+    n
+}
+
+async fn run(cli: Cli) -> Result<ExitCode> {
+    match &cli.command {
+        Command::Serve(args) => serve(&cli, args).await,
+        Command::Import { file } => {
+            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            let started = Instant::now();
+            let pb = bar(0, "checking");
+            let parsed = parse_csv(&bytes, &mut |n| pb.set_position(n));
+            pb.finish_and_clear();
+            let records = match parsed {
+                Ok(r) => r,
+                Err(errors) => {
+                    eprintln!("{}: {errors}", file.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let registry = open(&cli).await?;
+            let pb = bar(records.len() as u64, "storing");
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let counts = registry.store.import(&name, &records, &mut |n| pb.set_position(n)).await?;
+            pb.finish_and_clear();
+            match sync_index(&registry).await {
+                Ok(_) => {}
+                Err(Error::Search(findkin_search::SearchError::IndexBusy)) => {
+                    eprintln!("note: the search index is in use by a running server; it will pick the changes up itself");
+                }
+                Err(e) => return Err(e).context("records are stored, but indexing failed; run `findkin reindex`"),
+            }
+            println!(
+                "imported {} rows from {}: {} new, {} updated, in {:.1} s; the registry holds {} records",
+                records.len(),
+                file.display(),
+                counts.inserted,
+                counts.updated,
+                started.elapsed().as_secs_f64(),
+                registry.store.count_records().await?
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoData { count, seed } => {
+            let stdout = std::io::stdout();
+            let mut out = BufWriter::new(stdout.lock());
+            let pb = bar(*count as u64, "generating");
+            demo_data::write_demo_csv_with_progress(&mut out, *count, *seed, &mut |n| pb.set_position(n as u64))?;
+            out.flush()?;
+            pb.finish_and_clear();
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Search { query, birth_year, limit, json, public } => {
+            let registry = open(&cli).await?;
+            sync_index(&registry).await?;
+            let hits = match registry.search(query, *birth_year, SearchOptions { limit: *limit, public_only: *public }) {
+                Ok(h) => h,
+                Err(Error::Search(e)) if e.is_user_error() => {
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&hits)?);
+            } else if hits.is_empty() {
+                println!("no match");
+            } else {
+                for h in &hits {
+                    println!(
+                        "{:>5.2} {} {:<14} {} {} {} {} {}",
+                        h.score,
+                        if h.public { "P" } else { " " },
+                        h.external_id,
+                        h.surname,
+                        h.given_name,
+                        h.patronymic,
+                        h.birth_date.as_deref().unwrap_or("-"),
+                        h.region.as_deref().unwrap_or("")
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Reindex => {
+            let registry = open(&cli).await?;
+            let started = Instant::now();
+            let pb = bar(0, "indexing");
+            let n = registry
+                .rebuild(&mut |done, total| {
+                    pb.set_length(total);
+                    pb.set_position(done);
+                })
+                .await?;
+            pb.finish_and_clear();
+            println!("indexed {n} records in {:.1} s", started.elapsed().as_secs_f64());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
+    let registry = Arc::new(open(cli).await?);
+    if args.demo && registry.store.count_records().await? == 0 {
+        load_demo(&registry).await?;
+    }
+    let demo = registry.store.meta("demo").await?.as_deref() == Some("1");
+    let n = sync_index(&registry).await?;
+    if n > 0 {
+        tracing::info!(records = n, "search index brought up to date");
+    }
+    if !args.site_root.join("pkg").exists() {
+        tracing::warn!(
+            site_root = %args.site_root.display(),
+            "browser files not found: pages work without JavaScript only (run `make build`)"
+        );
+    }
+    let leptos_options = LeptosOptions::builder()
+        .output_name("findkin")
+        .site_root(args.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(args.addr)
+        .build();
+    http::serve(AppState { leptos_options, registry, demo }).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Fills an empty registry with generated, clearly fictional people.
+async fn load_demo(registry: &Registry) -> Result<()> {
+    tracing::info!(records = DEMO_RECORDS, "loading the fictional demo registry");
+    let mut csv = Vec::new();
+    demo_data::write_demo_csv(&mut csv, DEMO_RECORDS, DEMO_SEED)?;
+    let records = parse_csv(&csv, &mut |_| {}).map_err(Error::Csv).context("demo data did not validate")?;
+    registry.store.import("demo-data", &records, &mut |_| {}).await?;
+    registry.store.set_meta("demo", "1").await?;
+    if std::io::stderr().is_terminal() {
+        eprintln!("demo registry loaded: {} fictional records", records.len());
+    }
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! The registry as the rest of the server sees it: the database plus the
+//! search index that follows it through the `record_changes` feed.
+
+use std::path::{Path, PathBuf};
+
+use findkin_search::index::INDEX_VERSION;
+use findkin_search::{Hit, NameIndex, Query, SearchOptions};
+
+use crate::store::Store;
+use crate::Error;
+
+/// Records read from the database per indexing step.
+const PAGE: i64 = 5_000;
+
+/// How far the index has followed the change feed, kept beside the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct IndexState {
+    version: u32,
+    applied: i64,
+}
+
+impl IndexState {
+    fn read(path: &Path) -> Option<IndexState> {
+        let text = std::fs::read_to_string(path).ok()?;
+        let mut it = text.split_whitespace();
+        Some(IndexState { version: it.next()?.parse().ok()?, applied: it.next()?.parse().ok()? })
+    }
+
+    /// Written to a temporary file and renamed, so a crash leaves the old state.
+    fn write(self, path: &Path) -> Result<(), Error> {
+        let tmp = path.with_extension("tmp");
+        std::fs::write(&tmp, format!("{} {}\n", self.version, self.applied))?;
+        std::fs::rename(tmp, path)?;
+        Ok(())
+    }
+}
+
+pub struct Registry {
+    pub store: Store,
+    pub index: NameIndex,
+    state_path: PathBuf,
+    /// One index update at a time within this process.
+    sync_lock: tokio::sync::Mutex<()>,
+}
+
+impl Registry {
+    /// Opens the registry in `data_dir`: `findkin.db` and `index/`.
+    /// An index left by another version of findkin is dropped and rebuilt.
+    pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Self, Error> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| Error::Config(format!("cannot create data directory {}: {e}", data_dir.display())))?;
+        let store = match database_url {
+            Some(url) => Store::connect(url).await?,
+            None => Store::open_sqlite(&data_dir.join("findkin.db")).await?,
+        };
+        let index_dir = data_dir.join("index");
+        let state_path = data_dir.join("index.state");
+        if !index_dir.exists() {
+            let _ = std::fs::remove_file(&state_path);
+        }
+        let state = IndexState::read(&state_path);
+        if state.is_some_and(|s| s.version != INDEX_VERSION) || (state.is_none() && index_dir.exists()) {
+            tracing::info!("search index was built by another version; rebuilding it");
+            std::fs::remove_dir_all(&index_dir)?;
+            let _ = std::fs::remove_file(&state_path);
+        }
+        let index = NameIndex::open(&index_dir)?;
+        Ok(Registry { store, index, state_path, sync_lock: tokio::sync::Mutex::new(()) })
+    }
+
+    fn applied(&self) -> Option<i64> {
+        IndexState::read(&self.state_path).filter(|s| s.version == INDEX_VERSION).map(|s| s.applied)
+    }
+
+    /// Brings the index up to date with the database. Returns the number of
+    /// records (re)indexed. A fresh index gets every record.
+    pub async fn sync(&self, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<u64, Error> {
+        let _guard = self.sync_lock.lock().await;
+        let target = self.store.last_change().await?;
+        let since = self.applied();
+        if since.is_some_and(|s| s >= target) {
+            // Another process may have moved the index on: look again.
+            self.index.reload()?;
+            return Ok(0);
+        }
+        let total = match since {
+            None => self.store.count_records().await?,
+            Some(_) => 0,
+        };
+        let mut after = 0i64;
+        let mut done = 0u64;
+        loop {
+            let page = self.store.index_page(since, after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id as i64;
+            self.index.upsert(&page)?;
+            done += page.len() as u64;
+            progress(done, total.max(done));
+        }
+        self.index.commit()?;
+        self.index.close_writer()?;
+        IndexState { version: INDEX_VERSION, applied: target }.write(&self.state_path)?;
+        Ok(done)
+    }
+
+    /// Drops the index and builds it again from the database.
+    pub async fn rebuild(&self, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<u64, Error> {
+        {
+            let _guard = self.sync_lock.lock().await;
+            let _ = std::fs::remove_file(&self.state_path);
+            self.index.clear()?;
+            self.index.commit()?;
+        }
+        self.sync(progress).await
+    }
+
+    /// Runs a search on the current index.
+    pub fn search(&self, text: &str, birth_year: Option<u16>, opts: SearchOptions) -> Result<Vec<Hit>, Error> {
+        let q = Query::parse(text, birth_year)?;
+        Ok(self.index.search(&q, opts)?)
+    }
+}

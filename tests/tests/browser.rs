@@ -1,0 +1,148 @@
+//! The public search in real Chromium (headless, over WebDriver), once with
+//! JavaScript enabled and once disabled (as in Tor Browser "Safest").
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use findkin_tests::{dev_registry, free_port, unique_people, Server};
+use serde_json::json;
+
+struct Browser {
+    driver: Child,
+    client: Option<Client>,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    async fn start(javascript: bool) -> Browser {
+        let port = free_port();
+        let driver = Command::new("chromedriver")
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver (make setup-test installs it)");
+        let profile = tempfile::tempdir().expect("profile dir");
+        let mut args = vec![
+            "--headless=new".to_string(),
+            "--no-sandbox".into(),
+            "--disable-gpu".into(),
+            "--disable-background-networking".into(),
+            "--disable-component-update".into(),
+            "--no-first-run".into(),
+            "--disable-sync".into(),
+            "--disable-dev-shm-usage".into(),
+            "--window-size=390,844".into(),
+            format!("--user-data-dir={}", profile.path().display()),
+        ];
+        if !javascript {
+            args.push("--blink-settings=scriptEnabled=false".into());
+        }
+        let caps = json!({
+            "browserName": "chrome",
+            "goog:chromeOptions": { "binary": "/usr/bin/chromium", "args": args }
+        });
+        let caps = caps.as_object().cloned().unwrap_or_default();
+        let url = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let client = loop {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+                Ok(c) => break c,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(250)).await;
+                }
+                Err(e) => panic!("cannot start Chromium through chromedriver: {e}"),
+            }
+        };
+        Browser { driver, client: Some(client), _profile: profile }
+    }
+
+    fn c(&self) -> &Client {
+        self.client.as_ref().expect("client")
+    }
+
+    async fn hit_names(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for el in self.c().find_all(Locator::Css(".hit-name")).await.unwrap_or_default() {
+            out.push(el.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    /// Waits (bounded) until some hit's name contains `needle`.
+    async fn wait_for_hit(&self, needle: &str) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let names = self.hit_names().await;
+            if names.iter().any(|n| n.contains(needle)) || started.elapsed() > Duration::from_secs(20) {
+                return names;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    async fn close(mut self) {
+        if let Some(c) = self.client.take() {
+            let _ = c.close().await;
+        }
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[tokio::test]
+async fn search_from_home_page_with_javascript() {
+    let server = Server::start(dev_registry(), &[]);
+    let people = unique_people(2);
+    let b = Browser::start(true).await;
+    b.c().goto(&server.url("/")).await.expect("home page");
+    let q = b.c().wait().for_element(Locator::Id("q")).await.expect("search box");
+    q.send_keys(&format!("{} {}", people[0].surname, people[0].given_name)).await.expect("type");
+    b.c().find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("click");
+    let names = b.wait_for_hit(&people[0].surname).await;
+    assert!(names.iter().any(|n| n.contains(&people[0].given_name)), "{names:?}");
+    let url = b.c().current_url().await.expect("url");
+    assert_eq!(url.path(), "/search");
+
+    // Results follow the typing without a page load: a marker set on the
+    // page survives while the results change.
+    b.c().execute("window.__stay = 42;", vec![]).await.expect("marker");
+    let q = b.c().find(Locator::Id("q")).await.expect("search box");
+    q.clear().await.expect("clear");
+    q.send_keys(&format!("{} {} {}", people[1].surname, people[1].given_name, people[1].patronymic)).await.expect("type");
+    let names = b.wait_for_hit(&people[1].surname).await;
+    assert!(names.iter().any(|n| n.contains(&people[1].surname)), "live results: {names:?}");
+    let stay = b.c().execute("return window.__stay;", vec![]).await.expect("marker");
+    assert_eq!(stay, json!(42), "the page was reloaded instead of updated");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn search_from_home_page_without_javascript() {
+    let server = Server::start(dev_registry(), &[]);
+    let p = &unique_people(3)[2];
+    let b = Browser::start(false).await;
+    b.c().goto(&server.url("/")).await.expect("home page");
+    let q = b.c().find(Locator::Id("q")).await.expect("search box");
+    q.send_keys(&format!("{} {} {}", p.patronymic, p.given_name, p.surname)).await.expect("type");
+    b.c().find(Locator::Id("birth_year")).await.expect("year box");
+    b.c().find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("submit");
+    let names = b.wait_for_hit(&p.surname).await;
+    assert!(names.iter().any(|n| n.contains(&p.given_name) && n.contains(&p.patronymic)), "{names:?}");
+    let body = b.c().find(Locator::Css("body")).await.expect("body").text().await.expect("text");
+    assert!(body.contains("Возможное совпадение"));
+
+    // Switch to English: a plain link, the same results.
+    b.c().find(Locator::LinkText("English")).await.expect("English link").click().await.expect("click");
+    let body = b.c().find(Locator::Css("body")).await.expect("body").text().await.expect("text");
+    assert!(body.contains("Possible match"), "{body}");
+    assert!(b.hit_names().await.iter().any(|n| n.contains(&p.surname)));
+    b.close().await;
+}

@@ -1,0 +1,108 @@
+//! The HTTP side: JSON API, health, and server-rendered pages (no JavaScript).
+
+use findkin_tests::{dev_registry, unique_people, Server};
+use serde_json::Value;
+
+async fn get(url: &str) -> (u16, String, reqwest::header::HeaderMap) {
+    let resp = reqwest::get(url).await.expect("request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    (status, resp.text().await.expect("body"), headers)
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+#[tokio::test]
+async fn api_search_finds_people_and_returns_public_fields_only() {
+    let server = Server::start(dev_registry(), &[]);
+    for p in unique_people(5) {
+        let q = format!("{} {} {}", p.given_name, p.patronymic, p.surname);
+        let (status, body, _) = get(&server.url(&format!("/api/v1/search?q={}", enc(&q)))).await;
+        assert_eq!(status, 200, "{body}");
+        let v: Value = serde_json::from_str(&body).expect("json");
+        let hits = v["hits"].as_array().expect("hits");
+        assert!(!hits.is_empty() && hits.len() <= 10, "{q}: {body}");
+        assert_eq!(hits[0]["given_name"].as_str(), Some(p.given_name.as_str()), "{q}");
+        for h in hits {
+            let mut keys: Vec<&str> = h.as_object().expect("object").keys().map(String::as_str).collect();
+            keys.sort_unstable();
+            assert_eq!(keys, vec!["birth_year", "given_name", "patronymic", "region", "surname"], "{h}");
+        }
+        assert!(!body.contains(&p.external_id), "the record id must not leak");
+    }
+}
+
+#[tokio::test]
+async fn api_refuses_bad_input_with_400_and_a_code() {
+    let server = Server::start(dev_registry(), &[]);
+    let long = "я".repeat(5_000); // 10 kB of UTF-8
+    for (query, code) in [
+        ("q=".to_string(), "empty_query"),
+        ("q=%20%2C%20".to_string(), "empty_query"),
+        (format!("q={}", enc(&long)), "query_too_long"),
+        ("q=Ivanov&birth_year=3000".to_string(), "bad_birth_year"),
+        ("q=Ivanov&birth_year=19x0".to_string(), "bad_birth_year"),
+        ("q=%FF%FE".to_string(), "bad_query_string"),
+    ] {
+        let (status, body, _) = get(&server.url(&format!("/api/v1/search?{query}"))).await;
+        assert_eq!(status, 400, "{query}: {body}");
+        let v: Value = serde_json::from_str(&body).expect("json error");
+        assert_eq!(v["error"]["code"].as_str(), Some(code), "{query}: {body}");
+        assert!(!v["error"]["message"].as_str().unwrap_or("").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn healthz_and_request_ids() {
+    let server = Server::start(dev_registry(), &[]);
+    let (status, body, headers) = get(&server.url("/healthz")).await;
+    assert_eq!(status, 200);
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["status"], "ok");
+    assert_eq!(v["indexed"], 20_000);
+    assert!(headers.get("x-request-id").is_some());
+}
+
+#[tokio::test]
+async fn results_page_renders_on_the_server_in_three_languages() {
+    let server = Server::start(dev_registry(), &[]);
+    let p = &unique_people(1)[0];
+    let q = enc(&format!("{} {}", p.surname, p.given_name));
+    let (status, html, _) = get(&server.url(&format!("/search?q={q}"))).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<html lang=\"ru\""), "Russian first");
+    assert!(html.contains("Возможное совпадение"), "{html}");
+    assert!(html.contains(&p.surname) && html.contains(&p.given_name));
+    assert!(!html.contains(&p.external_id));
+
+    let (_, html, headers) = get(&server.url(&format!("/search?q={q}&lang=uk"))).await;
+    assert!(html.contains("<html lang=\"uk\"") && html.contains("Можливий збіг"));
+    assert!(headers.get_all("set-cookie").iter().any(|c| c.to_str().unwrap_or("").starts_with("lang=uk")));
+    let (_, html, _) = get(&server.url(&format!("/search?q={q}&lang=en"))).await;
+    assert!(html.contains("Possible match"));
+
+    let (_, html, _) = get(&server.url("/search?q=&birth_year=3000")).await;
+    assert!(html.contains("role=\"alert\""), "an error is shown, not a crash");
+    let (status, _, _) = get(&server.url("/no-such-page")).await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn demo_mode_loads_fictional_people_and_says_so() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let server = Server::start(tmp.path(), &["--demo"]);
+    let (_, html, _) = get(&server.url("/")).await;
+    assert!(html.contains("demo-banner"), "banner on the home page");
+    assert!(html.contains("вымышлены"));
+    let (_, body, _) = get(&server.url("/healthz")).await;
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["indexed"], 20_000);
+    assert_eq!(v["demo"], true);
+    let (_, body, _) = get(&server.url(&format!("/api/v1/search?q={}", enc("Иванов")))).await;
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert!(!v["hits"].as_array().map(Vec::is_empty).unwrap_or(true), "demo people are findable");
+}
