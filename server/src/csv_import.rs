@@ -131,7 +131,7 @@ pub fn parse_csv(bytes: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Vec<Reco
             ));
             continue;
         }
-        let get = |name: &str| columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("");
+        let get = |name: &str| -> &str { columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("") };
         match parse_row(line, &get) {
             Ok(rec) => {
                 if let Some(first) = seen.insert(rec.external_id.clone(), line) {
@@ -186,26 +186,37 @@ fn check_header(header: &csv::StringRecord) -> Result<Vec<String>, CsvErrors> {
     }
 }
 
-fn parse_row(line: u64, get: &dyn Fn(&str) -> &str) -> Result<RecordInput, Vec<RowError>> {
-    let mut errors = Vec::new();
-    let mut check = |column: &str, r: Result<_, String>| -> Option<_> {
-        r.map_err(|m| errors.push(err(line, Some(column), m))).ok()
-    };
-    let external_id = check("external_id", parse_external_id(get("external_id")));
-    let surname = check("surname", parse_name(get("surname"), true));
-    let given_name = check("given_name", parse_name(get("given_name"), true));
-    let patronymic = check("patronymic", parse_name(get("patronymic"), false));
-    let sex = check("sex", Sex::parse(get("sex")));
-    let birth_date = check("birth_date", parse_partial_date(get("birth_date")));
-    let birth_place = check("birth_place", parse_text(get("birth_place"), 200));
-    let region = check("region", parse_text(get("region"), 200));
-    let unit = check("unit", parse_text(get("unit"), 200));
-    let rank = check("rank", parse_text(get("rank"), 100));
-    let status = check("status", Status::parse(get("status")));
-    let status_date = check("status_date", parse_partial_date(get("status_date")));
-    let status_place = check("status_place", parse_text(get("status_place"), 200));
-    let source = check("source", parse_text(get("source"), 500));
-    let notes = check("notes", parse_text(get("notes"), 4000));
+/// Collects the problems of one row while its fields are parsed.
+struct RowCheck<'a> {
+    line: u64,
+    get: &'a dyn Fn(&str) -> &'a str,
+    errors: Vec<RowError>,
+}
+
+impl RowCheck<'_> {
+    fn field<T>(&mut self, column: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+        parse((self.get)(column)).map_err(|m| self.errors.push(err(self.line, Some(column), m))).ok()
+    }
+}
+
+fn parse_row<'a>(line: u64, get: &'a dyn Fn(&str) -> &'a str) -> Result<RecordInput, Vec<RowError>> {
+    let mut c = RowCheck { line, get, errors: Vec::new() };
+    let external_id = c.field("external_id", parse_external_id);
+    let surname = c.field("surname", |s| parse_name(s, true));
+    let given_name = c.field("given_name", |s| parse_name(s, true));
+    let patronymic = c.field("patronymic", |s| parse_name(s, false));
+    let sex = c.field("sex", Sex::parse);
+    let birth_date = c.field("birth_date", parse_partial_date);
+    let birth_place = c.field("birth_place", |s| parse_text(s, 200));
+    let region = c.field("region", |s| parse_text(s, 200));
+    let unit = c.field("unit", |s| parse_text(s, 200));
+    let rank = c.field("rank", |s| parse_text(s, 100));
+    let status = c.field("status", Status::parse);
+    let status_date = c.field("status_date", parse_partial_date);
+    let status_place = c.field("status_place", |s| parse_text(s, 200));
+    let source = c.field("source", |s| parse_text(s, 500));
+    let notes = c.field("notes", |s| parse_text(s, 4000));
+    let errors = c.errors;
     match (
         external_id, surname, given_name, patronymic, sex, birth_date, birth_place, region, unit, rank, status,
         status_date, status_place, source, notes,
