@@ -75,6 +75,19 @@ pub enum Command {
     },
     /// Rebuild the search index from the database.
     Reindex,
+    /// Measure search quality on a query set (JSON lines: id, query,
+    /// birth_year, expected, kind): recall@1, recall@10, MRR, empty public
+    /// results for absent people, per kind, and latency.
+    Eval {
+        /// The query file, e.g. ../shared/eval/dev/queries.jsonl.
+        queries: PathBuf,
+        /// Print one JSON object instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Also list the ids of the queries that missed.
+        #[arg(long)]
+        misses: bool,
+    },
 }
 
 #[derive(Debug, Args)]

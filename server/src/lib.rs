@@ -5,6 +5,7 @@ pub mod backend;
 pub mod config;
 pub mod csv_import;
 pub mod demo_data;
+pub mod eval;
 pub mod http;
 pub mod records;
 pub mod registry;

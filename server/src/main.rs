@@ -11,7 +11,7 @@ use findkin::config::{Cli, Command, LogFormat, ServeArgs, DEMO_RECORDS, DEMO_SEE
 use findkin::csv_import::parse_csv;
 use findkin::http::AppState;
 use findkin::registry::Registry;
-use findkin::{demo_data, http, Error};
+use findkin::{demo_data, eval, http, Error};
 use findkin_search::SearchOptions;
 use indicatif::{ProgressBar, ProgressStyle};
 use leptos::config::LeptosOptions;
@@ -150,6 +150,24 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                         h.birth_date.as_deref().unwrap_or("-"),
                         h.region.as_deref().unwrap_or("")
                     );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval { queries, json, misses } => {
+            let text = std::fs::read_to_string(queries).with_context(|| format!("cannot read {}", queries.display()))?;
+            let queries = eval::parse_queries(&text)?;
+            let registry = open(&cli).await?;
+            sync_index(&registry).await?;
+            let pb = bar(queries.len() as u64, "evaluating");
+            let report = eval::run(&registry, &queries, &mut |n| pb.set_position(n as u64));
+            pb.finish_and_clear();
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+                if *misses {
+                    println!("missed: {}", report.misses.join(" "));
                 }
             }
             Ok(ExitCode::SUCCESS)

@@ -46,7 +46,7 @@ async fn api_refuses_bad_input_with_400_and_a_code() {
         (format!("q={}", enc(&long)), "query_too_long"),
         ("q=Ivanov&birth_year=3000".to_string(), "bad_birth_year"),
         ("q=Ivanov&birth_year=19x0".to_string(), "bad_birth_year"),
-        ("q=%FF%FE".to_string(), "bad_query_string"),
+        ("q=%FF%FE".to_string(), "empty_query"),
     ] {
         let (status, body, _) = get(&server.url(&format!("/api/v1/search?{query}"))).await;
         assert_eq!(status, 400, "{query}: {body}");
