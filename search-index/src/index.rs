@@ -14,14 +14,14 @@ use tantivy::schema::{
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::keys::{NameField, WordKeys};
-use crate::normalize::words;
+use crate::normalize::{words, Script};
 use crate::query::{Query, QueryWord};
 use crate::rank::{allowed_edits, match_name, NamePart, WordMatch};
 use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
 /// another version is rebuilt from the database instead of being misread.
-pub const INDEX_VERSION: u32 = 1;
+pub const INDEX_VERSION: u32 = 2;
 
 /// What the index needs of a registry record.
 #[derive(Debug, Clone, Default)]
@@ -86,6 +86,7 @@ struct Fields {
     birth_year: Field,
     exact: Field,
     skel: Field,
+    latin: Field,
     ear: Field,
     stem: Field,
     given: Field,
@@ -108,6 +109,7 @@ fn schema() -> (Schema, Fields) {
         birth_year: b.add_u64_field("birth_year", INDEXED | FAST),
         exact: b.add_text_field("k_exact", key.clone()),
         skel: b.add_text_field("k_skel", key.clone()),
+        latin: b.add_text_field("k_latin", key.clone()),
         ear: b.add_text_field("k_ear", key.clone()),
         stem: b.add_text_field("k_stem", key.clone()),
         given: b.add_text_field("k_given", key.clone()),
@@ -185,6 +187,7 @@ impl NameIndex {
             let k = &part.keys;
             doc.add_text(f.exact, &k.folded);
             doc.add_text(f.skel, &k.skel);
+            doc.add_text(f.latin, &k.latin);
             doc.add_text(f.ear, &k.ear);
             match part.field {
                 NameField::Surname => doc.add_text(f.stem, &k.stem),
@@ -309,7 +312,12 @@ impl NameIndex {
                 let t = Term::from_field_text(f.skel, &k.skel);
                 alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, edits as u8, true)), B_FUZZY * w));
             }
-            if allowed_edits(k.folded.chars().count()) > 0 && k.folded != k.skel {
+            let latin_edits = allowed_edits(k.latin.len());
+            if k.script == Script::Latin && latin_edits > 0 {
+                let t = Term::from_field_text(f.latin, &k.latin);
+                alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, latin_edits as u8, true)), B_FUZZY * w));
+            }
+            if k.script != Script::Latin && allowed_edits(k.folded.chars().count()) > 0 {
                 let t = Term::from_field_text(f.exact, &k.folded);
                 alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, 1, true)), B_FUZZY * w));
             }
@@ -377,11 +385,11 @@ impl NameIndex {
             .into_iter()
             .map(|rec| {
                 let m = match_name(&q.words, &rec.name_parts());
-                let public = m.all_words_matched() && m.weak_count() * 3 <= n.max(2) + 1 && m.score >= 0.6;
-                let mut score = m.score;
-                if let (Some(want), Some(have)) = (q.birth_year, rec.birth_year()) {
-                    score += if want == have { 0.15 } else { -0.3 };
-                }
+                let public = m.all_words_matched()
+                    && m.surname_matched()
+                    && m.weak_count() * 3 <= n.max(2) + 1
+                    && m.score >= 0.6;
+                let score = m.score + q.context_bonus(rec.birth_date.as_deref(), rec.region.as_deref());
                 Hit {
                     id: rec.id,
                     external_id: rec.external_id,

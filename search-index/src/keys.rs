@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::names::{patronymic_root, Dictionary, NameId};
-use crate::normalize::{by_ear, script_of, skeleton, Script};
+use crate::normalize::{by_ear, plain_latin, script_of, skeleton, Script};
 
 /// Which part of a record's name a word belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -23,6 +23,8 @@ pub struct WordKeys {
     pub script: Script,
     /// Transliteration-independent key.
     pub skel: String,
+    /// Plain Latin spelling, for typos in Latin queries.
+    pub latin: String,
     /// By-ear key (akanye, devoicing).
     pub ear: String,
     /// Gender-neutral surname stem (Иванова → Иванов), on the skeleton.
@@ -60,6 +62,7 @@ impl WordKeys {
         let fathers = patr_root.as_deref().map(|r| dict.father_ids(r).to_vec()).unwrap_or_default();
         WordKeys {
             folded: folded.to_string(),
+            latin: plain_latin(folded),
             script: script_of(folded),
             ear: by_ear(&skel),
             stem: surname_stem(&skel),

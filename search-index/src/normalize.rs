@@ -65,13 +65,11 @@ pub fn script_of(word: &str) -> Script {
     }
 }
 
-/// Splits free text into name words: letters (and a hyphen or apostrophe
-/// inside a word) kept, everything else a separator.
+/// Splits free text into folded name words: letters kept (apostrophes
+/// dropped inside a word), everything else a separator.
 pub fn words(text: &str) -> Vec<String> {
-    text.split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’' || c == 'ʼ'))
-        .map(fold)
-        .filter(|w| w.chars().any(char::is_alphabetic))
-        .collect()
+    // Fold first (it drops apostrophes), so splitting sees final letters.
+    fold(text).split(|c: char| !c.is_alphabetic()).filter(|w| !w.is_empty()).map(str::to_string).collect()
 }
 
 /// Cyrillic → a rich Latin spelling, fed to [`latin_skeleton`] so that both
@@ -218,6 +216,16 @@ fn latin_skeleton(word: &str) -> String {
     merged.into_iter().collect()
 }
 
+/// A plain Latin spelling (BGN-like for Cyrillic, as typed for Latin): the
+/// form a typo in a Latin query is closest to, before the skeleton merges
+/// vowels and letters and so can stretch one slip into two.
+pub fn plain_latin(folded: &str) -> String {
+    match script_of(folded) {
+        Script::Latin => folded.chars().filter(char::is_ascii_alphabetic).collect(),
+        _ => cyrillic_to_latin(folded),
+    }
+}
+
 /// The transliteration-independent key of one folded word in any script.
 pub fn skeleton(folded: &str) -> String {
     match script_of(folded) {
@@ -330,6 +338,14 @@ pub fn cyrillic_plausibility(word: &str) -> f32 {
     let mut score = 1.0;
     if (vowels as f32) / (chars.len() as f32) < 0.2 {
         score -= 0.5;
+    }
+    let mut run = 0;
+    for c in &chars {
+        run = if "аеиоуыэюяіїєьъй".contains(*c) { 0 } else { run + 1 };
+        if run >= 4 {
+            score -= 0.5;
+            break;
+        }
     }
     if chars.first().is_some_and(|c| "ьъы".contains(*c)) {
         score -= 0.5;

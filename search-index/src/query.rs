@@ -37,7 +37,13 @@ pub struct QueryWord {
 #[derive(Debug, Clone)]
 pub struct Query {
     pub words: Vec<QueryWord>,
+    /// Filter: records born that year or with no known birth date.
     pub birth_year: Option<u16>,
+    /// Ranking only: a matching region raises a hit.
+    pub region: Option<String>,
+    /// Ranking only: a full date (`YYYY-MM-DD`) that agrees raises a hit,
+    /// one that conflicts lowers it.
+    pub birth_date: Option<String>,
 }
 
 impl Query {
@@ -65,7 +71,43 @@ impl Query {
         if out.len() > MAX_QUERY_WORDS {
             return Err(SearchError::TooManyWords { max: MAX_QUERY_WORDS });
         }
-        Ok(Query { words: out, birth_year })
+        Ok(Query { words: out, birth_year, region: None, birth_date: None })
+    }
+
+    pub fn with_region(mut self, region: Option<&str>) -> Self {
+        self.region = region.map(fold).filter(|r| !r.trim().is_empty());
+        self
+    }
+
+    pub fn with_birth_date(mut self, date: Option<&str>) -> Self {
+        self.birth_date = date.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        self
+    }
+
+    /// How much the birth date and region the searcher gave agree with a
+    /// record's: positive for agreement, negative for a conflict.
+    pub fn context_bonus(&self, birth_date: Option<&str>, region: Option<&str>) -> f32 {
+        let mut bonus = 0.0;
+        let year = |d: &str| d.get(..4).and_then(|y| y.parse::<u16>().ok());
+        if let (Some(want), Some(have)) = (self.birth_year, birth_date.and_then(year)) {
+            bonus += if want == have { 0.15 } else { -0.3 };
+        }
+        if let (Some(want), Some(have)) = (self.birth_date.as_deref(), birth_date) {
+            // Compare on the precision both sides have: a day-exact match
+            // counts most; any disagreement lowers the hit.
+            let common = want.len().min(have.len());
+            if want.get(..common) == have.get(..common) {
+                bonus += if common >= 10 { 0.1 } else { 0.03 };
+            } else {
+                bonus -= 0.25;
+            }
+        }
+        if let (Some(want), Some(have)) = (self.region.as_deref(), region) {
+            if fold(have) == want {
+                bonus += 0.05;
+            }
+        }
+        bonus
     }
 }
 
@@ -92,16 +134,26 @@ fn parse_chunk(chunk: &str) -> Vec<QueryWord> {
             if let Some(cyr) = latin_layout_to_cyrillic(raw) {
                 let cyr = fold(&cyr);
                 if !readings.iter().any(|r| r.0 == cyr) {
-                    let plausible = cyrillic_plausibility(&cyr) - 0.3 * latin_plausibility(&latin).max(0.0);
+                    let plausible = cyrillic_plausibility(&cyr);
                     readings.push((cyr, plausible, true));
                 }
             }
         }
-        let best = readings.iter().map(|r| r.1).fold(f32::MIN, f32::max);
+        // Both readings stay: the wrong one simply matches nothing. The
+        // weights only prefer the likelier one when both match something.
+        let latin_p = if latin_word { latin_plausibility(&latin) } else { 0.0 };
         let forms: Vec<WordForm> = readings
             .iter()
-            .filter(|r| r.1 >= best - 0.6 && r.1 > 0.0)
-            .map(|(w, p, fixed)| plain_form(w, (1.0 - (best - p)).clamp(0.5, 1.0), *fixed))
+            .filter(|(_, p, fixed)| !fixed || *p >= 0.3)
+            .map(|(w, p, fixed)| {
+                let weight = match fixed {
+                    false if *p >= 0.3 => 1.0,
+                    false => 0.8,
+                    true if latin_p < 0.5 => 1.0,
+                    true => 0.8,
+                };
+                plain_form(w, weight, *fixed)
+            })
             .collect();
         if !forms.is_empty() {
             let typed = if latin_word { latin } else { forms[0].keys.folded.clone() };
@@ -129,7 +181,7 @@ mod tests {
     #[test]
     fn layout_with_punctuation_keys() {
         let q = Query::parse(",jhbc", None).unwrap();
-        assert_eq!(q.words[0].forms[0].keys.folded, "борис");
+        assert!(q.words[0].forms.iter().any(|f| f.layout_fixed && f.keys.folded == "борис" && f.weight == 1.0));
     }
 
     #[test]
@@ -145,6 +197,16 @@ mod tests {
         assert_eq!(q.words.len(), 3);
         assert_eq!(q.words[0].forms[0].keys.folded, "иванов");
         assert!(q.words[1].forms[0].is_initial);
+    }
+
+    #[test]
+    fn birth_date_and_region_raise_or_lower() {
+        let q = Query::parse("Иванов", None).unwrap().with_birth_date(Some("1990-05-01")).with_region(Some("Тульская область"));
+        assert!(q.context_bonus(Some("1990-05-01"), Some("ТУЛЬСКАЯ ОБЛАСТЬ")) > q.context_bonus(Some("1990"), None));
+        assert!(q.context_bonus(Some("1990"), None) > 0.0);
+        assert!(q.context_bonus(Some("1991-05-01"), None) < 0.0);
+        assert!(q.context_bonus(Some("1990-06-01"), None) < 0.0);
+        assert_eq!(q.context_bonus(None, None), 0.0);
     }
 
     #[test]

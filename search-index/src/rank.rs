@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::keys::{NameField, WordKeys};
+use crate::normalize::Script;
 use crate::query::{QueryWord, WordForm};
 
 /// How a query word matched a name part, strongest first.
@@ -116,7 +117,15 @@ fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
         return Some(MatchKind::Transliteration);
     }
     match part.field {
-        NameField::GivenName if shares(&qk.given, &rk.given) => return Some(MatchKind::Dictionary),
+        NameField::GivenName => {
+            if shares(&qk.given, &rk.given) {
+                return Some(MatchKind::Dictionary);
+            }
+            // Two different known names (Игорь, Егор) are not a misspelling of each other.
+            if !qk.given.is_empty() && !rk.given.is_empty() {
+                return None;
+            }
+        }
         NameField::Patronymic => {
             if shares(&qk.fathers, &rk.fathers) {
                 return Some(MatchKind::Dictionary);
@@ -124,9 +133,12 @@ fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
             if qk.patr_root.is_some() && qk.patr_root == rk.patr_root {
                 return Some(MatchKind::Dictionary);
             }
+            if !qk.fathers.is_empty() && !rk.fathers.is_empty() {
+                return None;
+            }
         }
         NameField::Surname if qk.stem == rk.stem => return Some(MatchKind::SurnameForm),
-        _ => {}
+        NameField::Surname => {}
     }
     if qk.ear == rk.ear {
         return Some(MatchKind::ByEar);
@@ -134,6 +146,13 @@ fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
     let limit = allowed_edits(qk.skel.len().min(rk.skel.len()));
     if limit > 0 && edit_distance(&qk.skel, &rk.skel) <= limit {
         return Some(MatchKind::Fuzzy);
+    }
+    // A slip in a Latin spelling, measured before the skeleton merges letters.
+    if qk.script == Script::Latin {
+        let latin_limit = allowed_edits(qk.latin.len().min(rk.latin.len()));
+        if latin_limit > 0 && edit_distance(&qk.latin, &rk.latin) <= latin_limit {
+            return Some(MatchKind::Fuzzy);
+        }
     }
     // A slip on a Cyrillic keyboard can change two skeleton letters
     // (ю→у is "iu"→"u") but is one edit in the folded word.
@@ -179,9 +198,39 @@ impl NameMatch {
         self.words.iter().all(Option::is_some)
     }
 
+    /// Some word matched the surname: a public hit must rest on the
+    /// surname, not on a given name and patronymic shared by thousands.
+    pub fn surname_matched(&self) -> bool {
+        self.words.iter().flatten().any(|m| m.field == NameField::Surname)
+    }
+
     pub fn weak_count(&self) -> usize {
         self.words.iter().flatten().filter(|m| m.kind.is_weak()).count()
     }
+}
+
+/// Breaks ties between records that hold the same words in different
+/// fields: the one whose fields follow the typed order wins.
+const ORDER_BONUS: f32 = 0.02;
+/// Prefers records whose whole name was typed (see [`match_name`]).
+const COVERAGE_BONUS: f32 = 0.03;
+
+/// The matched fields, in the order typed, follow "surname given
+/// patronymic" or "given patronymic surname".
+fn conventional_order(words: &[Option<WordMatch>]) -> bool {
+    let rank = |f: NameField, given_first: bool| match (f, given_first) {
+        (NameField::Surname, false) => 0,
+        (NameField::GivenName, false) => 1,
+        (NameField::Patronymic, false) => 2,
+        (NameField::GivenName, true) => 0,
+        (NameField::Patronymic, true) => 1,
+        (NameField::Surname, true) => 2,
+    };
+    let fields: Vec<NameField> = words.iter().flatten().map(|m| m.field).collect();
+    fields.len() >= 2
+        && [false, true].into_iter().any(|given_first| {
+            fields.windows(2).all(|w| rank(w[0], given_first) <= rank(w[1], given_first))
+        })
 }
 
 /// Assigns query words to distinct name parts so that the total quality is
@@ -203,7 +252,16 @@ pub fn match_name(query: &[QueryWord], parts: &[NamePart]) -> NameMatch {
         .enumerate()
         .filter_map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(q, _)| *q)))
         .sum();
-    let score = if query.is_empty() { 0.0 } else { total / query.len() as f32 };
+    let mut score = if query.is_empty() { 0.0 } else { total / query.len() as f32 };
+    if conventional_order(&words) {
+        score += ORDER_BONUS;
+    }
+    // Among equal matches, the record with fewer unmatched name parts fits
+    // what was typed better (Коваленко Алексей over Коваленко Алексей Сергеевич).
+    if !parts.is_empty() {
+        let matched = words.iter().flatten().count();
+        score += COVERAGE_BONUS * matched as f32 / parts.len() as f32;
+    }
     NameMatch { score, words }
 }
 

@@ -63,6 +63,13 @@ pub enum Command {
         /// Year of birth: keeps records born that year or with no known date.
         #[arg(long)]
         birth_year: Option<u16>,
+        /// Birth date as the relative knows it (YYYY-MM-DD, YYYY-MM or YYYY):
+        /// agreement raises a hit, a conflict lowers it.
+        #[arg(long)]
+        birth_date: Option<String>,
+        /// Region the relative gave: agreement raises a hit.
+        #[arg(long)]
+        region: Option<String>,
         /// Most hits to print.
         #[arg(long, default_value_t = 10)]
         limit: usize,

@@ -122,10 +122,20 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             pb.finish_and_clear();
             Ok(ExitCode::SUCCESS)
         }
-        Command::Search { query, birth_year, limit, json, public } => {
+        Command::Search { query, birth_year, birth_date, region, limit, json, public } => {
+            if let Some(d) = birth_date {
+                if let Err(e) = findkin::records::parse_partial_date(d) {
+                    eprintln!("error: --birth-date: {e}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
             let registry = open(&cli).await?;
             sync_index(&registry).await?;
-            let hits = match registry.search(query, *birth_year, SearchOptions { limit: *limit, public_only: *public }) {
+            let parsed = findkin_search::Query::parse(query, *birth_year)
+                .map(|q| q.with_birth_date(birth_date.as_deref()).with_region(region.as_deref()))
+                .map_err(Error::from);
+            let opts = SearchOptions { limit: *limit, public_only: *public };
+            let hits = match parsed.and_then(|q| registry.search_query(&q, opts)) {
                 Ok(h) => h,
                 Err(Error::Search(e)) if e.is_user_error() => {
                     eprintln!("error: {e}");

@@ -116,7 +116,11 @@ impl Registry {
 
     /// Runs a search on the current index.
     pub fn search(&self, text: &str, birth_year: Option<u16>, opts: SearchOptions) -> Result<Vec<Hit>, Error> {
-        let q = Query::parse(text, birth_year)?;
-        Ok(self.index.search(&q, opts)?)
+        self.search_query(&Query::parse(text, birth_year)?, opts)
+    }
+
+    /// Runs an already parsed query (with birth date or region for ranking).
+    pub fn search_query(&self, q: &Query, opts: SearchOptions) -> Result<Vec<Hit>, Error> {
+        Ok(self.index.search(q, opts)?)
     }
 }
