@@ -90,11 +90,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
+            let checked = started.elapsed();
             let registry = open(&cli).await?;
             let pb = bar(records.len() as u64, "storing");
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let counts = registry.store.import(&name, &records, &mut |n| pb.set_position(n)).await?;
             pb.finish_and_clear();
+            let stored = started.elapsed();
             match sync_index(&registry).await {
                 Ok(_) => {}
                 Err(Error::Search(findkin_search::SearchError::IndexBusy)) => {
@@ -102,13 +104,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
                 Err(e) => return Err(e).context("records are stored, but indexing failed; run `findkin reindex`"),
             }
+            let total = started.elapsed();
             println!(
-                "imported {} rows from {}: {} new, {} updated, in {:.1} s; the registry holds {} records",
+                "imported {} rows from {}: {} new, {} updated, in {:.1} s (checked {:.1} s, stored {:.1} s, indexed {:.1} s); the registry holds {} records",
                 records.len(),
                 file.display(),
                 counts.inserted,
                 counts.updated,
-                started.elapsed().as_secs_f64(),
+                total.as_secs_f64(),
+                checked.as_secs_f64(),
+                (stored - checked).as_secs_f64(),
+                (total - stored).as_secs_f64(),
                 registry.store.count_records().await?
             );
             Ok(ExitCode::SUCCESS)

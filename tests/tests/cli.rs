@@ -182,3 +182,29 @@ fn reindex_rebuilds_the_same_results() {
     assert!(stdout(&out).contains("indexed 1 records"), "{}", stdout(&out));
     assert_eq!(ids(&data, "Skovorodnikov Elisei"), vec!["R1"]);
 }
+
+/// The quality bar of the name search on the dev set (issue: name matching).
+#[test]
+fn eval_on_the_dev_set_meets_the_quality_bar() {
+    let queries = eval_dir().join("queries.jsonl");
+    let out = findkin(dev_registry(), &["eval", queries.to_str().unwrap_or_default(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("eval JSON");
+    let overall = &report["overall"];
+    let num = |v: &Value| v.as_f64().unwrap_or(0.0);
+    assert!(num(&overall["recall_at_10"]) >= 0.98, "recall@10 {}", overall["recall_at_10"]);
+    assert!(num(&overall["recall_at_1"]) >= 0.90, "recall@1 {}", overall["recall_at_1"]);
+    assert!(num(&overall["mrr"]) >= 0.92, "MRR {}", overall["mrr"]);
+    let kinds = report["per_kind"].as_object().expect("per_kind");
+    assert!(kinds.len() >= 18, "all kinds present");
+    for (kind, s) in kinds {
+        if kind == "negative" {
+            assert!(num(&s["negative_empty_rate"]) >= 0.95, "negatives shown publicly: {s}");
+        } else {
+            assert!(num(&s["recall_at_10"]) >= 0.93, "{kind}: recall@10 {}", s["recall_at_10"]);
+        }
+    }
+    for key in ["p50_ms", "p99_ms"] {
+        assert!(report["latency"][key].as_f64().is_some(), "latency {key} reported");
+    }
+}
