@@ -23,8 +23,8 @@ use crate::SearchError;
 /// another version is rebuilt from the database instead of being misread.
 pub const INDEX_VERSION: u32 = 2;
 
-/// What the index needs of a registry record.
-#[derive(Debug, Clone, Default)]
+/// What the index needs of a registry record (and returns with a hit).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct RecordDoc {
     pub id: u64,
     pub external_id: String,
@@ -60,13 +60,8 @@ impl RecordDoc {
 /// A search hit, best first.
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
-    pub id: u64,
-    pub external_id: String,
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: String,
-    pub birth_date: Option<String>,
-    pub region: Option<String>,
+    #[serde(flatten)]
+    pub record: RecordDoc,
     pub score: f32,
     /// Whether the public search shows this hit (every typed word matched).
     pub public: bool,
@@ -390,22 +385,11 @@ impl NameIndex {
                     && m.weak_count() * 3 <= n.max(2) + 1
                     && m.score >= 0.6;
                 let score = m.score + q.context_bonus(rec.birth_date.as_deref(), rec.region.as_deref());
-                Hit {
-                    id: rec.id,
-                    external_id: rec.external_id,
-                    surname: rec.surname,
-                    given_name: rec.given_name,
-                    patronymic: rec.patronymic,
-                    birth_date: rec.birth_date,
-                    region: rec.region,
-                    score,
-                    public,
-                    matches: m.words,
-                }
+                Hit { record: rec, score, public, matches: m.words }
             })
             .filter(|h| !opts.public_only || h.public)
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.public.cmp(&a.public)).then(a.id.cmp(&b.id)));
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.public.cmp(&a.public)).then(a.record.id.cmp(&b.record.id)));
         hits.truncate(opts.limit);
         Ok(hits)
     }
@@ -443,7 +427,7 @@ mod tests {
 
     fn first(idx: &NameIndex, q: &str, y: Option<u16>) -> Option<u64> {
         let q = Query::parse(q, y).unwrap();
-        idx.search(&q, SearchOptions { limit: 10, public_only: true }).unwrap().first().map(|h| h.id)
+        idx.search(&q, SearchOptions { limit: 10, public_only: true }).unwrap().first().map(|h| h.record.id)
     }
 
     #[test]

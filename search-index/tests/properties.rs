@@ -76,12 +76,12 @@ proptest! {
         for r in &recs {
             let q = Query::parse(&full_name(r), None).expect("query");
             let hits = idx.search(&q, SearchOptions { limit: 100, public_only: false }).expect("search");
-            let own = hits.iter().find(|h| h.id == r.id);
+            let own = hits.iter().find(|h| h.record.id == r.id);
             prop_assert!(own.is_some(), "{} not found", full_name(r));
             let own_score = own.map(|h| h.score).unwrap_or_default();
             let norm = words(&full_name(r));
             for h in &hits {
-                let other = words(&format!("{} {} {}", h.surname, h.given_name, h.patronymic));
+                let other = words(&full_name(&h.record));
                 if other != norm {
                     prop_assert!(h.score < own_score, "{:?} ({}) not below {:?} ({})", other, h.score, norm, own_score);
                 }

@@ -35,6 +35,7 @@ pub fn display_name(s: &str) -> String {
 /// The public projection of a hit: name, birth year, region. Nothing else
 /// (no date, place, status or id) leaves through the public side.
 pub fn to_public(h: &Hit) -> PublicHit {
+    let h = &h.record;
     PublicHit {
         surname: display_name(&h.surname),
         given_name: display_name(&h.given_name),

@@ -21,24 +21,8 @@ use std::fmt::Write as _;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// Columns of the demo CSV, in order. The importer reads these names.
-const HEADER: [&str; 15] = [
-    "external_id",
-    "surname",
-    "given_name",
-    "patronymic",
-    "sex",
-    "birth_date",
-    "birth_place",
-    "region",
-    "unit",
-    "rank",
-    "status",
-    "status_date",
-    "status_place",
-    "source",
-    "notes",
-];
+/// Columns of the demo CSV: exactly the import format, in its order.
+use crate::csv_import::COLUMNS as HEADER;
 
 /// The progress callback fires after every this many rows (and once at the end).
 const PROGRESS_EVERY: usize = 1000;

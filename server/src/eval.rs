@@ -116,12 +116,12 @@ pub fn run(registry: &Registry, queries: &[EvalQuery], progress: &mut dyn FnMut(
             match &q.expected {
                 Some(want) => {
                     t.positives += 1;
-                    if let Some(pos) = staff.iter().position(|h| &h.external_id == want) {
+                    if let Some(pos) = staff.iter().position(|h| &h.record.external_id == want) {
                         t.hit10 += 1;
                         t.hit1 += usize::from(pos == 0);
                         t.rr += 1.0 / (pos as f64 + 1.0);
                     }
-                    t.public_hit += usize::from(public.iter().any(|h| &h.external_id == want));
+                    t.public_hit += usize::from(public.iter().any(|h| &h.record.external_id == want));
                 }
                 None => {
                     t.negatives += 1;
@@ -130,7 +130,7 @@ pub fn run(registry: &Registry, queries: &[EvalQuery], progress: &mut dyn FnMut(
             }
         }
         let missed = match &q.expected {
-            Some(want) => !staff.iter().any(|h| &h.external_id == want),
+            Some(want) => !staff.iter().any(|h| &h.record.external_id == want),
             None => !public.is_empty(),
         };
         if missed {

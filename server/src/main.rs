@@ -155,16 +155,17 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 println!("no match");
             } else {
                 for h in &hits {
+                    let r = &h.record;
                     println!(
                         "{:>5.2} {} {:<14} {} {} {} {} {}",
                         h.score,
                         if h.public { "P" } else { " " },
-                        h.external_id,
-                        h.surname,
-                        h.given_name,
-                        h.patronymic,
-                        h.birth_date.as_deref().unwrap_or("-"),
-                        h.region.as_deref().unwrap_or("")
+                        r.external_id,
+                        r.surname,
+                        r.given_name,
+                        r.patronymic,
+                        r.birth_date.as_deref().unwrap_or("-"),
+                        r.region.as_deref().unwrap_or("")
                     );
                 }
             }

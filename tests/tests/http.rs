@@ -106,3 +106,18 @@ async fn demo_mode_loads_fictional_people_and_says_so() {
     let v: Value = serde_json::from_str(&body).expect("json");
     assert!(!v["hits"].as_array().map(Vec::is_empty).unwrap_or(true), "demo people are findable");
 }
+
+#[tokio::test]
+async fn browser_bundle_is_served_compressed() {
+    let server = Server::start(dev_registry(), &[]);
+    let resp = reqwest::Client::new()
+        .get(server.url("/pkg/findkin_bg.wasm"))
+        .header("accept-encoding", "gzip")
+        .send()
+        .await
+        .expect("wasm request");
+    assert_eq!(resp.status().as_u16(), 200, "the browser bundle is built and served");
+    assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    let (_, html, _) = get(&server.url("/")).await;
+    assert!(html.contains("/pkg/findkin.js"), "the page loads the hydration script");
+}
