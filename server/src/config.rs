@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
     name = "findkin",
     version,
     about = "findkin: relatives of captured and killed soldiers search a registry by name and send a contact request",
-    long_about = None
+    long_about = None,
+    after_help = "Without a command, `findkin` runs `serve --demo` (what `cargo leptos watch` starts)."
 )]
 pub struct Cli {
     /// Directory with the database (findkin.db) and the search index (index/).
@@ -26,8 +27,19 @@ pub struct Cli {
     #[arg(long, global = true, env = "FINDKIN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,
 
+    /// Without a command, `serve --demo` runs (what `cargo leptos watch` starts).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+}
+
+impl Cli {
+    /// The command to run; none given means the development server.
+    pub fn command(&self) -> Command {
+        match &self.command {
+            Some(c) => c.clone(),
+            None => Command::Serve(ServeArgs::development()),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -36,13 +48,14 @@ pub enum LogFormat {
     Json,
 }
 
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the web site and the JSON API.
     Serve(ServeArgs),
-    /// Import a registry CSV file (format in DESIGN.md). The whole file is
-    /// checked first: any bad row and nothing is imported. Re-importing an
-    /// external_id updates that record; nothing else is removed.
+    /// Import a registry CSV file (format in DESIGN.md).
+    ///
+    /// The whole file is checked first: any bad row and nothing is imported.
+    /// Re-importing an external_id updates that record; nothing else is removed.
     Import {
         /// The CSV file (UTF-8, header row).
         file: PathBuf,
@@ -82,9 +95,11 @@ pub enum Command {
     },
     /// Rebuild the search index from the database.
     Reindex,
-    /// Measure search quality on a query set (JSON lines: id, query,
-    /// birth_year, expected, kind): recall@1, recall@10, MRR, empty public
-    /// results for absent people, per kind, and latency.
+    /// Measure search quality on a query set: recall, MRR, latency.
+    ///
+    /// The query file is JSON lines (id, query, birth_year, expected, kind).
+    /// Prints recall@1, recall@10, MRR, the share of empty public results for
+    /// people not in the registry (expected: null), per kind, and latency.
     Eval {
         /// The query file, e.g. ../shared/eval/dev/queries.jsonl.
         queries: PathBuf,
@@ -97,7 +112,7 @@ pub enum Command {
     },
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "FINDKIN_ADDR", default_value = "127.0.0.1:3000")]
@@ -111,6 +126,19 @@ pub struct ServeArgs {
     /// Directory with the built browser files (pkg/findkin.js, .wasm, .css).
     #[arg(long, env = "FINDKIN_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+}
+
+impl ServeArgs {
+    /// The demo server, on the address and site directory cargo-leptos
+    /// announces through its `LEPTOS_*` variables when it runs us.
+    fn development() -> Self {
+        let env = |k: &str| std::env::var(k).ok();
+        ServeArgs {
+            addr: env("LEPTOS_SITE_ADDR").and_then(|a| a.parse().ok()).unwrap_or(([127, 0, 0, 1], 3000).into()),
+            demo: true,
+            site_root: env("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/site")),
+        }
+    }
 }
 
 /// Records loaded by `serve --demo` into an empty registry.

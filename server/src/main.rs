@@ -75,7 +75,7 @@ async fn sync_index(registry: &Registry) -> Result<u64, Error> {
 }
 
 async fn run(cli: Cli) -> Result<ExitCode> {
-    match &cli.command {
+    match &cli.command() {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Import { file } => {
             let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
