@@ -371,8 +371,8 @@ def report(results: list[Result], sweep: list[tuple[float, float, float]],
         "pg_trgm threshold sweep (the best by recall@10 is used above):",
         sweep_table(sweep),
         "Baseline latency is one warm query timed from Python (driver round trip included); "
-        "findkin's is what `findkin eval` measures in-process (mean of its staff and public "
-        "search per query; second of two eval runs, so the OS cache is warm).",
+        "findkin's is what `findkin eval` measures in-process for the public search (the one "
+        "relatives run; second of two eval runs, so the OS cache is warm).",
     ])
 
 
