@@ -31,11 +31,8 @@ pub fn search_url(q: &str, birth_year: &str) -> String {
 
 /// The current URL with `lang` replaced, so switching keeps the page and query.
 fn with_lang(path: &str, search: &str, lang: Lang) -> String {
-    let kept: Vec<&str> = search
-        .trim_start_matches('?')
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("lang="))
-        .collect();
+    let kept: Vec<&str> =
+        search.trim_start_matches('?').split('&').filter(|p| !p.is_empty() && !p.starts_with("lang=")).collect();
     let mut url = format!("{path}?");
     for p in kept {
         url.push_str(p);
@@ -116,7 +113,10 @@ pub fn SearchForm(
                 let q = q_ref.get_untracked().map(|i| i.value()).unwrap_or_default();
                 let y = year_ref.get_untracked().map(|i| i.value()).unwrap_or_default();
                 if q.trim().chars().count() >= 2 {
-                    navigate(&search_url(&q, &y), NavigateOptions { replace: true, scroll: false, ..Default::default() });
+                    navigate(
+                        &search_url(&q, &y),
+                        NavigateOptions { replace: true, scroll: false, ..Default::default() },
+                    );
                 }
             },
             Duration::from_millis(350),
@@ -169,7 +169,10 @@ mod tests {
 
     #[test]
     fn urls_are_encoded() {
-        assert_eq!(search_url("Иванов Пётр", ""), "/search?q=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2+%D0%9F%D1%91%D1%82%D1%80&birth_year=");
+        assert_eq!(
+            search_url("Иванов Пётр", ""),
+            "/search?q=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2+%D0%9F%D1%91%D1%82%D1%80&birth_year="
+        );
         assert_eq!(with_lang("/search", "?q=a&lang=en", Lang::Uk), "/search?q=a&lang=uk");
         assert_eq!(with_lang("/", "", Lang::En), "/?lang=en");
     }

@@ -69,11 +69,7 @@ fn table(lang: Lang) -> &'static HashMap<&'static str, String> {
 /// The text for `key` in `lang`, falling back to Russian, then to the key
 /// itself (a missing key is caught by a unit test, not shown to people).
 pub fn t(lang: Lang, key: &str) -> String {
-    table(lang)
-        .get(key)
-        .or_else(|| table(Lang::Ru).get(key))
-        .cloned()
-        .unwrap_or_else(|| key.to_string())
+    table(lang).get(key).or_else(|| table(Lang::Ru).get(key)).cloned().unwrap_or_else(|| key.to_string())
 }
 
 /// [`t`] with `{name}` placeholders filled in.

@@ -7,10 +7,10 @@ use std::sync::Mutex;
 use serde::Serialize;
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query as TQuery, TermQuery};
-use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+use tantivy::query::{
+    BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query as TQuery, TermQuery,
 };
+use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
 
 use crate::keys::{NameField, WordKeys};
@@ -97,8 +97,9 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
-    let key = TextOptions::default()
-        .set_indexing_options(TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic));
+    let key = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default().set_tokenizer("raw").set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
         rid: b.add_u64_field("rid", INDEXED | STORED | FAST),
         birth_year: b.add_u64_field("birth_year", INDEXED | FAST),
@@ -347,12 +348,12 @@ impl NameIndex {
         let mut out = Vec::with_capacity(found.len());
         for (_, addr) in found {
             let doc: TantivyDocument = searcher.doc(addr)?;
-            out.push(self.from_document(&doc));
+            out.push(self.record_of(&doc));
         }
         Ok(out)
     }
 
-    fn from_document(&self, doc: &TantivyDocument) -> RecordDoc {
+    fn record_of(&self, doc: &TantivyDocument) -> RecordDoc {
         let f = &self.f;
         let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str().map(str::to_string));
         RecordDoc {
@@ -389,7 +390,9 @@ impl NameIndex {
             })
             .filter(|h| !opts.public_only || h.public)
             .collect();
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then(b.public.cmp(&a.public)).then(a.record.id.cmp(&b.record.id)));
+        hits.sort_by(|a, b| {
+            b.score.total_cmp(&a.score).then(b.public.cmp(&a.public)).then(a.record.id.cmp(&b.record.id))
+        });
         hits.truncate(opts.limit);
         Ok(hits)
     }

@@ -35,9 +35,7 @@ fn push_unique(map: &mut HashMap<String, Vec<NameId>>, key: String, id: NameId) 
 
 /// Patronymic suffixes on the skeleton, longest first (Кузьминична before
 /// -ична; Ukrainian -івна; colloquial -ич/-ыч, which share "iC").
-const PATRONYMIC_SUFFIXES: &[&str] = &[
-    "iniCna", "eviC", "oviC", "evna", "ovna", "iCna", "ivna", "iC",
-];
+const PATRONYMIC_SUFFIXES: &[&str] = &["iniCna", "eviC", "oviC", "evna", "ovna", "iCna", "ivna", "iC"];
 
 /// The root of a patronymic skeleton if it carries a patronymic suffix.
 pub fn patronymic_root(skel: &str) -> Option<String> {
@@ -164,7 +162,8 @@ mod tests {
     #[test]
     fn patronymic_forms_find_the_father() {
         let sergei = ids("Сергей");
-        for p in ["Сергеевич", "Сергеевна", "Сергеич", "Sergeyevich", "Sergeevich", "Сергійович"] {
+        for p in ["Сергеевич", "Сергеевна", "Сергеич", "Sergeyevich", "Sergeevich", "Сергійович"]
+        {
             assert!(shares(&sergei, &fathers(p)), "{p}");
         }
         assert!(shares(&ids("Павел"), &fathers("Палыч")));

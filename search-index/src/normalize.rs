@@ -316,7 +316,9 @@ pub fn latin_plausibility(word: &str) -> f32 {
         score -= 0.6;
     }
     // Letter pairs no transliteration of a Russian name produces.
-    for pair in ["jd", "jh", "bd", "dj", "fy", "yj", "wq", "qx", "lb", "vb", "hj", "yy", "jj", "jb", "gk", "bj", "tj", "rj"] {
+    for pair in
+        ["jd", "jh", "bd", "dj", "fy", "yj", "wq", "qx", "lb", "vb", "hj", "yy", "jj", "jb", "gk", "bj", "tj", "rj"]
+    {
         if word.contains(pair) {
             score -= 0.3;
         }
@@ -331,10 +333,7 @@ pub fn cyrillic_plausibility(word: &str) -> f32 {
     if chars.is_empty() {
         return 0.0;
     }
-    let vowels = chars
-        .iter()
-        .filter(|c| "аеиоуыэюяіїє".contains(**c))
-        .count();
+    let vowels = chars.iter().filter(|c| "аеиоуыэюяіїє".contains(**c)).count();
     let mut score = 1.0;
     if (vowels as f32) / (chars.len() as f32) < 0.2 {
         score -= 0.5;

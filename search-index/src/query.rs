@@ -160,10 +160,7 @@ fn parse_chunk(chunk: &str) -> Vec<QueryWord> {
             return vec![QueryWord { typed, forms }];
         }
     }
-    words(chunk)
-        .into_iter()
-        .map(|w| QueryWord { forms: vec![plain_form(&w, 1.0, false)], typed: w })
-        .collect()
+    words(chunk).into_iter().map(|w| QueryWord { forms: vec![plain_form(&w, 1.0, false)], typed: w }).collect()
 }
 
 #[cfg(test)]
@@ -201,7 +198,10 @@ mod tests {
 
     #[test]
     fn birth_date_and_region_raise_or_lower() {
-        let q = Query::parse("Иванов", None).unwrap().with_birth_date(Some("1990-05-01")).with_region(Some("Тульская область"));
+        let q = Query::parse("Иванов", None)
+            .unwrap()
+            .with_birth_date(Some("1990-05-01"))
+            .with_region(Some("Тульская область"));
         assert!(q.context_bonus(Some("1990-05-01"), Some("ТУЛЬСКАЯ ОБЛАСТЬ")) > q.context_bonus(Some("1990"), None));
         assert!(q.context_bonus(Some("1990"), None) > 0.0);
         assert!(q.context_bonus(Some("1991-05-01"), None) < 0.0);

@@ -75,8 +75,8 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=m {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=n {
         for j in 1..=m {
@@ -175,10 +175,7 @@ fn compare(word: &QueryWord, part: &NamePart) -> Option<(f32, WordMatch)> {
         .filter_map(|form| {
             let kind = compare_form(form, part)?;
             let q = kind.quality() * form.weight;
-            Some((
-                q,
-                WordMatch { query: word.typed.clone(), field: part.field, kind, layout_fixed: form.layout_fixed },
-            ))
+            Some((q, WordMatch { query: word.typed.clone(), field: part.field, kind, layout_fixed: form.layout_fixed }))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
@@ -228,9 +225,9 @@ fn conventional_order(words: &[Option<WordMatch>]) -> bool {
     };
     let fields: Vec<NameField> = words.iter().flatten().map(|m| m.field).collect();
     fields.len() >= 2
-        && [false, true].into_iter().any(|given_first| {
-            fields.windows(2).all(|w| rank(w[0], given_first) <= rank(w[1], given_first))
-        })
+        && [false, true]
+            .into_iter()
+            .any(|given_first| fields.windows(2).all(|w| rank(w[0], given_first) <= rank(w[1], given_first)))
 }
 
 /// Assigns query words to distinct name parts so that the total quality is
@@ -247,11 +244,8 @@ pub fn match_name(query: &[QueryWord], parts: &[NamePart]) -> NameMatch {
         .enumerate()
         .map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(_, m)| m.clone())))
         .collect();
-    let total: f32 = best
-        .iter()
-        .enumerate()
-        .filter_map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(q, _)| *q)))
-        .sum();
+    let total: f32 =
+        best.iter().enumerate().filter_map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(q, _)| *q))).sum();
     let mut score = if query.is_empty() { 0.0 } else { total / query.len() as f32 };
     if conventional_order(&words) {
         score += ORDER_BONUS;

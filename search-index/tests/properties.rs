@@ -8,23 +8,46 @@ use proptest::prelude::*;
 /// words, so both dictionary and non-dictionary paths are exercised.
 fn surname() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["Иванов", "Иванова", "Петров", "Соловьёв", "Соловьев", "Щербаков", "Коваленко", "Жуковская", "Ким", "Ли"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "Иванов",
+            "Иванова",
+            "Петров",
+            "Соловьёв",
+            "Соловьев",
+            "Щербаков",
+            "Коваленко",
+            "Жуковская",
+            "Ким",
+            "Ли"
+        ])
+        .prop_map(str::to_string),
         "[А-Я][а-яё]{2,9}",
     ]
 }
 
 fn given() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["Александр", "Алексей", "Пётр", "Петр", "Юрий", "Илья", "Мария", "Иван", "Егор", "Игорь"])
-            .prop_map(str::to_string),
+        prop::sample::select(vec![
+            "Александр",
+            "Алексей",
+            "Пётр",
+            "Петр",
+            "Юрий",
+            "Илья",
+            "Мария",
+            "Иван",
+            "Егор",
+            "Игорь"
+        ])
+        .prop_map(str::to_string),
         "[А-Я][а-яё]{2,8}",
     ]
 }
 
 fn patronymic() -> impl Strategy<Value = String> {
     prop_oneof![
-        prop::sample::select(vec!["Сергеевич", "Ильич", "Петрович", "Павлович", "Ивановна", ""]).prop_map(str::to_string),
+        prop::sample::select(vec!["Сергеевич", "Ильич", "Петрович", "Павлович", "Ивановна", ""])
+            .prop_map(str::to_string),
         "[А-Я][а-я]{2,6}(ович|евич|овна)",
     ]
 }

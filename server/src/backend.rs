@@ -20,7 +20,9 @@ pub fn display_name(s: &str) -> String {
                 .map(|part| {
                     if part.chars().count() > 1 && part.chars().all(|c| !c.is_lowercase()) {
                         let mut cs = part.chars();
-                        cs.next().map(|f| f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect()).unwrap_or_default()
+                        cs.next()
+                            .map(|f| f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect())
+                            .unwrap_or_default()
                     } else {
                         part.to_string()
                     }
@@ -56,7 +58,11 @@ pub fn problem_of(e: &Error) -> SearchProblem {
 }
 
 /// The public search, shared by the pages and the JSON API.
-pub async fn public_search(registry: &Arc<Registry>, query: &str, birth_year: Option<u16>) -> Result<Vec<PublicHit>, Error> {
+pub async fn public_search(
+    registry: &Arc<Registry>,
+    query: &str,
+    birth_year: Option<u16>,
+) -> Result<Vec<PublicHit>, Error> {
     let registry = Arc::clone(registry);
     let query = query.to_string();
     let hits = tokio::task::spawn_blocking(move || {

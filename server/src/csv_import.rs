@@ -109,7 +109,7 @@ pub fn parse_csv(bytes: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Vec<Reco
     let mut n = 0u64;
     for row in rows {
         n += 1;
-        if n % 1000 == 0 {
+        if n.is_multiple_of(1000) {
             progress(n);
         }
         let row = match row {
@@ -131,7 +131,8 @@ pub fn parse_csv(bytes: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Vec<Reco
             ));
             continue;
         }
-        let get = |name: &str| -> &str { columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("") };
+        let get =
+            |name: &str| -> &str { columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("") };
         match parse_row(line, &get) {
             Ok(rec) => {
                 if let Some(first) = seen.insert(rec.external_id.clone(), line) {
@@ -218,8 +219,21 @@ fn parse_row<'a>(line: u64, get: &'a dyn Fn(&str) -> &'a str) -> Result<RecordIn
     let notes = c.field("notes", |s| parse_text(s, 4000));
     let errors = c.errors;
     match (
-        external_id, surname, given_name, patronymic, sex, birth_date, birth_place, region, unit, rank, status,
-        status_date, status_place, source, notes,
+        external_id,
+        surname,
+        given_name,
+        patronymic,
+        sex,
+        birth_date,
+        birth_place,
+        region,
+        unit,
+        rank,
+        status,
+        status_date,
+        status_place,
+        source,
+        notes,
     ) {
         (
             Some(external_id),
@@ -364,7 +378,8 @@ mod tests {
 
     #[test]
     fn quoted_fields_and_bom() {
-        let csv = format!("\u{feff}{HEADER}A1,Иванов,Пётр,,m,1990,\"Тула, центр\",,,,captured,,,,\"заметка, с запятой\"\n");
+        let csv =
+            format!("\u{feff}{HEADER}A1,Иванов,Пётр,,m,1990,\"Тула, центр\",,,,captured,,,,\"заметка, с запятой\"\n");
         let recs = parse(&csv).unwrap();
         assert_eq!(recs[0].birth_place.as_deref(), Some("Тула, центр"));
     }

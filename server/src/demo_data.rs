@@ -152,15 +152,9 @@ impl Zipf {
 }
 
 /// Surnames: the top one gets about 1.5 % of its group, the long tail stays visible.
-const SURNAME_ZIPF: Zipf = Zipf {
-    offset: 20.0,
-    exponent: 1.0,
-};
+const SURNAME_ZIPF: Zipf = Zipf { offset: 20.0, exponent: 1.0 };
 /// Given names are more concentrated: the top one gets about 10 %, the top 20 about 60 %.
-const GIVEN_ZIPF: Zipf = Zipf {
-    offset: 4.0,
-    exponent: 1.2,
-};
+const GIVEN_ZIPF: Zipf = Zipf { offset: 4.0, exponent: 1.2 };
 
 /// Parses a name list: one entry per line, most common first, optional weight after a tab;
 /// blank lines and lines starting with `#` are skipped. Entries without a (valid) weight get
@@ -259,11 +253,7 @@ fn patronymic_stem(name: &str) -> (String, PatronymicSuffix) {
     }
     if let Some(stem) = name.strip_suffix('а').or_else(|| name.strip_suffix('я')) {
         // Никита → Никитич, Савва → Саввич; Илья → Ильич, Кузьма → Кузьмич.
-        let suffix = if END_STRESSED_A_NAMES.contains(&name) {
-            IchStressed
-        } else {
-            Ich
-        };
+        let suffix = if END_STRESSED_A_NAMES.contains(&name) { IchStressed } else { Ich };
         return (stem.to_string(), suffix);
     }
     if name.ends_with(['ж', 'ш', 'ч', 'щ', 'ц']) {
@@ -320,10 +310,7 @@ fn push_feminine_surname_part(out: &mut String, part: &str) {
         // otherwise -ий is a soft adjective (Крайний → Крайняя).
         let hard = stem.ends_with(['г', 'к', 'х', 'ж', 'ш', 'ч', 'щ']);
         out.push_str(if hard { "ая" } else { "яя" });
-    } else if ["ов", "ев", "ёв", "ин", "ын"]
-        .iter()
-        .any(|ending| part.ends_with(ending))
-    {
+    } else if ["ов", "ев", "ёв", "ин", "ын"].iter().any(|ending| part.ends_with(ending)) {
         out.push_str(part);
         out.push('а');
     } else {
@@ -354,12 +341,7 @@ fn parse_regions(text: &'static str) -> Vec<Region> {
             let mut columns = line.split('\t').map(str::trim);
             let name = columns.next()?;
             let weight = columns.next()?.parse().ok()?;
-            let towns: Vec<_> = columns
-                .next()?
-                .split(';')
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .collect();
+            let towns: Vec<_> = columns.next()?.split(';').map(str::trim).filter(|t| !t.is_empty()).collect();
             (!towns.is_empty()).then_some(Region { name, weight, towns })
         })
         .collect()
@@ -458,11 +440,7 @@ const ORIGINS: &[OriginDef] = &[
         given_male: Some(GIVEN_MALE_BURYAT),
         given_female: Some(GIVEN_FEMALE_BURYAT),
         home_share: 0.9,
-        home: &[
-            ("Республика Бурятия", 10.0),
-            ("Забайкальский край", 1.0),
-            ("Иркутская область", 0.5),
-        ],
+        home: &[("Республика Бурятия", 10.0), ("Забайкальский край", 1.0), ("Иркутская область", 0.5)],
     },
     OriginDef {
         weight: 3.0,
@@ -494,12 +472,8 @@ const RANKS: &[(&str, f64)] = &[
     ("майор", 0.5),
 ];
 
-const STATUSES: &[(&str, f64)] = &[
-    ("captured", 55.0),
-    ("released", 20.0),
-    ("deceased", 20.0),
-    ("remains_repatriated", 5.0),
-];
+const STATUSES: &[(&str, f64)] =
+    &[("captured", 55.0), ("released", 20.0), ("deceased", 20.0), ("remains_repatriated", 5.0)];
 
 /// Neutral notes that say nothing about a person, only that the record is invented.
 const NOTES: &[&str] = &[
@@ -636,10 +610,7 @@ impl GivenNames {
             };
             (entry, weight)
         });
-        GivenNames {
-            male: Weighted::new(male),
-            female: Weighted::new(parse_list(female, GIVEN_ZIPF)),
-        }
+        GivenNames { male: Weighted::new(male), female: Weighted::new(parse_list(female, GIVEN_ZIPF)) }
     }
 }
 
@@ -675,24 +646,13 @@ impl Tables {
         let origins = ORIGINS.iter().map(|def| {
             let surnames = parse_list(def.surnames, SURNAME_ZIPF)
                 .into_iter()
-                .map(|(masculine, weight)| {
-                    (
-                        Surname {
-                            masculine,
-                            feminine: feminine_surname(masculine),
-                        },
-                        weight,
-                    )
-                });
+                .map(|(masculine, weight)| (Surname { masculine, feminine: feminine_surname(masculine) }, weight));
             let given = match (def.given_male, def.given_female) {
                 (Some(male), Some(female)) => Some(GivenNames::new(male, female)),
                 _ => None,
             };
             // Unknown region names are dropped here and reported by the tests.
-            let home = def
-                .home
-                .iter()
-                .filter_map(|&(name, weight)| Some((region_index(&regions, name)?, weight)));
+            let home = def.home.iter().filter_map(|&(name, weight)| Some((region_index(&regions, name)?, weight)));
             let origin = Origin {
                 surnames: Weighted::new(surnames),
                 given,
@@ -719,11 +679,7 @@ impl Tables {
         let _ = write!(row.external_id, "DEMO-{number:07}");
 
         let origin = self.origins.pick(rng);
-        let sex = if rng.gen_bool(FEMALE_SHARE) {
-            Sex::Female
-        } else {
-            Sex::Male
-        };
+        let sex = if rng.gen_bool(FEMALE_SHARE) { Sex::Female } else { Sex::Male };
         self.fill_names(rng, origin, sex, row);
 
         let birth = self.fill_birth_date(rng, row);
@@ -749,16 +705,8 @@ impl Tables {
         let all_caps = rng.gen_bool(ALL_CAPS_SHARE);
 
         let (surname, given, patronymic) = match sex {
-            Sex::Male => (
-                surname.masculine,
-                own_names.male.pick(rng).name,
-                father.patronymic_male.as_str(),
-            ),
-            Sex::Female => (
-                surname.feminine.as_str(),
-                *own_names.female.pick(rng),
-                father.patronymic_female.as_str(),
-            ),
+            Sex::Male => (surname.masculine, own_names.male.pick(rng).name, father.patronymic_male.as_str()),
+            Sex::Female => (surname.feminine.as_str(), *own_names.female.pick(rng), father.patronymic_female.as_str()),
         };
         row.sex = match sex {
             Sex::Male => "m",
@@ -800,11 +748,7 @@ impl Tables {
         } else {
             *self.region_weights.pick(rng)
         };
-        let town_region = if rng.gen_bool(HOME_TOWN_SHARE) {
-            region
-        } else {
-            *self.region_weights.pick(rng)
-        };
+        let town_region = if rng.gen_bool(HOME_TOWN_SHARE) { region } else { *self.region_weights.pick(rng) };
         let towns = &self.regions[town_region].towns;
         row.region = self.regions[region].name;
         row.birth_place = towns[rng.gen_range(0..towns.len())];
@@ -955,10 +899,7 @@ mod tests {
     }
 
     fn names(text: &'static str) -> Vec<&'static str> {
-        parse_list(text, SURNAME_ZIPF)
-            .into_iter()
-            .map(|(name, _)| name)
-            .collect()
+        parse_list(text, SURNAME_ZIPF).into_iter().map(|(name, _)| name).collect()
     }
 
     fn all_surnames() -> BTreeSet<&'static str> {
@@ -966,9 +907,8 @@ mod tests {
     }
 
     fn all_given(male: bool) -> BTreeSet<&'static str> {
-        let mut set: BTreeSet<&str> = names(if male { GIVEN_MALE_RUSSIAN } else { GIVEN_FEMALE_RUSSIAN })
-            .into_iter()
-            .collect();
+        let mut set: BTreeSet<&str> =
+            names(if male { GIVEN_MALE_RUSSIAN } else { GIVEN_FEMALE_RUSSIAN }).into_iter().collect();
         for def in ORIGINS {
             if let Some(list) = if male { def.given_male } else { def.given_female } {
                 set.extend(names(list));
@@ -1099,10 +1039,7 @@ mod tests {
             let male = patronymic(name, Sex::Male);
             let female = patronymic(name, Sex::Female);
             assert!(male.ends_with("вич") || male.ends_with("ич"), "{name} → {male}");
-            assert!(
-                ["овна", "евна", "ична"].iter().any(|e| female.ends_with(e)),
-                "{name} → {female}"
-            );
+            assert!(["овна", "евна", "ична"].iter().any(|e| female.ends_with(e)), "{name} → {female}");
         }
     }
 
@@ -1151,10 +1088,7 @@ mod tests {
             assert_eq!(distinct.len(), entries.len(), "{label} has duplicates");
             for line in text.lines().filter(|l| l.contains('\t')) {
                 let weight = line.split_once('\t').map(|(_, w)| w.trim().parse::<f64>());
-                assert!(
-                    matches!(weight, Some(Ok(w)) if w > 0.0),
-                    "{label}: bad weight in {line:?}"
-                );
+                assert!(matches!(weight, Some(Ok(w)) if w > 0.0), "{label}: bad weight in {line:?}");
             }
         }
         assert!(all_surnames().len() >= 600, "only {} surnames", all_surnames().len());
@@ -1172,10 +1106,7 @@ mod tests {
     #[test]
     fn places_are_complete() {
         let regions = parse_regions(REGIONS_TEXT);
-        let data_lines = REGIONS_TEXT
-            .lines()
-            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
-            .count();
+        let data_lines = REGIONS_TEXT.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')).count();
         assert_eq!(regions.len(), data_lines, "a line of regions.txt does not parse");
         assert!(regions.len() >= 40);
         let names: BTreeSet<&str> = regions.iter().map(|r| r.name).collect();
@@ -1201,18 +1132,13 @@ mod tests {
         let women_share = share(women.len());
         assert!((0.015..=0.05).contains(&women_share), "women share {women_share}");
         assert!(rows.iter().all(|r| matches!(&r[column("sex")], "m" | "f")));
-        let feminine_surnames: BTreeSet<String> = all_surnames()
-            .iter()
-            .map(|s| strip_yo(&feminine_surname(s)).to_uppercase())
-            .collect();
+        let feminine_surnames: BTreeSet<String> =
+            all_surnames().iter().map(|s| strip_yo(&feminine_surname(s)).to_uppercase()).collect();
         for woman in women {
             let given = woman[column("given_name")].to_string();
             assert!(female_given.iter().any(|n| strip_yo(n) == strip_yo(&given)), "{given}");
             let patronymic = &woman[column("patronymic")];
-            assert!(
-                ["овна", "евна", "ична"].iter().any(|e| patronymic.ends_with(e)),
-                "{patronymic}"
-            );
+            assert!(["овна", "евна", "ична"].iter().any(|e| patronymic.ends_with(e)), "{patronymic}");
             let surname = strip_yo(&woman[column("surname")]).to_uppercase();
             assert!(feminine_surnames.contains(&surname), "{surname}");
         }
@@ -1240,10 +1166,7 @@ mod tests {
                 }
             }
         }
-        assert!(
-            with_yo > 500 && without_yo > 500,
-            "with ё {with_yo}, without {without_yo}"
-        );
+        assert!(with_yo > 500 && without_yo > 500, "with ё {with_yo}, without {without_yo}");
         let ratio = with_yo as f64 / (with_yo + without_yo) as f64;
         assert!((0.4..=0.6).contains(&ratio), "ё kept in {ratio}");
     }
@@ -1318,13 +1241,7 @@ mod tests {
             let days = Date { year, month, day }.to_days();
             assert!((first..=last).contains(&days), "{status_date}");
             if let Some((by, Some(bm), Some(bd))) = parse_partial_date(&row[column("birth_date")]) {
-                let eighteen = Date {
-                    year: by,
-                    month: bm,
-                    day: bd,
-                }
-                .plus_years(18)
-                .to_days();
+                let eighteen = Date { year: by, month: bm, day: bd }.plus_years(18).to_days();
                 assert!(days > eighteen, "{status_date} vs {}", &row[column("birth_date")]);
             }
         }
@@ -1339,39 +1256,14 @@ mod tests {
 
     #[test]
     fn calendar_round_trips() {
-        let start = Date {
-            year: 1959,
-            month: 1,
-            day: 1,
-        }
-        .to_days();
+        let start = Date { year: 1959, month: 1, day: 1 }.to_days();
         for days in start..=LAST_STATUS_DATE.to_days() {
             let date = Date::from_days(days);
             assert!(date.day >= 1 && date.day <= days_in_month(date.year, date.month));
             assert_eq!(date.to_days(), days);
         }
-        assert_eq!(
-            Date {
-                year: 1970,
-                month: 1,
-                day: 1
-            }
-            .to_days(),
-            0
-        );
-        assert_eq!(
-            Date {
-                year: 2004,
-                month: 2,
-                day: 29
-            }
-            .plus_years(18),
-            Date {
-                year: 2022,
-                month: 3,
-                day: 1
-            }
-        );
+        assert_eq!(Date { year: 1970, month: 1, day: 1 }.to_days(), 0);
+        assert_eq!(Date { year: 2004, month: 2, day: 29 }.plus_years(18), Date { year: 2022, month: 3, day: 1 });
     }
 
     #[test]
@@ -1387,15 +1279,11 @@ mod tests {
             assert!(regions.contains(&row[column("region")]));
             assert!(towns.contains(&row[column("birth_place")]));
             statuses.insert(row[column("status")].to_string());
-            let unit: u32 = row[column("unit")]
-                .strip_prefix("Демо-часть №")
-                .and_then(|n| n.parse().ok())
-                .expect("unit");
+            let unit: u32 =
+                row[column("unit")].strip_prefix("Демо-часть №").and_then(|n| n.parse().ok()).expect("unit");
             assert!((1..=UNIT_COUNT).contains(&unit));
-            let place: u32 = row[column("status_place")]
-                .strip_prefix("Демо-пункт ")
-                .and_then(|n| n.parse().ok())
-                .expect("place");
+            let place: u32 =
+                row[column("status_place")].strip_prefix("Демо-пункт ").and_then(|n| n.parse().ok()).expect("place");
             assert!((1..=STATUS_PLACE_COUNT).contains(&place));
             if !row[column("notes")].is_empty() {
                 assert!(NOTES.contains(&&row[column("notes")]));
@@ -1410,21 +1298,12 @@ mod tests {
     #[test]
     fn regional_surnames_mostly_live_in_their_region() {
         let tuvan: BTreeSet<&str> = names(SURNAMES_TUVAN).into_iter().collect();
-        let rows: Vec<_> = sample()
-            .iter()
-            .filter(|r| tuvan.contains(&r[column("surname")]))
-            .collect();
+        let rows: Vec<_> = sample().iter().filter(|r| tuvan.contains(&r[column("surname")])).collect();
         assert!(rows.len() > 300);
-        let in_tyva = rows
-            .iter()
-            .filter(|r| &r[column("region")] == "Республика Тыва")
-            .count();
+        let in_tyva = rows.iter().filter(|r| &r[column("region")] == "Республика Тыва").count();
         assert!(in_tyva as f64 / rows.len() as f64 > 0.8);
         let tuvan_given: BTreeSet<&str> = names(GIVEN_MALE_TUVAN).into_iter().collect();
-        let with_tuvan_given = rows
-            .iter()
-            .filter(|r| tuvan_given.contains(&r[column("given_name")]))
-            .count();
+        let with_tuvan_given = rows.iter().filter(|r| tuvan_given.contains(&r[column("given_name")])).count();
         assert!(with_tuvan_given as f64 / rows.len() as f64 > 0.7);
     }
 

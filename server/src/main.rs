@@ -100,7 +100,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             match sync_index(&registry).await {
                 Ok(_) => {}
                 Err(Error::Search(findkin_search::SearchError::IndexBusy)) => {
-                    eprintln!("note: the search index is in use by a running server; it will pick the changes up itself");
+                    eprintln!(
+                        "note: the search index is in use by a running server; it will pick the changes up itself"
+                    );
                 }
                 Err(e) => return Err(e).context("records are stored, but indexing failed; run `findkin reindex`"),
             }
@@ -172,7 +174,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Eval { queries, json, misses } => {
-            let text = std::fs::read_to_string(queries).with_context(|| format!("cannot read {}", queries.display()))?;
+            let text =
+                std::fs::read_to_string(queries).with_context(|| format!("cannot read {}", queries.display()))?;
             let queries = eval::parse_queries(&text)?;
             let registry = open(&cli).await?;
             sync_index(&registry).await?;

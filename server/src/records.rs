@@ -105,7 +105,7 @@ pub fn parse_partial_date(s: &str) -> Result<Option<String>, String> {
 fn days_in_month(year: u16, month: u16) -> u16 {
     match month {
         4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
         2 => 28,
         _ => 31,
     }
@@ -172,7 +172,17 @@ mod tests {
         assert_eq!(parse_partial_date("1990").unwrap().as_deref(), Some("1990"));
         assert_eq!(parse_partial_date(" ").unwrap(), None);
         assert_eq!(parse_partial_date("2000-02-29").unwrap().as_deref(), Some("2000-02-29"));
-        for bad in ["1990-13", "1990-02-30", "1900-02-29", "90-01-01", "1990/01/01", "01.05.1990", "3000", "1990-1-1", "1990-01-01-01"] {
+        for bad in [
+            "1990-13",
+            "1990-02-30",
+            "1900-02-29",
+            "90-01-01",
+            "1990/01/01",
+            "01.05.1990",
+            "3000",
+            "1990-1-1",
+            "1990-01-01-01",
+        ] {
             assert!(parse_partial_date(bad).is_err(), "{bad}");
         }
     }

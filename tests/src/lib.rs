@@ -35,12 +35,7 @@ pub fn eval_dir() -> PathBuf {
 
 /// Runs `findkin --data-dir DIR ARGS…` to completion.
 pub fn findkin(data_dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin())
-        .arg("--data-dir")
-        .arg(data_dir)
-        .args(args)
-        .env("FINDKIN_LOG", "warn")
-        .output();
+    let out = Command::new(bin()).arg("--data-dir").arg(data_dir).args(args).env("FINDKIN_LOG", "warn").output();
     match out {
         Ok(o) => o,
         Err(e) => panic!("cannot run {}: {e} (build it with `make build`)", bin().display()),

@@ -116,7 +116,9 @@ async fn search_from_home_page_with_javascript() {
     b.c().execute("window.__stay = 42;", vec![]).await.expect("marker");
     let q = b.c().find(Locator::Id("q")).await.expect("search box");
     q.clear().await.expect("clear");
-    q.send_keys(&format!("{} {} {}", people[1].surname, people[1].given_name, people[1].patronymic)).await.expect("type");
+    q.send_keys(&format!("{} {} {}", people[1].surname, people[1].given_name, people[1].patronymic))
+        .await
+        .expect("type");
     let names = b.wait_for_hit(&people[1].surname).await;
     assert!(names.iter().any(|n| n.contains(&people[1].surname)), "live results: {names:?}");
     let stay = b.c().execute("return window.__stay;", vec![]).await.expect("marker");

@@ -112,7 +112,11 @@ fn reimport_updates_and_keeps_what_was_stored() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("2 new"), "{}", stdout(&out));
 
-    let second = write(tmp.path(), "b.csv", format!("{HEADER}\nT1,Звягинцев,Трофим,Ильич,m,1991-02-03,,,,,released,,,,\n").as_bytes());
+    let second = write(
+        tmp.path(),
+        "b.csv",
+        format!("{HEADER}\nT1,Звягинцев,Трофим,Ильич,m,1991-02-03,,,,,released,,,,\n").as_bytes(),
+    );
     let out = findkin(&data, &["import", second.to_str().unwrap_or_default()]);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stdout(&out).contains("0 new, 1 updated"), "{}", stdout(&out));
@@ -126,15 +130,31 @@ fn reimport_updates_and_keeps_what_was_stored() {
 fn a_bad_file_is_refused_whole_with_line_and_column() {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
-    let good = write(tmp.path(), "good.csv", format!("{HEADER}\nG1,Пряников,Савва,Лукич,m,1990,,,,,captured,,,,\n").as_bytes());
+    let good = write(
+        tmp.path(),
+        "good.csv",
+        format!("{HEADER}\nG1,Пряников,Савва,Лукич,m,1990,,,,,captured,,,,\n").as_bytes(),
+    );
     assert!(findkin(&data, &["import", good.to_str().unwrap_or_default()]).status.success());
 
     let mut non_utf8 = format!("{HEADER}\n").into_bytes();
     non_utf8.extend_from_slice(b"B9,\xcf\xf0\xff,A,,m,1990,,,,,captured,,,,\n");
     let cases: Vec<(&str, Vec<u8>, &str)> = vec![
-        ("unknown-column.csv", b"external_id,surname,given_name,status,photo\nB1,Xx,Yy,captured,z\n".to_vec(), "unknown column \"photo\""),
-        ("bad-date.csv", format!("{HEADER}\nB1,Бубликов,Ян,,m,1990-02-31,,,,,captured,,,,\n").into_bytes(), "line 2, column birth_date"),
-        ("bad-status.csv", format!("{HEADER}\nB1,Бубликов,Ян,,m,1990,,,,,missing,,,,\n").into_bytes(), "line 2, column status"),
+        (
+            "unknown-column.csv",
+            b"external_id,surname,given_name,status,photo\nB1,Xx,Yy,captured,z\n".to_vec(),
+            "unknown column \"photo\"",
+        ),
+        (
+            "bad-date.csv",
+            format!("{HEADER}\nB1,Бубликов,Ян,,m,1990-02-31,,,,,captured,,,,\n").into_bytes(),
+            "line 2, column birth_date",
+        ),
+        (
+            "bad-status.csv",
+            format!("{HEADER}\nB1,Бубликов,Ян,,m,1990,,,,,missing,,,,\n").into_bytes(),
+            "line 2, column status",
+        ),
         (
             "short-row.csv",
             format!("{HEADER}\nB0,Бубликов,Ян,,m,1990,,,,,captured,,,,\nB1,Бубликов,Ян\n").into_bytes(),
@@ -174,7 +194,11 @@ fn demo_data_is_deterministic_and_importable() {
 fn reindex_rebuilds_the_same_results() {
     let tmp = tempfile::tempdir().expect("tmp");
     let data = tmp.path().join("data");
-    let csv = write(tmp.path(), "r.csv", format!("{HEADER}\nR1,Сковородников,Елисей,Фомич,m,1990,,,,,captured,,,,\n").as_bytes());
+    let csv = write(
+        tmp.path(),
+        "r.csv",
+        format!("{HEADER}\nR1,Сковородников,Елисей,Фомич,m,1990,,,,,captured,,,,\n").as_bytes(),
+    );
     assert!(findkin(&data, &["import", csv.to_str().unwrap_or_default()]).status.success());
     std::fs::remove_dir_all(data.join("index")).expect("remove index");
     let out = findkin(&data, &["reindex"]);

@@ -43,9 +43,8 @@ pub async fn search(
     let Query(p) = params.map_err(|e| ApiError::BadRequest { code: "bad_query_string", message: e.body_text() })?;
     let q = p.q.unwrap_or_default();
     let year_text = p.birth_year.unwrap_or_default();
-    let birth_year = parse_birth_year(&year_text).map_err(|pr| {
-        bad(pr, format!("birth_year {year_text:?} is not a year between 1900 and 2030"))
-    })?;
+    let birth_year = parse_birth_year(&year_text)
+        .map_err(|pr| bad(pr, format!("birth_year {year_text:?} is not a year between 1900 and 2030")))?;
     match public_search(&st.registry, &q, birth_year).await {
         Ok(hits) => Ok(Json(SearchResponse { query: q, birth_year, hits })),
         Err(e) => match problem_of(&e) {

@@ -25,7 +25,11 @@ impl IntoResponse for ApiError {
             }
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
-                (StatusCode::INTERNAL_SERVER_ERROR, "internal", "something went wrong on our side; please retry later".into())
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something went wrong on our side; please retry later".into(),
+                )
             }
         };
         (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
