@@ -7,6 +7,8 @@ pub mod components;
 pub mod i18n;
 pub mod pages;
 pub mod site;
+#[cfg(feature = "ssr")]
+pub mod staff;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};

@@ -95,6 +95,9 @@ pub enum Command {
     },
     /// Rebuild the search index from the database.
     Reindex,
+    /// Manage staff accounts.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Measure search quality on a query set: recall, MRR, latency.
     ///
     /// The query file is JSON lines (id, query, birth_year, expected, kind).
@@ -110,6 +113,20 @@ pub enum Command {
         #[arg(long)]
         misses: bool,
     },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account and print its one-time password (to be
+    /// changed at first sign-in, followed by TOTP enrolment).
+    Add {
+        name: String,
+        /// admin, moderator or editor.
+        #[arg(long)]
+        role: String,
+    },
+    /// Disable an account; all its sessions end at once.
+    Disable { name: String },
 }
 
 #[derive(Debug, Clone, Args)]

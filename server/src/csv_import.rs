@@ -200,7 +200,7 @@ impl RowCheck<'_> {
     }
 }
 
-fn parse_row<'a>(line: u64, get: &'a dyn Fn(&str) -> &'a str) -> Result<RecordInput, Vec<RowError>> {
+pub(crate) fn parse_row<'a>(line: u64, get: &'a dyn Fn(&str) -> &'a str) -> Result<RecordInput, Vec<RowError>> {
     let mut c = RowCheck { line, get, errors: Vec::new() };
     let external_id = c.field("external_id", parse_external_id);
     let surname = c.field("surname", |s| parse_name(s, true));

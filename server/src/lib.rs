@@ -1,15 +1,20 @@
 //! The findkin server: storage, import, the search registry, the HTTP
 //! service and the command line (`main.rs`).
 
+pub mod audit;
+pub mod auth;
 pub mod backend;
+pub mod charts;
 pub mod config;
 pub mod csv_import;
 pub mod demo_data;
 pub mod eval;
 pub mod http;
+pub mod record_store;
 pub mod records;
 pub mod registry;
 pub mod store;
+pub mod users;
 
 /// Errors crossing the server's module boundaries; `main` adds context.
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use findkin::config::{Cli, Command, LogFormat, ServeArgs, DEMO_RECORDS, DEMO_SEED};
+use findkin::audit::Entry;
+use findkin::auth::{totp, Role};
+use findkin::config::{Cli, Command, LogFormat, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED};
 use findkin::csv_import::parse_csv;
 use findkin::http::AppState;
 use findkin::registry::Registry;
@@ -192,6 +194,32 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::User(UserCommand::Add { name, role }) => {
+            let Some(role) = Role::parse(role) else {
+                eprintln!("error: unknown role {role:?}; expected admin, moderator or editor");
+                return Ok(ExitCode::from(2));
+            };
+            let registry = open(&cli).await?;
+            let one_time = registry.store.add_user(name, role).await?;
+            registry
+                .store
+                .audit(Entry { actor_name: Some("cli"), action: "user_added", target_type: Some("user"), target_id: Some(name.clone()), details: Some(role.as_str().into()), ..Entry::default() })
+                .await?;
+            println!("created {} {name}", role.as_str());
+            println!("one-time password: {one_time}");
+            println!("it must be changed at first sign-in, then a TOTP authenticator is enrolled");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::User(UserCommand::Disable { name }) => {
+            let registry = open(&cli).await?;
+            registry.store.disable_user(name).await?;
+            registry
+                .store
+                .audit(Entry { actor_name: Some("cli"), action: "user_disabled", target_type: Some("user"), target_id: Some(name.clone()), ..Entry::default() })
+                .await?;
+            println!("disabled {name}; their sessions have ended");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reindex => {
             let registry = open(&cli).await?;
             let started = Instant::now();
@@ -214,6 +242,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     if args.demo && registry.store.count_records().await? == 0 {
         load_demo(&registry).await?;
     }
+    if args.demo {
+        create_demo_staff(&registry, &cli.data_dir).await?;
+    }
     let demo = registry.store.meta("demo").await?.as_deref() == Some("1");
     let n = sync_index(&registry).await?;
     if n > 0 {
@@ -231,7 +262,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
-    http::serve(AppState { leptos_options, registry, demo }).await?;
+    http::serve(AppState { leptos_options, registry, demo, data_dir: cli.data_dir.clone() }).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -246,5 +277,25 @@ async fn load_demo(registry: &Registry) -> Result<()> {
     if std::io::stderr().is_terminal() {
         eprintln!("demo registry loaded: {} fictional records", records.len());
     }
+    Ok(())
+}
+
+/// Demo accounts, ready to use (no password change, TOTP enrolled), so
+/// that the four-eyes release can be tried at once. Their credentials are
+/// printed and kept in DATA_DIR/demo-staff.txt.
+async fn create_demo_staff(registry: &Registry, data_dir: &std::path::Path) -> Result<()> {
+    if registry.store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let mut text = String::from("findkin demo staff (fictional; for trying the console only)\n");
+    for (name, role) in [("moderator1", Role::Moderator), ("moderator2", Role::Moderator), ("admin", Role::Admin), ("editor", Role::Editor)] {
+        let password = findkin::auth::password::generate_one_time();
+        let secret = totp::new_secret();
+        registry.store.add_demo_user(name, role, &password, &secret).await?;
+        text.push_str(&format!("{name:<11} role {:<9} password {password}  TOTP secret {secret}\n", role.as_str()));
+    }
+    let path = data_dir.join("demo-staff.txt");
+    std::fs::write(&path, &text).with_context(|| format!("cannot write {}", path.display()))?;
+    eprintln!("\n{text}(saved in {}; sign in at /staff)\n", path.display());
     Ok(())
 }

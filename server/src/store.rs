@@ -23,7 +23,7 @@ pub struct ImportCounts {
 
 #[derive(Clone)]
 pub struct Store {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 /// Rows per multi-row statement: 15 values each stays far below SQLite's

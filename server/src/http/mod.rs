@@ -4,6 +4,7 @@
 mod api;
 mod error;
 mod site;
+mod staff;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub registry: Arc<Registry>,
     pub demo: bool,
+    /// For uploads waiting for confirmation.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// Builds the whole router.
@@ -45,6 +48,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/search", get(api::search))
+        .merge(staff::routes())
         .leptos_routes_with_context(
             &state,
             routes,
@@ -108,7 +112,8 @@ pub async fn serve(state: AppState) -> Result<(), Error> {
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!("serving on http://{addr}");
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?;
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
     Ok(())
 }
 

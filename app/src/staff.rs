@@ -1,0 +1,668 @@
+//! The staff console: server-rendered pages with no script at all (they
+//! work the same with JavaScript off, and allow the strictest CSP). Every
+//! form posts to the server, which answers with a redirect or a page.
+//!
+//! The server builds the view models below from its own types and calls
+//! the `*_page` functions, which return a whole HTML document.
+
+use leptos::prelude::*;
+
+use crate::i18n::{t, tf, Lang};
+
+/// The signed-in staff member, as the pages need them.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    pub name: String,
+    /// Translation key of the role.
+    pub role_key: &'static str,
+    pub csrf: String,
+    pub can_list: bool,
+    pub can_edit: bool,
+    pub can_import: bool,
+    pub can_export: bool,
+    pub can_audit: bool,
+}
+
+/// A message shown at the top of a page (after a redirect).
+#[derive(Debug, Clone)]
+pub struct Notice {
+    pub ok: bool,
+    pub text: String,
+}
+
+fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<Notice>, body: AnyView) -> String {
+    let nav = viewer.map(|v| {
+        let v = v.clone();
+        view! {
+            <nav class="staff-nav" aria-label=t(lang, "staff.nav.label")>
+                <a href="/staff">{t(lang, "staff.nav.dashboard")}</a>
+                {v.can_list.then(|| view! { <a href="/staff/records">{t(lang, "staff.nav.records")}</a> })}
+                {v.can_import.then(|| view! { <a href="/staff/import">{t(lang, "staff.nav.import")}</a> })}
+                {v.can_audit.then(|| view! { <a href="/staff/audit">{t(lang, "staff.nav.audit")}</a> })}
+                <span class="who">{format!("{} · {}", v.name, t(lang, v.role_key))}</span>
+                <form method="post" action="/staff/logout" class="inline">
+                    <input type="hidden" name="csrf" value=v.csrf.clone()/>
+                    <button type="submit" class="link">{t(lang, "staff.nav.logout")}</button>
+                </form>
+            </nav>
+        }
+    });
+    let notice = notice.map(|n| {
+        let class = if n.ok { "notice ok" } else { "notice error" };
+        view! { <p class=class role=if n.ok { "status" } else { "alert" }>{n.text}</p> }
+    });
+    let html = view! {
+        <header class="site-header staff-header">
+            <a class="brand" href="/staff">
+                <span class="brand-mark" aria-hidden="true">"◈"</span>
+                <span>{t(lang, "staff.brand")}</span>
+            </a>
+            {nav}
+        </header>
+        <main id="main" class="staff">
+            {notice}
+            {body}
+        </main>
+    }
+    .to_html();
+    format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
+         content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
+         <title>{}</title><link rel=\"stylesheet\" href=\"/pkg/findkin.css\"></head><body>{}</body></html>",
+        lang.code(),
+        escape(&title),
+        html
+    )
+}
+
+/// Escapes text for HTML outside the view macro (the title).
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn csrf_field(v: &Viewer) -> impl IntoView {
+    view! { <input type="hidden" name="csrf" value=v.csrf.clone()/> }
+}
+
+// ---------------------------------------------------------------- sign-in
+
+/// The sign-in steps share one small form page.
+pub enum SignInStep {
+    Password,
+    Code,
+    /// Enrolment: QR code as SVG, the secret in text.
+    Enrol { qr_svg: String, secret: String },
+    ChangePassword,
+}
+
+pub fn sign_in_page(lang: Lang, step: SignInStep, csrf: Option<String>, notice: Option<Notice>) -> String {
+    let csrf = csrf.map(|c| view! { <input type="hidden" name="csrf" value=c/> });
+    let (title, body) = match step {
+        SignInStep::Password => (
+            t(lang, "staff.login.title"),
+            view! {
+                <form method="post" action="/staff/login" class="panel narrow">
+                    <h1>{t(lang, "staff.login.title")}</h1>
+                    <label for="name">{t(lang, "staff.login.name")}</label>
+                    <input id="name" name="name" type="text" autocomplete="username" required/>
+                    <label for="password">{t(lang, "staff.login.password")}</label>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required/>
+                    <button type="submit" class="primary">{t(lang, "staff.login.submit")}</button>
+                </form>
+            }
+            .into_any(),
+        ),
+        SignInStep::Code => (
+            t(lang, "staff.totp.title"),
+            view! {
+                <form method="post" action="/staff/verify" class="panel narrow">
+                    <h1>{t(lang, "staff.totp.title")}</h1>
+                    <p>{t(lang, "staff.totp.hint")}</p>
+                    {csrf}
+                    <label for="code">{t(lang, "staff.totp.code")}</label>
+                    <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" required/>
+                    <button type="submit" class="primary">{t(lang, "staff.totp.submit")}</button>
+                </form>
+            }
+            .into_any(),
+        ),
+        SignInStep::Enrol { qr_svg, secret } => (
+            t(lang, "staff.enrol.title"),
+            view! {
+                <form method="post" action="/staff/enrol" class="panel narrow">
+                    <h1>{t(lang, "staff.enrol.title")}</h1>
+                    <p>{t(lang, "staff.enrol.hint")}</p>
+                    <div class="qr" inner_html=qr_svg></div>
+                    <p>{t(lang, "staff.enrol.secret")} " " <code id="totp-secret">{secret}</code></p>
+                    {csrf}
+                    <label for="code">{t(lang, "staff.totp.code")}</label>
+                    <input id="code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code" required/>
+                    <button type="submit" class="primary">{t(lang, "staff.enrol.submit")}</button>
+                </form>
+            }
+            .into_any(),
+        ),
+        SignInStep::ChangePassword => (
+            t(lang, "staff.password.title"),
+            view! {
+                <form method="post" action="/staff/password" class="panel narrow">
+                    <h1>{t(lang, "staff.password.title")}</h1>
+                    <p>{t(lang, "staff.password.hint")}</p>
+                    {csrf}
+                    <label for="new_password">{t(lang, "staff.password.new")}</label>
+                    <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" required/>
+                    <label for="repeat">{t(lang, "staff.password.repeat")}</label>
+                    <input id="repeat" name="repeat" type="password" autocomplete="new-password" required/>
+                    <button type="submit" class="primary">{t(lang, "staff.password.submit")}</button>
+                </form>
+            }
+            .into_any(),
+        ),
+    };
+    document(lang, title, None, notice, body)
+}
+
+/// 403 and other refusals, in words.
+pub fn message_page(lang: Lang, viewer: Option<&Viewer>, title_key: &str, text: String) -> String {
+    let body = view! {
+        <section class="panel">
+            <h1>{t(lang, title_key)}</h1>
+            <p>{text}</p>
+            <p><a href="/staff">{t(lang, "staff.back")}</a></p>
+        </section>
+    };
+    document(lang, t(lang, title_key), viewer, None, body.into_any())
+}
+
+// --------------------------------------------------------------- dashboard
+
+pub struct Dashboard {
+    pub records_total: i64,
+    pub status_chart: String,
+    pub requests_chart: String,
+    pub changes_chart: String,
+    pub median_first_response: Option<String>,
+}
+
+pub fn dashboard_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: Dashboard) -> String {
+    let median = d
+        .median_first_response
+        .map(|m| tf(lang, "staff.dash.median", &[("hours", &m)]))
+        .unwrap_or_else(|| t(lang, "staff.dash.median_none"));
+    let body = view! {
+        <h1>{t(lang, "staff.dash.title")}</h1>
+        <p class="lead">{tf(lang, "staff.dash.total", &[("n", &d.records_total.to_string())])}</p>
+        <section class="charts">
+            <figure class="card"><div inner_html=d.status_chart></div></figure>
+            <figure class="card">
+                <div inner_html=d.requests_chart></div>
+                <figcaption>{median}</figcaption>
+            </figure>
+            <figure class="card"><div inner_html=d.changes_chart></div></figure>
+        </section>
+    };
+    document(lang, t(lang, "staff.dash.title"), Some(v), notice, body.into_any())
+}
+
+// ----------------------------------------------------------------- records
+
+pub struct RecordRow {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub birth_year: String,
+    pub region: String,
+}
+
+#[derive(Default)]
+pub struct RecordsQuery {
+    pub q: String,
+    pub status: String,
+    pub region: String,
+    pub from: String,
+    pub to: String,
+}
+
+pub struct RecordsPage {
+    pub query: RecordsQuery,
+    pub regions: Vec<String>,
+    pub rows: Vec<RecordRow>,
+    pub page: i64,
+    pub has_next: bool,
+    /// The query string without `page`, for paging and export links.
+    pub query_string: String,
+}
+
+const STATUSES: [&str; 4] = ["captured", "released", "deceased", "remains_repatriated"];
+
+pub fn records_page(lang: Lang, v: &Viewer, notice: Option<Notice>, p: RecordsPage) -> String {
+    let RecordsQuery { q, status, region, from, to } = p.query;
+    let status_options = STATUSES
+        .iter()
+        .map(|s| {
+            let selected = status == *s;
+            view! { <option value=*s selected=selected>{t(lang, &format!("status.{s}"))}</option> }
+        })
+        .collect_view();
+    let region_options = p
+        .regions
+        .into_iter()
+        .map(|r| {
+            let selected = region == r;
+            view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
+        })
+        .collect_view();
+    let empty = p.rows.is_empty();
+    let rows = p
+        .rows
+        .into_iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td><a href=format!("/staff/records/{}", r.id)>{r.external_id}</a></td>
+                    <td>{r.name}</td>
+                    <td>{r.birth_year}</td>
+                    <td>{r.region}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let qs = p.query_string;
+    let prev = (p.page > 1).then(|| {
+        view! { <a rel="prev" href=format!("/staff/records?{qs}&page={}", p.page - 1)>{t(lang, "staff.prev")}</a> }
+    });
+    let next = p.has_next.then(|| {
+        view! { <a rel="next" href=format!("/staff/records?{qs}&page={}", p.page + 1)>{t(lang, "staff.next")}</a> }
+    });
+    let export = v.can_export.then(|| {
+        view! { <a class="button" href=format!("/staff/records/export.csv?{qs}")>{t(lang, "staff.records.export")}</a> }
+    });
+    let create = v.can_edit.then(|| view! { <a class="button" href="/staff/records/new">{t(lang, "staff.records.new")}</a> });
+    let body = view! {
+        <h1>{t(lang, "staff.records.title")}</h1>
+        <form method="get" action="/staff/records" class="filters" role="search">
+            <div class="field grow">
+                <label for="q">{t(lang, "staff.records.q")}</label>
+                <input id="q" name="q" type="search" value=q maxlength="200"/>
+            </div>
+            <div class="field">
+                <label for="status">{t(lang, "field.status")}</label>
+                <select id="status" name="status">
+                    <option value="">{t(lang, "staff.any")}</option>
+                    {status_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="region">{t(lang, "field.region")}</label>
+                <select id="region" name="region">
+                    <option value="">{t(lang, "staff.any")}</option>
+                    {region_options}
+                </select>
+            </div>
+            <div class="field">
+                <label for="from">{t(lang, "staff.records.from")}</label>
+                <input id="from" name="from" type="date" value=from/>
+            </div>
+            <div class="field">
+                <label for="to">{t(lang, "staff.records.to")}</label>
+                <input id="to" name="to" type="date" value=to/>
+            </div>
+            <button type="submit" class="primary">{t(lang, "staff.records.filter")}</button>
+        </form>
+        <p class="actions">{create} {export}</p>
+        {if empty {
+            view! { <p class="muted">{t(lang, "staff.records.none")}</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="records">
+                        <thead>
+                            <tr>
+                                <th scope="col">{t(lang, "field.external_id")}</th>
+                                <th scope="col">{t(lang, "staff.records.name")}</th>
+                                <th scope="col">{t(lang, "staff.records.born")}</th>
+                                <th scope="col">{t(lang, "field.region")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }}
+        <p class="pager">{prev} " " {next}</p>
+    };
+    document(lang, t(lang, "staff.records.title"), Some(v), notice, body.into_any())
+}
+
+/// One field of a record with its disclosure level.
+pub struct FieldView {
+    pub name: &'static str,
+    pub value: String,
+    /// `public`, `released` or `staff`.
+    pub level: &'static str,
+}
+
+pub struct HistoryRow {
+    pub at: String,
+    pub user: String,
+    pub version: i64,
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+pub struct RecordView {
+    pub id: i64,
+    pub title: String,
+    pub version: i64,
+    pub updated_at: String,
+    pub fields: Vec<FieldView>,
+    pub history: Vec<HistoryRow>,
+}
+
+pub fn record_page(lang: Lang, v: &Viewer, notice: Option<Notice>, r: RecordView) -> String {
+    let fields = r
+        .fields
+        .into_iter()
+        .map(|f| {
+            view! {
+                <tr>
+                    <th scope="row">{t(lang, &format!("field.{}", f.name))}</th>
+                    <td>{f.value}</td>
+                    <td><span class=format!("level {}", f.level)>{t(lang, &format!("level.{}", f.level))}</span></td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let history_empty = r.history.is_empty();
+    let history = r
+        .history
+        .into_iter()
+        .map(|h| {
+            let field = if h.field == "created" { t(lang, "staff.history.created") } else { t(lang, &format!("field.{}", h.field)) };
+            view! {
+                <tr>
+                    <td>{h.at}</td>
+                    <td>{h.user}</td>
+                    <td>{h.version}</td>
+                    <td>{field}</td>
+                    <td class="old">{h.old}</td>
+                    <td class="new">{h.new}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let edit = v.can_edit.then(|| view! { <a class="button" href=format!("/staff/records/{}/edit", r.id)>{t(lang, "staff.record.edit")}</a> });
+    let title = r.title.clone();
+    let body = view! {
+        <h1>{r.title}</h1>
+        <p class="muted">{tf(lang, "staff.record.version", &[("v", &r.version.to_string()), ("at", &r.updated_at)])}</p>
+        <p class="actions">{edit}</p>
+        <div class="table-wrap">
+            <table class="fields"><tbody>{fields}</tbody></table>
+        </div>
+        <h2 id="history">{t(lang, "staff.history.title")}</h2>
+        {if history_empty {
+            view! { <p class="muted">{t(lang, "staff.history.none")}</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="history">
+                        <thead>
+                            <tr>
+                                <th scope="col">{t(lang, "staff.history.at")}</th>
+                                <th scope="col">{t(lang, "staff.history.who")}</th>
+                                <th scope="col">{t(lang, "staff.history.version")}</th>
+                                <th scope="col">{t(lang, "staff.history.field")}</th>
+                                <th scope="col">{t(lang, "staff.history.old")}</th>
+                                <th scope="col">{t(lang, "staff.history.new")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{history}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }}
+    };
+    document(lang, title, Some(v), notice, body.into_any())
+}
+
+/// The edit / create form. Field errors and a conflict are shown inline.
+pub struct RecordForm {
+    /// `None` when creating.
+    pub id: Option<i64>,
+    pub version: i64,
+    /// (field name, value as typed).
+    pub values: Vec<(&'static str, String)>,
+    /// (field name, message) — messages are already in words.
+    pub errors: Vec<(String, String)>,
+    /// Another editor's newer values, when the save was refused.
+    pub conflict: Option<Vec<(&'static str, String)>>,
+}
+
+pub fn record_form_page(lang: Lang, v: &Viewer, f: RecordForm) -> String {
+    let action = f.id.map_or("/staff/records".to_string(), |id| format!("/staff/records/{id}"));
+    let title = if f.id.is_some() { t(lang, "staff.form.edit_title") } else { t(lang, "staff.form.new_title") };
+    let errors = f.errors.clone();
+    let summary = (!errors.is_empty()).then(|| {
+        view! {
+            <div class="notice error" role="alert">
+                <p>{t(lang, "staff.form.errors")}</p>
+                <ul>
+                    {errors
+                        .iter()
+                        .map(|(field, msg)| {
+                            view! { <li><a href=format!("#{field}")>{t(lang, &format!("field.{field}"))}</a> ": " {msg.clone()}</li> }
+                        })
+                        .collect_view()}
+                </ul>
+            </div>
+        }
+    });
+    let conflict = f.conflict.map(|theirs| {
+        view! {
+            <div class="notice error" role="alert">
+                <p>{t(lang, "staff.form.conflict")}</p>
+                <ul>
+                    {theirs
+                        .into_iter()
+                        .map(|(field, value)| view! { <li>{t(lang, &format!("field.{field}"))} ": " <strong>{value}</strong></li> })
+                        .collect_view()}
+                </ul>
+            </div>
+        }
+    });
+    let inputs = f
+        .values
+        .into_iter()
+        .map(|(name, value)| {
+            let err = f.errors.iter().find(|(n, _)| n == name).map(|(_, m)| m.clone());
+            let invalid = err.is_some();
+            let described = format!("{name}-err");
+            let control = match name {
+                "status" => view! {
+                    <select id=name name=name aria-invalid=invalid.to_string()>
+                        {STATUSES
+                            .iter()
+                            .map(|s| view! { <option value=*s selected=value == *s>{t(lang, &format!("status.{s}"))}</option> })
+                            .collect_view()}
+                    </select>
+                }
+                .into_any(),
+                "sex" => view! {
+                    <select id=name name=name>
+                        <option value="" selected=value.is_empty()>"—"</option>
+                        <option value="m" selected=value == "m">{t(lang, "sex.m")}</option>
+                        <option value="f" selected=value == "f">{t(lang, "sex.f")}</option>
+                    </select>
+                }
+                .into_any(),
+                "notes" => view! { <textarea id=name name=name rows="4" aria-invalid=invalid.to_string()>{value}</textarea> }.into_any(),
+                _ => view! {
+                    <input id=name name=name type="text" value=value aria-invalid=invalid.to_string() aria-describedby=described.clone()/>
+                }
+                .into_any(),
+            };
+            view! {
+                <div class="field">
+                    <label for=name>{t(lang, &format!("field.{name}"))}</label>
+                    {control}
+                    {err.map(|m| view! { <small id=described class="error">{m}</small> })}
+                </div>
+            }
+        })
+        .collect_view();
+    let body = view! {
+        <h1>{title.clone()}</h1>
+        {conflict}
+        {summary}
+        <form method="post" action=action class="record-form">
+            {csrf_field(v)}
+            <input type="hidden" name="version" value=f.version.to_string()/>
+            <div class="form-grid">{inputs}</div>
+            <button type="submit" class="primary">{t(lang, "staff.form.save")}</button>
+        </form>
+    };
+    document(lang, title, Some(v), None, body.into_any())
+}
+
+// ------------------------------------------------------------------ import
+
+pub struct ImportRowError {
+    pub line: u64,
+    pub column: String,
+    pub message: String,
+}
+
+pub enum ImportStage {
+    Upload,
+    /// The file has problems: all of them, nothing stored.
+    Rejected { file_name: String, errors: Vec<ImportRowError>, total: usize },
+    /// The file is clean: what a confirm would do.
+    Ready { file_name: String, rows: usize, new: usize, updated: usize, token: String },
+}
+
+pub fn import_page(lang: Lang, v: &Viewer, notice: Option<Notice>, stage: ImportStage) -> String {
+    let upload = view! {
+        <form method="post" action="/staff/import" enctype="multipart/form-data" class="panel">
+            {csrf_field(v)}
+            <label for="file">{t(lang, "staff.import.file")}</label>
+            <input id="file" name="file" type="file" accept=".csv,text/csv" required/>
+            <p class="hint">{t(lang, "staff.import.hint")}</p>
+            <button type="submit" class="primary">{t(lang, "staff.import.check")}</button>
+        </form>
+    };
+    let result = match stage {
+        ImportStage::Upload => None,
+        ImportStage::Rejected { file_name, errors, total } => Some(
+            view! {
+                <section class="panel" id="preview">
+                    <h2>{tf(lang, "staff.import.rejected", &[("file", &file_name), ("n", &total.to_string())])}</h2>
+                    <div class="table-wrap">
+                        <table class="errors">
+                            <thead>
+                                <tr>
+                                    <th scope="col">{t(lang, "staff.import.line")}</th>
+                                    <th scope="col">{t(lang, "staff.import.column")}</th>
+                                    <th scope="col">{t(lang, "staff.import.problem")}</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {errors
+                                    .into_iter()
+                                    .map(|e| view! { <tr><td>{e.line}</td><td>{e.column}</td><td>{e.message}</td></tr> })
+                                    .collect_view()}
+                            </tbody>
+                        </table>
+                    </div>
+                </section>
+            }
+            .into_any(),
+        ),
+        ImportStage::Ready { file_name, rows, new, updated, token } => Some(
+            view! {
+                <section class="panel" id="preview">
+                    <h2>{tf(lang, "staff.import.ready", &[("file", &file_name), ("n", &rows.to_string())])}</h2>
+                    <p>{tf(lang, "staff.import.counts", &[("new", &new.to_string()), ("updated", &updated.to_string())])}</p>
+                    <form method="post" action="/staff/import/confirm">
+                        {csrf_field(v)}
+                        <input type="hidden" name="token" value=token/>
+                        <button type="submit" class="primary">{t(lang, "staff.import.confirm")}</button>
+                    </form>
+                </section>
+            }
+            .into_any(),
+        ),
+    };
+    let body = view! {
+        <h1>{t(lang, "staff.import.title")}</h1>
+        {result}
+        {upload}
+    };
+    document(lang, t(lang, "staff.import.title"), Some(v), notice, body.into_any())
+}
+
+// ------------------------------------------------------------------- audit
+
+pub struct AuditRowView {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub address: String,
+}
+
+pub struct AuditPage {
+    pub actor: String,
+    pub action: String,
+    pub from: String,
+    pub to: String,
+    pub rows: Vec<AuditRowView>,
+    pub page: i64,
+    pub has_next: bool,
+    pub query_string: String,
+}
+
+pub fn audit_page(lang: Lang, v: &Viewer, p: AuditPage) -> String {
+    let qs = p.query_string;
+    let prev = (p.page > 1).then(|| view! { <a rel="prev" href=format!("/staff/audit?{qs}&page={}", p.page - 1)>{t(lang, "staff.prev")}</a> });
+    let next = p.has_next.then(|| view! { <a rel="next" href=format!("/staff/audit?{qs}&page={}", p.page + 1)>{t(lang, "staff.next")}</a> });
+    let body = view! {
+        <h1>{t(lang, "staff.audit.title")}</h1>
+        <form method="get" action="/staff/audit" class="filters">
+            <div class="field"><label for="actor">{t(lang, "staff.audit.actor")}</label><input id="actor" name="actor" value=p.actor/></div>
+            <div class="field"><label for="action">{t(lang, "staff.audit.action")}</label><input id="action" name="action" value=p.action/></div>
+            <div class="field"><label for="from">{t(lang, "staff.records.from")}</label><input id="from" name="from" type="date" value=p.from/></div>
+            <div class="field"><label for="to">{t(lang, "staff.records.to")}</label><input id="to" name="to" type="date" value=p.to/></div>
+            <button type="submit" class="primary">{t(lang, "staff.records.filter")}</button>
+        </form>
+        <p class="actions"><a class="button" href=format!("/staff/audit.csv?{qs}")>{t(lang, "staff.audit.export")}</a></p>
+        <div class="table-wrap">
+            <table class="audit">
+                <thead>
+                    <tr>
+                        <th scope="col">{t(lang, "staff.history.at")}</th>
+                        <th scope="col">{t(lang, "staff.audit.actor")}</th>
+                        <th scope="col">{t(lang, "staff.audit.action")}</th>
+                        <th scope="col">{t(lang, "staff.audit.target")}</th>
+                        <th scope="col">{t(lang, "staff.audit.details")}</th>
+                        <th scope="col">{t(lang, "staff.audit.address")}</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {p.rows
+                        .into_iter()
+                        .map(|r| view! {
+                            <tr><td>{r.at}</td><td>{r.actor}</td><td>{r.action}</td><td>{r.target}</td><td>{r.details}</td><td>{r.address}</td></tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <p class="pager">{prev} " " {next}</p>
+    };
+    document(lang, t(lang, "staff.audit.title"), Some(v), None, body.into_any())
+}

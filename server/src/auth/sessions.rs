@@ -1,0 +1,110 @@
+//! Staff sessions, stored in the database (any replica can serve them).
+//! The cookie holds a random token; the table holds its SHA-256.
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use crate::auth::{Role, StaffUser};
+use crate::store::Store;
+use crate::users::now;
+use crate::Error;
+
+pub const COOKIE: &str = "findkin_staff";
+/// Signed out after this long without a request.
+pub const IDLE_SECONDS: i64 = 30 * 60;
+/// Signed out this long after signing in, however active.
+pub const ABSOLUTE_SECONDS: i64 = 12 * 60 * 60;
+/// Time allowed between the password and the second factor.
+pub const SECOND_FACTOR_SECONDS: i64 = 10 * 60;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Password checked; second factor (or password change, enrolment) pending.
+    Password,
+    Full,
+}
+
+impl Stage {
+    fn as_str(self) -> &'static str {
+        match self {
+            Stage::Password => "password",
+            Stage::Full => "full",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub token_hash: String,
+    pub user: StaffUser,
+    pub stage: Stage,
+    pub csrf: String,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::thread_rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+pub fn hash_token(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+impl Store {
+    /// Starts a session; returns the cookie token (shown once, never stored).
+    pub async fn create_session(&self, user_id: i64, stage: Stage) -> Result<String, Error> {
+        let token = random_hex(32);
+        let t = now();
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)")
+            .bind(hash_token(&token))
+            .bind(user_id)
+            .bind(stage.as_str())
+            .bind(random_hex(16))
+            .bind(t)
+            .bind(t)
+            .execute(&self.pool)
+            .await?;
+        Ok(token)
+    }
+
+    /// The live session for a cookie token. Expired sessions, and sessions
+    /// of disabled accounts, are deleted and yield `None`.
+    pub async fn session(&self, token: &str) -> Result<Option<Session>, Error> {
+        let token_hash = hash_token(token);
+        let row = sqlx::query(
+            "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen, u.id, u.name, u.role, u.disabled
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+        )
+        .bind(&token_hash)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let t = now();
+        let stage = if row.try_get::<String, _>("stage")? == "full" { Stage::Full } else { Stage::Password };
+        let created: i64 = row.try_get("created_at")?;
+        let last_seen: i64 = row.try_get("last_seen")?;
+        let lifetime = if stage == Stage::Full { ABSOLUTE_SECONDS } else { SECOND_FACTOR_SECONDS };
+        let role = Role::parse(&row.try_get::<String, _>("role")?);
+        let expired = t - last_seen > IDLE_SECONDS || t - created > lifetime;
+        let (Some(role), false, false) = (role, expired, row.try_get::<i64, _>("disabled")? != 0) else {
+            self.end_session(&token_hash).await?;
+            return Ok(None);
+        };
+        if t - last_seen >= 30 {
+            sqlx::query("UPDATE sessions SET last_seen = ? WHERE token_hash = ?").bind(t).bind(&token_hash).execute(&self.pool).await?;
+        }
+        Ok(Some(Session {
+            token_hash,
+            user: StaffUser { id: row.try_get("id")?, name: row.try_get("name")?, role },
+            stage,
+            csrf: row.try_get("csrf_token")?,
+        }))
+    }
+
+    pub async fn end_session(&self, token_hash: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        Ok(())
+    }
+}

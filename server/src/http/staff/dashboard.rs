@@ -1,0 +1,152 @@
+//! The console start page (charts drawn on the server) and the audit log
+//! browser with its CSV export.
+
+use std::collections::HashMap;
+
+use axum::extract::{Query, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use findkin_app::i18n::t;
+use findkin_app::staff::{audit_page, dashboard_page, AuditPage, AuditRowView, Dashboard};
+
+use super::{notice, page, query_string, Ctx, Guard, StaffError};
+use crate::audit::{to_csv, Filter};
+use crate::auth::Action;
+use crate::charts::{bar_chart, column_chart, Bar, Point};
+use crate::http::AppState;
+use crate::users::now;
+
+/// Days shown on the per-day charts.
+const DAYS: i64 = 30;
+
+/// `YYYY-MM-DD` of a day number since 1970-01-01 (proleptic Gregorian).
+fn civil(days: i64) -> String {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The last `DAYS` days, oldest first, with a value for each (0 if absent).
+fn daily(counts: &[(String, i64)]) -> Vec<Point> {
+    let today = now().div_euclid(86_400);
+    (today - DAYS + 1..=today)
+        .map(|d| {
+            let label = civil(d);
+            let value = counts.iter().find(|(day, _)| *day == label).map_or(0.0, |(_, n)| *n as f64);
+            Point { label, value }
+        })
+        .collect()
+}
+
+pub async fn show(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+    let g = Guard::require(&st, &ctx, Action::ViewDashboard).await?;
+    let lang = ctx.lang;
+    let store = &st.registry.store;
+    let by_status: Vec<Bar> = store
+        .count_by_status()
+        .await?
+        .into_iter()
+        .map(|(s, n)| Bar { label: t(lang, &format!("status.{s}")), value: n as f64 })
+        .collect();
+    let median = store.median_first_response_hours().await?;
+    let d = Dashboard {
+        records_total: store.count_records().await? as i64,
+        status_chart: bar_chart(&t(lang, "staff.dash.by_status"), &by_status, ""),
+        requests_chart: column_chart(
+            &t(lang, "staff.dash.requests"),
+            &daily(&store.requests_per_day(DAYS).await?),
+            &t(lang, "staff.dash.requests_unit"),
+            None,
+        ),
+        changes_chart: column_chart(
+            &t(lang, "staff.dash.changes"),
+            &daily(&store.changes_per_day(DAYS).await?),
+            &t(lang, "staff.dash.changes_unit"),
+            None,
+        ),
+        median_first_response: median.map(|h| format!("{h:.1}")),
+    };
+    let n = notice(lang, p.get("ok").map(String::as_str), p.get("err").map(String::as_str));
+    Ok(page(StatusCode::OK, dashboard_page(lang, &g.viewer, n, d)))
+}
+
+fn audit_filter(p: &HashMap<String, String>) -> Filter {
+    let get = |k: &str| p.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let date = |k: &str| get(k).filter(|d| crate::records::parse_partial_date(d).is_ok_and(|d| d.is_some_and(|d| d.len() == 10)));
+    Filter { actor: get("actor"), action: get("action"), from: date("from"), to: date("to") }
+}
+
+const AUDIT_PAGE: i64 = 100;
+
+pub async fn audit(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+    let g = Guard::require(&st, &ctx, Action::ViewAudit).await?;
+    let f = audit_filter(&p);
+    let page_no: i64 = p.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    let mut rows = st.registry.store.audit_rows(&f, AUDIT_PAGE + 1, (page_no - 1) * AUDIT_PAGE).await?;
+    let has_next = rows.len() as i64 > AUDIT_PAGE;
+    rows.truncate(AUDIT_PAGE as usize);
+    let s = |o: &Option<String>| o.clone().unwrap_or_default();
+    let view = AuditPage {
+        actor: s(&f.actor),
+        action: s(&f.action),
+        from: s(&f.from),
+        to: s(&f.to),
+        rows: rows
+            .into_iter()
+            .map(|r| AuditRowView {
+                at: r.at.replace('T', " ").get(..19).unwrap_or(&r.at).to_string(),
+                actor: r.actor_name,
+                action: r.action,
+                target: [r.target_type.unwrap_or_default(), r.target_id.unwrap_or_default()].join(" ").trim().to_string(),
+                details: r.details.unwrap_or_default(),
+                address: r.address.unwrap_or_default(),
+            })
+            .collect(),
+        page: page_no,
+        has_next,
+        query_string: query_string(&[
+            ("actor", &s(&f.actor)),
+            ("action", &s(&f.action)),
+            ("from", &s(&f.from)),
+            ("to", &s(&f.to)),
+        ]),
+    };
+    Ok(page(StatusCode::OK, audit_page(ctx.lang, &g.viewer, view)))
+}
+
+pub async fn audit_csv(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+    let g = Guard::require(&st, &ctx, Action::ExportAudit).await?;
+    let f = audit_filter(&p);
+    let rows = st.registry.store.audit_rows(&f, i64::MAX, 0).await?;
+    g.audit(&st, &ctx, "export_audit", None, Some(format!("{} rows", rows.len()))).await?;
+    let body = to_csv(&rows)?;
+    Ok((
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (CONTENT_DISPOSITION, "attachment; filename=\"findkin-audit.csv\""),
+            (CACHE_CONTROL, "no-store"),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::civil;
+
+    #[test]
+    fn civil_dates() {
+        assert_eq!(civil(0), "1970-01-01");
+        assert_eq!(civil(19_723), "2024-01-01");
+        assert_eq!(civil(20_513), "2026-03-01");
+    }
+}

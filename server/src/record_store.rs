@@ -1,0 +1,330 @@
+//! Reading and editing single records for the staff console: full record,
+//! filtered lists, optimistic-concurrency updates with a per-field history.
+
+use serde::Serialize;
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use crate::auth::StaffUser;
+use crate::records::{RecordInput, Sex, Status};
+use crate::store::Store;
+use crate::Error;
+
+/// A stored record with its id and version.
+#[derive(Debug, Clone, Serialize)]
+pub struct StoredRecord {
+    pub id: i64,
+    pub version: i64,
+    pub input: RecordInput,
+    pub updated_at: String,
+}
+
+/// One field change in a record's history.
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub at: String,
+    pub user_name: String,
+    pub version: i64,
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
+}
+
+/// Filters of the staff records list.
+#[derive(Debug, Clone, Default)]
+pub struct RecordFilter {
+    pub status: Option<Status>,
+    pub region: Option<String>,
+    /// Status date range, inclusive, `YYYY-MM-DD`.
+    pub from: Option<String>,
+    pub to: Option<String>,
+    /// Restrict to these ids (from a name search), in this order.
+    pub ids: Option<Vec<i64>>,
+}
+
+/// Outcome of saving an edited record.
+#[derive(Debug)]
+pub enum SaveOutcome {
+    Saved { id: i64, version: i64 },
+    /// Someone saved a newer version first: nothing was written.
+    Conflict { current: Box<StoredRecord> },
+}
+
+const COLUMNS: &str = "id, version, updated_at, external_id, surname, given_name, patronymic, sex, birth_date, birth_place, \
+     region, unit, rank, status, status_date, status_place, source, notes";
+
+fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, Error> {
+    let status: String = r.try_get("status")?;
+    let sex: Option<String> = r.try_get("sex")?;
+    Ok(StoredRecord {
+        id: r.try_get("id")?,
+        version: r.try_get("version")?,
+        updated_at: r.try_get("updated_at")?,
+        input: RecordInput {
+            external_id: r.try_get("external_id")?,
+            surname: r.try_get("surname")?,
+            given_name: r.try_get("given_name")?,
+            patronymic: r.try_get("patronymic")?,
+            sex: sex.as_deref().and_then(|s| Sex::parse(s).ok().flatten()),
+            birth_date: r.try_get("birth_date")?,
+            birth_place: r.try_get("birth_place")?,
+            region: r.try_get("region")?,
+            unit: r.try_get("unit")?,
+            rank: r.try_get("rank")?,
+            status: Status::parse(&status).map_err(Error::Config)?,
+            status_date: r.try_get("status_date")?,
+            status_place: r.try_get("status_place")?,
+            source: r.try_get("source")?,
+            notes: r.try_get("notes")?,
+        },
+    })
+}
+
+/// The editable fields as (name, value) pairs, for diffs and CSV.
+pub fn fields(r: &RecordInput) -> [(&'static str, Option<String>); 15] {
+    let s = |v: &str| (!v.is_empty()).then(|| v.to_string());
+    [
+        ("external_id", s(&r.external_id)),
+        ("surname", s(&r.surname)),
+        ("given_name", s(&r.given_name)),
+        ("patronymic", s(&r.patronymic)),
+        ("sex", r.sex.map(|x| x.as_str().to_string())),
+        ("birth_date", r.birth_date.clone()),
+        ("birth_place", r.birth_place.clone()),
+        ("region", r.region.clone()),
+        ("unit", r.unit.clone()),
+        ("rank", r.rank.clone()),
+        ("status", Some(r.status.as_str().to_string())),
+        ("status_date", r.status_date.clone()),
+        ("status_place", r.status_place.clone()),
+        ("source", r.source.clone()),
+        ("notes", r.notes.clone()),
+    ]
+}
+
+impl Store {
+    pub async fn record(&self, id: i64) -> Result<Option<StoredRecord>, Error> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        row.as_ref().map(stored).transpose()
+    }
+
+    pub async fn record_id_by_external(&self, external_id: &str) -> Result<Option<i64>, Error> {
+        Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = ?").bind(external_id).fetch_optional(&self.pool).await?)
+    }
+
+    /// Records matching the filter, by id (or in the given id order).
+    pub async fn list_records(&self, f: &RecordFilter, limit: i64, offset: i64) -> Result<Vec<StoredRecord>, Error> {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM records WHERE 1 = 1"));
+        if let Some(s) = f.status {
+            q.push(" AND status = ").push_bind(s.as_str());
+        }
+        if let Some(r) = &f.region {
+            q.push(" AND region = ").push_bind(r.clone());
+        }
+        if let Some(d) = &f.from {
+            q.push(" AND status_date >= ").push_bind(d.clone());
+        }
+        if let Some(d) = &f.to {
+            q.push(" AND status_date <= ").push_bind(d.clone());
+        }
+        if let Some(ids) = &f.ids {
+            if ids.is_empty() {
+                return Ok(Vec::new());
+            }
+            q.push(" AND id IN (");
+            let mut sep = q.separated(", ");
+            for id in ids {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+        } else {
+            q.push(" ORDER BY id");
+        }
+        q.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out: Vec<StoredRecord> = rows.iter().map(stored).collect::<Result<_, _>>()?;
+        if let Some(ids) = &f.ids {
+            out.sort_by_key(|r| ids.iter().position(|i| *i == r.id).unwrap_or(usize::MAX));
+        }
+        Ok(out)
+    }
+
+    /// Distinct regions, for the filter menu.
+    pub async fn regions(&self) -> Result<Vec<String>, Error> {
+        Ok(sqlx::query_scalar("SELECT DISTINCT region FROM records WHERE region IS NOT NULL ORDER BY region")
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    pub async fn history(&self, record_id: i64) -> Result<Vec<Change>, Error> {
+        let rows = sqlx::query(
+            "SELECT at, user_name, version, field, old_value, new_value FROM record_history WHERE record_id = ? ORDER BY id DESC",
+        )
+        .bind(record_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Change {
+                    at: r.try_get("at")?,
+                    user_name: r.try_get("user_name")?,
+                    version: r.try_get("version")?,
+                    field: r.try_get("field")?,
+                    old_value: r.try_get("old_value")?,
+                    new_value: r.try_get("new_value")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Saves an edit made on `expected_version`. If the record moved on in
+    /// the meantime nothing is written and the current record comes back.
+    pub async fn update_record(
+        &self,
+        id: i64,
+        expected_version: i64,
+        new: &RecordInput,
+        by: &StaffUser,
+    ) -> Result<SaveOutcome, Error> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?")).bind(id).fetch_optional(&mut *tx).await?;
+        let Some(current) = row.as_ref().map(stored).transpose()? else {
+            return Err(Error::Config(format!("record {id} does not exist")));
+        };
+        if current.version != expected_version {
+            return Ok(SaveOutcome::Conflict { current: Box::new(current) });
+        }
+        let version = expected_version + 1;
+        let done = sqlx::query(
+            "UPDATE records SET external_id = ?, surname = ?, given_name = ?, patronymic = ?, sex = ?, birth_date = ?,
+                birth_place = ?, region = ?, unit = ?, rank = ?, status = ?, status_date = ?, status_place = ?,
+                source = ?, notes = ?, version = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+             WHERE id = ? AND version = ?",
+        )
+        .bind(&new.external_id)
+        .bind(&new.surname)
+        .bind(&new.given_name)
+        .bind(&new.patronymic)
+        .bind(new.sex.map(|s| s.as_str()))
+        .bind(&new.birth_date)
+        .bind(&new.birth_place)
+        .bind(&new.region)
+        .bind(&new.unit)
+        .bind(&new.rank)
+        .bind(new.status.as_str())
+        .bind(&new.status_date)
+        .bind(&new.status_place)
+        .bind(&new.source)
+        .bind(&new.notes)
+        .bind(version)
+        .bind(id)
+        .bind(expected_version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Ok(SaveOutcome::Conflict { current: Box::new(current) });
+        }
+        for ((field, old), (_, newv)) in fields(&current.input).into_iter().zip(fields(new)) {
+            if old != newv {
+                sqlx::query(
+                    "INSERT INTO record_history (record_id, version, user_id, user_name, field, old_value, new_value)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(id)
+                .bind(version)
+                .bind(by.id)
+                .bind(&by.name)
+                .bind(field)
+                .bind(old)
+                .bind(newv)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        sqlx::query("INSERT INTO record_changes (record_id) VALUES (?)").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(SaveOutcome::Saved { id, version })
+    }
+
+    /// Creates one record; refuses an `external_id` already in use.
+    pub async fn create_record(&self, new: &RecordInput, by: &StaffUser) -> Result<Option<i64>, Error> {
+        if self.record_id_by_external(&new.external_id).await?.is_some() {
+            return Ok(None);
+        }
+        self.import(&format!("console:{}", by.name), std::slice::from_ref(new), &mut |_| {}).await?;
+        let id = self.record_id_by_external(&new.external_id).await?;
+        if let Some(id) = id {
+            sqlx::query(
+                "INSERT INTO record_history (record_id, version, user_id, user_name, field, old_value, new_value)
+                 VALUES (?, 1, ?, ?, 'created', NULL, ?)",
+            )
+            .bind(id)
+            .bind(by.id)
+            .bind(&by.name)
+            .bind(&new.external_id)
+            .execute(&self.pool)
+            .await?;
+        }
+        Ok(id)
+    }
+
+    /// Records per status, for the dashboard.
+    pub async fn count_by_status(&self) -> Result<Vec<(String, i64)>, Error> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM records GROUP BY status ORDER BY status")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+    }
+
+    /// Record changes per day over the last `days` days (dashboard).
+    pub async fn changes_per_day(&self, days: i64) -> Result<Vec<(String, i64)>, Error> {
+        let rows = sqlx::query(
+            "SELECT substr(changed_at, 1, 10) AS day, COUNT(*) AS n FROM record_changes
+             WHERE changed_at >= date('now', ?) GROUP BY day ORDER BY day",
+        )
+        .bind(format!("-{days} days"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("day")?, r.try_get("n")?))).collect()
+    }
+}
+
+/// Records as CSV in the import format (round-trips through `findkin import`).
+pub fn to_csv(records: &[StoredRecord]) -> Result<Vec<u8>, Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(crate::csv_import::COLUMNS).map_err(|e| Error::Config(e.to_string()))?;
+    for r in records {
+        w.write_record(fields(&r.input).map(|(_, v)| v.unwrap_or_default())).map_err(|e| Error::Config(e.to_string()))?;
+    }
+    w.into_inner().map_err(|e| Error::Config(e.to_string()))
+}
+
+impl Store {
+    /// Contact requests received per day over the last `days` days.
+    pub async fn requests_per_day(&self, days: i64) -> Result<Vec<(String, i64)>, Error> {
+        let rows = sqlx::query(
+            "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n FROM contact_requests
+             WHERE created_at >= date('now', ?) GROUP BY day ORDER BY day",
+        )
+        .bind(format!("-{days} days"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("day")?, r.try_get("n")?))).collect()
+    }
+
+    /// Median hours from a request to its first moderator response, over
+    /// the requests that have one (`None` when there are none yet).
+    pub async fn median_first_response_hours(&self) -> Result<Option<f64>, Error> {
+        let mut hours: Vec<f64> = sqlx::query_scalar(
+            "SELECT (julianday(first_response_at) - julianday(created_at)) * 24.0 FROM contact_requests
+             WHERE first_response_at IS NOT NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        hours.sort_by(f64::total_cmp);
+        Ok(match hours.len() {
+            0 => None,
+            n if n % 2 == 1 => Some(hours[n / 2]),
+            n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
+        })
+    }
+}
