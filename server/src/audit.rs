@@ -118,3 +118,24 @@ pub fn to_csv(rows: &[AuditRow]) -> Result<Vec<u8>, Error> {
     }
     w.into_inner().map_err(|e| Error::Config(e.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_log_refuses_updates_and_deletes() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        store.audit(Entry { actor_name: Some("t"), action: "test", ..Entry::default() }).await.expect("append");
+        for sql in ["UPDATE audit_log SET action = 'x'", "DELETE FROM audit_log"] {
+            let err = sqlx::query(sql).execute(&store.pool).await.expect_err(sql);
+            assert!(err.to_string().contains("append-only"), "{err}");
+        }
+        let rows = store.audit_rows(&Filter::default(), 10, 0).await.expect("rows");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].action, "test");
+        let csv = String::from_utf8(to_csv(&rows).expect("csv")).expect("utf8");
+        assert!(csv.starts_with("id,at,actor,action"));
+    }
+}

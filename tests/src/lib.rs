@@ -154,3 +154,45 @@ pub fn unique_people(n: usize) -> Vec<Person> {
         })
         .collect()
 }
+
+/// The TOTP code for a base32 secret at `unix` seconds (what an
+/// authenticator app would show).
+pub fn totp_code(secret: &str, unix: u64) -> String {
+    let bytes = totp_rs::Secret::Encoded(secret.to_string()).to_bytes().expect("base32 secret");
+    totp_rs::TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "t".into()).expect("totp").generate(unix)
+}
+
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A data directory with a few records and staff accounts created through
+/// the CLI: returns the directory and (name, one-time password) per account.
+pub fn staff_registry(accounts: &[(&str, &str)]) -> (tempfile::TempDir, Vec<(String, String)>) {
+    let dir = tempfile::tempdir().expect("tmp");
+    let csv = dir.path().join("seed.csv");
+    std::fs::write(
+        &csv,
+        "external_id,surname,given_name,patronymic,sex,birth_date,region,status,notes\n\
+         S1,Лаврентьев,Остап,Ильич,m,1990-01-02,Тульская область,captured,демо\n\
+         S2,Подберёзкин,Гордей,Фомич,m,1985,Омская область,deceased,\n\
+         S3,Чистякова,Вера,Павловна,f,1999-07,Тульская область,released,\n",
+    )
+    .expect("seed csv");
+    let out = findkin(dir.path(), &["import", csv.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mut creds = Vec::new();
+    for (name, role) in accounts {
+        let out = findkin(dir.path(), &["user", "add", name, "--role", role]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = stdout(&out);
+        let pw = text
+            .lines()
+            .find_map(|l| l.strip_prefix("one-time password: "))
+            .expect("one-time password printed")
+            .trim()
+            .to_string();
+        creds.push((name.to_string(), pw));
+    }
+    (dir, creds)
+}

@@ -1,0 +1,297 @@
+//! The staff side over HTTP: sign-in with password and TOTP, replay
+//! refusal, lockout, each role's allowed and refused actions, the edit
+//! conflict, import preview, and the audit rows all of this writes.
+
+use findkin_tests::{findkin, staff_registry, totp_code, unix_now, Server};
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+
+fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+}
+
+fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = html.find(start)? + start.len();
+    let len = html[from..].find(end)?;
+    Some(&html[from..from + len])
+}
+
+async fn text(c: &Client, url: &str) -> (StatusCode, String) {
+    let r = c.get(url).send().await.expect("GET");
+    (r.status(), r.text().await.unwrap_or_default())
+}
+
+async fn csrf(c: &Client, url: &str) -> String {
+    let (_, html) = text(c, url).await;
+    between(&html, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string()
+}
+
+async fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let r = c.post(url).form(form).send().await.expect("POST");
+    let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (r.status(), loc, r.text().await.unwrap_or_default())
+}
+
+/// A signed-in staff member.
+struct Staff {
+    c: Client,
+    name: String,
+    password: String,
+    secret: String,
+}
+
+/// First sign-in: one-time password, new password, TOTP enrolment.
+async fn first_login(s: &Server, name: &str, one_time: &str) -> Staff {
+    let c = client();
+    let (st, loc, _) = post(&c, &s.url("/staff/login"), &[("name", name), ("password", one_time)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/password"));
+    let password = format!("{}-long-enough-{}", one_time, name.len());
+    let token = csrf(&c, &s.url("/staff/password")).await;
+    let (st, loc, body) =
+        post(&c, &s.url("/staff/password"), &[("csrf", &token), ("new_password", &password), ("repeat", &password)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/enrol"), "{body}");
+    let (_, enrol) = text(&c, &s.url("/staff/enrol")).await;
+    assert!(enrol.contains("<svg"), "the QR code is rendered by the server");
+    let secret = between(&enrol, "<code id=\"totp-secret\">", "</code>").expect("secret shown").to_string();
+    let token = between(&enrol, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string();
+    let code = totp_code(&secret, unix_now());
+    let (st, loc, _) = post(&c, &s.url("/staff/enrol"), &[("csrf", &token), ("code", &code)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff"));
+    Staff { c, name: name.into(), password, secret }
+}
+
+/// A later sign-in with a code for time `at`.
+async fn login(s: &Server, who: &Staff, at: u64) -> (Client, StatusCode, String) {
+    let c = client();
+    let (st, loc, _) = post(&c, &s.url("/staff/login"), &[("name", &who.name), ("password", &who.password)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/verify"));
+    let token = csrf(&c, &s.url("/staff/verify")).await;
+    let code = totp_code(&who.secret, at);
+    let (st, loc, body) = post(&c, &s.url("/staff/verify"), &[("csrf", &token), ("code", &code)]).await;
+    (c, st, if st == StatusCode::SEE_OTHER { loc } else { body })
+}
+
+async fn audit_csv(s: &Server, admin: &Staff) -> String {
+    let (st, body) = text(&admin.c, &s.url("/staff/audit.csv")).await;
+    assert_eq!(st, StatusCode::OK);
+    body
+}
+
+#[tokio::test]
+async fn sign_in_with_totp_refuses_a_replayed_code() {
+    let (dir, creds) = staff_registry(&[("ed1", "editor"), ("adm", "admin")]);
+    let s = Server::start(dir.path(), &[]);
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let (st, html) = text(&ed.c, &s.url("/staff")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(html.contains("ed1"));
+
+    // The code used at enrolment cannot be used again.
+    let (_, st, body) = login(&s, &ed, unix_now()).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED, "replayed code refused");
+    assert!(body.contains("role=\"alert\""));
+    // The next time step's code (allowed clock drift) works.
+    let (c, st, loc) = login(&s, &ed, unix_now() + 30).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff"));
+    let set = c.get(s.url("/staff")).send().await.expect("GET").status();
+    assert_eq!(set, StatusCode::OK);
+
+    let adm = first_login(&s, &creds[1].0, &creds[1].1).await;
+    let log = audit_csv(&s, &adm).await;
+    for action in ["totp_enrolled", "totp_replay_refused", "login", "password_changed"] {
+        assert!(log.contains(&format!(",{action},")), "{action} logged:\n{log}");
+    }
+    assert!(log.contains("127.0.0.0/24"), "address stored truncated");
+}
+
+#[tokio::test]
+async fn session_cookie_is_locked_down_and_logout_ends_it() {
+    let (dir, creds) = staff_registry(&[("ed2", "editor")]);
+    let s = Server::start(dir.path(), &[]);
+    let c = client();
+    let r = c
+        .post(s.url("/staff/login"))
+        .form(&[("name", creds[0].0.as_str()), ("password", creds[0].1.as_str())])
+        .send()
+        .await
+        .expect("login");
+    let cookie = r.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    for flag in ["HttpOnly", "SameSite=Strict", "Path=/staff"] {
+        assert!(cookie.contains(flag), "{cookie}");
+    }
+    // Half-signed-in (password only) is not signed in.
+    let r = c.get(s.url("/staff/records")).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let token = csrf(&ed.c, &s.url("/staff")).await;
+    let (st, loc, _) = post(&ed.c, &s.url("/staff/logout"), &[("csrf", &token)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/login"));
+    let r = ed.c.get(s.url("/staff")).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
+}
+
+#[tokio::test]
+async fn repeated_failures_lock_the_account() {
+    let (dir, creds) = staff_registry(&[("mod1", "moderator"), ("adm", "admin")]);
+    let s = Server::start(dir.path(), &[]);
+    let adm = first_login(&s, &creds[1].0, &creds[1].1).await;
+    let c = client();
+    for _ in 0..5 {
+        let (st, _, _) = post(&c, &s.url("/staff/login"), &[("name", "mod1"), ("password", "wrong password!")]).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password is refused while locked.
+    let (st, _, body) = post(&c, &s.url("/staff/login"), &[("name", "mod1"), ("password", &creds[0].1)]).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("заблокирован"), "{body}");
+    let log = audit_csv(&s, &adm).await;
+    assert!(log.contains(",account_locked,") && log.contains(",login_refused_locked,"), "{log}");
+    assert_eq!(log.matches(",login_failed,").count(), 5);
+}
+
+#[tokio::test]
+async fn each_role_can_do_only_its_own_actions() {
+    let (dir, creds) = staff_registry(&[("ed3", "editor"), ("mod3", "moderator"), ("adm3", "admin")]);
+    let s = Server::start(dir.path(), &[]);
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let md = first_login(&s, &creds[1].0, &creds[1].1).await;
+    let ad = first_login(&s, &creds[2].0, &creds[2].1).await;
+    let rec = s.url("/staff/records/1");
+    let checks: Vec<(&Staff, &str, StatusCode)> = vec![
+        (&ed, "/staff/records/1", StatusCode::OK),
+        (&ed, "/staff/records/1/edit", StatusCode::OK),
+        (&ed, "/staff/import", StatusCode::OK),
+        (&ed, "/staff/records/export.csv", StatusCode::OK),
+        (&ed, "/staff/audit", StatusCode::FORBIDDEN),
+        (&md, "/staff/records/1", StatusCode::OK),
+        (&md, "/staff/records/1/edit", StatusCode::FORBIDDEN),
+        (&md, "/staff/import", StatusCode::FORBIDDEN),
+        (&md, "/staff/records/export.csv", StatusCode::FORBIDDEN),
+        (&md, "/staff/audit.csv", StatusCode::FORBIDDEN),
+        (&ad, "/staff/audit", StatusCode::OK),
+        (&ad, "/staff/records/1", StatusCode::FORBIDDEN),
+        (&ad, "/staff/records/1/edit", StatusCode::FORBIDDEN),
+    ];
+    for (who, path, want) in checks {
+        let (st, _) = text(&who.c, &s.url(path)).await;
+        assert_eq!(st, want, "{} GET {path}", who.name);
+    }
+    // Posting directly to an editor's endpoint as a moderator is refused too.
+    let token = csrf(&md.c, &s.url("/staff")).await;
+    let (st, _, _) = post(&md.c, &rec, &[("csrf", &token), ("version", "1"), ("external_id", "S1")]).await;
+    assert_eq!(st, StatusCode::FORBIDDEN);
+    let log = audit_csv(&s, &ad).await;
+    let denied: Vec<&str> = log.lines().filter(|l| l.contains(",access_denied,")).collect();
+    assert!(denied.iter().any(|l| l.contains("mod3") && l.contains("edit_record")), "{log}");
+    assert!(denied.iter().any(|l| l.contains("adm3") && l.contains("view_record")), "{log}");
+    assert!(denied.iter().any(|l| l.contains("ed3") && l.contains("view_audit")), "{log}");
+    // Every view of a record's released fields is logged.
+    assert!(log.lines().any(|l| l.contains(",view_record,") && l.contains("mod3") && l.contains("S1")), "{log}");
+    // The export of records was logged with its size.
+    assert!(log.lines().any(|l| l.contains(",export_records,") && l.contains("3 records")), "{log}");
+}
+
+fn edit_form(token: &str, version: &str, given: &str) -> Vec<(String, String)> {
+    [
+        ("csrf", token),
+        ("version", version),
+        ("external_id", "S2"),
+        ("surname", "Подберёзкин"),
+        ("given_name", given),
+        ("patronymic", "Фомич"),
+        ("sex", "m"),
+        ("birth_date", "1985"),
+        ("region", "Омская область"),
+        ("status", "deceased"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_stale_edit_is_a_conflict_never_an_overwrite() {
+    let (dir, creds) = staff_registry(&[("edA", "editor"), ("edB", "editor")]);
+    let s = Server::start(dir.path(), &[]);
+    let a = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let b = first_login(&s, &creds[1].0, &creds[1].1).await;
+    let url = s.url("/staff/records/2");
+    let (_, form_a) = text(&a.c, &s.url("/staff/records/2/edit")).await;
+    let (_, form_b) = text(&b.c, &s.url("/staff/records/2/edit")).await;
+    let version = between(&form_a, "name=\"version\" value=\"", "\"").expect("version").to_string();
+    assert_eq!(Some(version.as_str()), between(&form_b, "name=\"version\" value=\"", "\""));
+    let ta = between(&form_a, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string();
+    let tb = between(&form_b, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string();
+
+    let r = a.c.post(&url).form(&edit_form(&ta, &version, "Гордей-Первый")).send().await.expect("save A");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = b.c.post(&url).form(&edit_form(&tb, &version, "Гордей-Второй")).send().await.expect("save B");
+    assert_eq!(r.status(), StatusCode::CONFLICT);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("Гордей-Первый"), "the other editor's value is shown");
+    assert!(body.contains("Гордей-Второй"), "this editor's input is kept");
+
+    let (_, page) = text(&b.c, &url).await;
+    assert!(page.contains("Гордей-Первый") && !page.contains("Гордей-Второй"));
+    // History: who changed which field from what to what.
+    let history = page.split("id=\"history\"").nth(1).unwrap_or_default();
+    assert!(history.contains("edA") && history.contains("Гордей") && history.contains("Гордей-Первый"), "{history}");
+
+    // A bad value is refused field by field, and nothing changes.
+    let mut bad = edit_form(&tb, "2", "Гордей");
+    bad.push(("birth_date".into(), "31.02.1985".into()));
+    bad.retain(|(k, v)| k != "birth_date" || v != "1985");
+    let r = b.c.post(&url).form(&bad).send().await.expect("save bad");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().await.unwrap_or_default().contains("YYYY-MM-DD"));
+    // Without the form token the save is refused.
+    let r = b.c.post(&url).form(&edit_form("forged", "2", "Гордей")).send().await.expect("forged");
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn csv_upload_shows_every_problem_before_anything_is_stored() {
+    let (dir, creds) = staff_registry(&[("ed4", "editor")]);
+    let s = Server::start(dir.path(), &[]);
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let token = csrf(&ed.c, &s.url("/staff/import")).await;
+    let upload = |csv: &'static str| {
+        let form = reqwest::multipart::Form::new()
+            .text("csrf", token.clone())
+            .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"));
+        ed.c.post(s.url("/staff/import")).multipart(form).send()
+    };
+    let r = upload("external_id,surname,given_name,status\nN1,Новиков,Ян,captured\nN2,Орлов,,lost\n").await.expect("upload");
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body = r.text().await.unwrap_or_default();
+    assert!(body.contains("<td>3</td><td>given_name</td>") && body.contains("<td>3</td><td>status</td>"), "{body}");
+    let (_, list) = text(&ed.c, &s.url("/staff/records?q=Новиков")).await;
+    assert!(!list.contains("N1"), "nothing stored from a rejected file");
+
+    let r = upload("external_id,surname,given_name,status\nN1,Новиков,Ян,captured\nS1,Лаврентьев,Остап,released\n").await.expect("upload");
+    assert_eq!(r.status(), StatusCode::OK);
+    let body = r.text().await.unwrap_or_default();
+    let up = between(&body, "name=\"token\" value=\"", "\"").expect("confirm token").to_string();
+    assert!(body.contains("Новых записей: 1; обновится: 1."), "{body}");
+    let (_, list) = text(&ed.c, &s.url("/staff/records?q=Новиков")).await;
+    assert!(!list.contains("N1"), "nothing stored before confirmation");
+    let (st, loc, _) = post(&ed.c, &s.url("/staff/import/confirm"), &[("csrf", &token), ("token", &up)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/records?ok=staff.notice.imported"));
+    let (_, list) = text(&ed.c, &s.url("/staff/records?q=Новиков")).await;
+    assert!(list.contains("N1"), "{list}");
+}
+
+#[tokio::test]
+async fn disabling_a_user_ends_their_sessions_at_once() {
+    let (dir, creds) = staff_registry(&[("ed5", "editor")]);
+    let s = Server::start(dir.path(), &[]);
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    assert_eq!(text(&ed.c, &s.url("/staff/records")).await.0, StatusCode::OK);
+    let out = findkin(dir.path(), &["user", "disable", "ed5"]);
+    assert!(out.status.success());
+    let r = ed.c.get(s.url("/staff/records")).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let (st, _, _) = post(&client(), &s.url("/staff/login"), &[("name", "ed5"), ("password", &ed.password)]).await;
+    assert_eq!(st, StatusCode::UNAUTHORIZED);
+}
