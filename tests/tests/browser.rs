@@ -148,3 +148,38 @@ async fn search_from_home_page_without_javascript() {
     assert!(b.hit_names().await.iter().any(|n| n.contains(&p.surname)));
     b.close().await;
 }
+
+#[tokio::test]
+async fn staff_signs_in_with_totp_edits_a_record_and_sees_the_history() {
+    use findkin_tests::{staff_registry, totp_code, unix_now};
+    let (dir, creds) = staff_registry(&[("browser-ed", "editor")]);
+    let server = Server::start(dir.path(), &[]);
+    let b = Browser::start(false).await;
+    let c = b.c();
+    c.goto(&server.url("/staff/login")).await.expect("login page");
+    c.find(Locator::Id("name")).await.expect("name").send_keys(&creds[0].0).await.expect("type");
+    c.find(Locator::Id("password")).await.expect("password").send_keys(&creds[0].1).await.expect("type");
+    c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+    // First sign-in: a new password, then the authenticator.
+    let new_password = "a-long-new-password-42";
+    c.wait().for_element(Locator::Id("new_password")).await.expect("password form").send_keys(new_password).await.expect("type");
+    c.find(Locator::Id("repeat")).await.expect("repeat").send_keys(new_password).await.expect("type");
+    c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+    let secret = c.wait().for_element(Locator::Id("totp-secret")).await.expect("secret").text().await.expect("text");
+    assert!(c.find(Locator::Css(".qr svg")).await.is_ok(), "QR code shown");
+    c.find(Locator::Id("code")).await.expect("code").send_keys(&totp_code(&secret, unix_now())).await.expect("type");
+    c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
+    c.wait().for_element(Locator::Css(".staff-nav")).await.expect("signed in");
+
+    c.goto(&server.url("/staff/records/1/edit")).await.expect("edit form");
+    let given = c.wait().for_element(Locator::Id("given_name")).await.expect("given name field");
+    given.clear().await.expect("clear");
+    given.send_keys("Остап-Мария").await.expect("type");
+    c.find(Locator::Css(".record-form button[type=submit]")).await.expect("save").click().await.expect("click");
+    let history = c.wait().for_element(Locator::Css("table.history")).await.expect("history table");
+    let text = history.text().await.expect("history text");
+    assert!(text.contains("browser-ed") && text.contains("Остап-Мария") && text.contains("Остап"), "{text}");
+    let notice = c.find(Locator::Css(".notice.ok")).await.expect("saved notice").text().await.expect("text");
+    assert!(notice.contains("сохранены"), "{notice}");
+    b.close().await;
+}

@@ -295,3 +295,48 @@ async fn disabling_a_user_ends_their_sessions_at_once() {
     let (st, _, _) = post(&client(), &s.url("/staff/login"), &[("name", "ed5"), ("password", &ed.password)]).await;
     assert_eq!(st, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn records_list_filters_exports_and_the_dashboard_draws_charts() {
+    let (dir, creds) = staff_registry(&[("ed7", "editor"), ("adm7", "admin")]);
+    let s = Server::start(dir.path(), &[]);
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let (_, html) = text(&ed.c, &s.url("/staff/records?region=%D0%A2%D1%83%D0%BB%D1%8C%D1%81%D0%BA%D0%B0%D1%8F+%D0%BE%D0%B1%D0%BB%D0%B0%D1%81%D1%82%D1%8C")).await;
+    assert!(html.contains(">S1<") && html.contains(">S3<") && !html.contains(">S2<"), "region filter");
+    let (_, html) = text(&ed.c, &s.url("/staff/records?status=deceased")).await;
+    assert!(html.contains(">S2<") && !html.contains(">S1<"), "status filter");
+    let (_, html) = text(&ed.c, &s.url("/staff/records?q=Lavrentev+Ostap")).await;
+    assert!(html.contains(">S1<") && !html.contains(">S2<"), "name engine in staff search");
+    let (st, csv) = text(&ed.c, &s.url("/staff/records/export.csv?status=released")).await;
+    assert_eq!(st, StatusCode::OK);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].starts_with("external_id,surname,given_name") && lines[1].starts_with("S3,Чистякова"));
+
+    let (_, dash) = text(&ed.c, &s.url("/staff")).await;
+    assert!(dash.matches("<svg").count() >= 3, "three charts");
+    assert!(dash.contains("в плену: 1") && dash.contains("погиб: 1"), "status counts in the chart description");
+
+    let adm = first_login(&s, &creds[1].0, &creds[1].1).await;
+    let (_, page) = text(&adm.c, &s.url("/staff/audit?action=export_records")).await;
+    assert!(page.contains("export_records") && !page.contains(">totp_enrolled<"), "audit filter by action");
+}
+
+#[tokio::test]
+async fn demo_staff_can_sign_in_at_once() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let s = Server::start(dir.path(), &["--demo"]);
+    let text_file = std::fs::read_to_string(dir.path().join("demo-staff.txt")).expect("demo staff file");
+    let mut moderators = 0;
+    for line in text_file.lines().filter(|l| l.contains("TOTP secret")) {
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (name, role, password, secret) = (words[0], words[2], words[4], words[7]);
+        moderators += usize::from(role == "moderator");
+        let who = Staff { c: client(), name: name.into(), password: password.into(), secret: secret.into() };
+        let (c, st, loc) = login(&s, &who, unix_now()).await;
+        assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff"), "{name}");
+        assert_eq!(text(&c, &s.url("/staff")).await.0, StatusCode::OK);
+    }
+    assert_eq!(moderators, 2, "two demo moderators for the four-eyes release");
+    assert!(text_file.contains("admin"));
+}

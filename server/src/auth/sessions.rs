@@ -108,3 +108,35 @@ impl Store {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Role;
+
+    #[tokio::test]
+    async fn sessions_expire_when_idle_or_old_and_end_with_the_account() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        store.add_user("ann", Role::Editor).await.expect("user");
+        let id = store.account_by_name("ann").await.expect("q").expect("ann").user.id;
+        let token = store.create_session(id, Stage::Full).await.expect("session");
+        assert_eq!(store.session(&token).await.expect("q").map(|s| s.user.name), Some("ann".into()));
+        assert!(store.session("not-a-token").await.expect("q").is_none());
+
+        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?").bind(IDLE_SECONDS + 1).execute(&store.pool).await.expect("age");
+        assert!(store.session(&token).await.expect("q").is_none(), "idle timeout");
+
+        let token = store.create_session(id, Stage::Full).await.expect("session");
+        sqlx::query("UPDATE sessions SET created_at = created_at - ?").bind(ABSOLUTE_SECONDS + 1).execute(&store.pool).await.expect("age");
+        assert!(store.session(&token).await.expect("q").is_none(), "absolute timeout, however active");
+
+        let token = store.create_session(id, Stage::Password).await.expect("session");
+        sqlx::query("UPDATE sessions SET created_at = created_at - ?").bind(SECOND_FACTOR_SECONDS + 1).execute(&store.pool).await.expect("age");
+        assert!(store.session(&token).await.expect("q").is_none(), "second factor must follow soon");
+
+        let token = store.create_session(id, Stage::Full).await.expect("session");
+        store.disable_user("ann").await.expect("disable");
+        assert!(store.session(&token).await.expect("q").is_none(), "disabled account");
+    }
+}

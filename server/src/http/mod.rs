@@ -63,9 +63,11 @@ pub fn router(state: AppState) -> Router {
             HeaderName::from_static("x-content-type-options"),
             HeaderValue::from_static("nosniff"),
         ))
+        // same-origin, not no-referrer: browsers then send a real Origin on
+        // our own form posts (the sign-in form relies on it) and nothing to others.
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("referrer-policy"),
-            HeaderValue::from_static("no-referrer"),
+            HeaderValue::from_static("same-origin"),
         ))
         .layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static("x-frame-options"),
