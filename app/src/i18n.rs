@@ -72,6 +72,40 @@ pub fn t(lang: Lang, key: &str) -> String {
     table(lang).get(key).or_else(|| table(Lang::Ru).get(key)).cloned().unwrap_or_else(|| key.to_string())
 }
 
+/// Whether the Russian (reference) file defines `key`; for tests of code
+/// that names keys.
+pub fn has_key(key: &str) -> bool {
+    table(Lang::Ru).contains_key(key)
+}
+
+/// Literal translation keys named in Rust source (`"staff.login.title"`):
+/// quoted words with a dot, of the key families the files define.
+pub fn keys_in_source(src: &str) -> Vec<String> {
+    const FAMILIES: [&str; 12] = [
+        "site.",
+        "nav.",
+        "demo.",
+        "footer.",
+        "search.",
+        "home.",
+        "notfound.",
+        "staff.",
+        "field.",
+        "status.",
+        "role.",
+        "level.",
+    ];
+    src.split('"')
+        .skip(1)
+        .step_by(2)
+        .filter(|s| FAMILIES.iter().any(|f| s.starts_with(f)))
+        .filter(|s| {
+            !s.ends_with('.') && s.chars().all(|c| c.is_ascii_lowercase() || c == '.' || c == '_' || c.is_ascii_digit())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
 /// [`t`] with `{name}` placeholders filled in.
 pub fn tf(lang: Lang, key: &str, args: &[(&str, &str)]) -> String {
     let mut s = t(lang, key);
@@ -97,6 +131,24 @@ mod tests {
             for key in other.keys() {
                 assert!(ru.contains_key(key), "{} has unknown {key}", lang.code());
             }
+        }
+    }
+
+    #[test]
+    fn every_key_the_pages_use_is_translated() {
+        let sources = [
+            include_str!("components.rs"),
+            include_str!("backend.rs"),
+            include_str!("pages/home.rs"),
+            include_str!("pages/search.rs"),
+            include_str!("pages/not_found.rs"),
+            include_str!("lib.rs"),
+            include_str!("staff.rs"),
+        ];
+        let keys: Vec<String> = sources.iter().flat_map(|s| keys_in_source(s)).collect();
+        assert!(keys.len() > 40, "the scan finds the keys ({})", keys.len());
+        for k in keys {
+            assert!(has_key(&k), "missing translation {k}");
         }
     }
 

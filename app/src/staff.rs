@@ -91,7 +91,10 @@ pub enum SignInStep {
     Password,
     Code,
     /// Enrolment: QR code as SVG, the secret in text.
-    Enrol { qr_svg: String, secret: String },
+    Enrol {
+        qr_svg: String,
+        secret: String,
+    },
     ChangePassword,
 }
 
@@ -277,7 +280,8 @@ pub fn records_page(lang: Lang, v: &Viewer, notice: Option<Notice>, p: RecordsPa
     let export = v.can_export.then(|| {
         view! { <a class="button" href=format!("/staff/records/export.csv?{qs}")>{t(lang, "staff.records.export")}</a> }
     });
-    let create = v.can_edit.then(|| view! { <a class="button" href="/staff/records/new">{t(lang, "staff.records.new")}</a> });
+    let create =
+        v.can_edit.then(|| view! { <a class="button" href="/staff/records/new">{t(lang, "staff.records.new")}</a> });
     let body = view! {
         <h1>{t(lang, "staff.records.title")}</h1>
         <form method="get" action="/staff/records" class="filters" role="search">
@@ -380,7 +384,11 @@ pub fn record_page(lang: Lang, v: &Viewer, notice: Option<Notice>, r: RecordView
         .history
         .into_iter()
         .map(|h| {
-            let field = if h.field == "created" { t(lang, "staff.history.created") } else { t(lang, &format!("field.{}", h.field)) };
+            let field = if h.field == "created" {
+                t(lang, "staff.history.created")
+            } else {
+                t(lang, &format!("field.{}", h.field))
+            };
             view! {
                 <tr>
                     <td>{h.at}</td>
@@ -393,7 +401,9 @@ pub fn record_page(lang: Lang, v: &Viewer, notice: Option<Notice>, r: RecordView
             }
         })
         .collect_view();
-    let edit = v.can_edit.then(|| view! { <a class="button" href=format!("/staff/records/{}/edit", r.id)>{t(lang, "staff.record.edit")}</a> });
+    let edit = v.can_edit.then(
+        || view! { <a class="button" href=format!("/staff/records/{}/edit", r.id)>{t(lang, "staff.record.edit")}</a> },
+    );
     let title = r.title.clone();
     let body = view! {
         <h1>{r.title}</h1>
@@ -539,9 +549,19 @@ pub struct ImportRowError {
 pub enum ImportStage {
     Upload,
     /// The file has problems: all of them, nothing stored.
-    Rejected { file_name: String, errors: Vec<ImportRowError>, total: usize },
+    Rejected {
+        file_name: String,
+        errors: Vec<ImportRowError>,
+        total: usize,
+    },
     /// The file is clean: what a confirm would do.
-    Ready { file_name: String, rows: usize, new: usize, updated: usize, token: String },
+    Ready {
+        file_name: String,
+        rows: usize,
+        new: usize,
+        updated: usize,
+        token: String,
+    },
 }
 
 pub fn import_page(lang: Lang, v: &Viewer, notice: Option<Notice>, stage: ImportStage) -> String {
@@ -628,8 +648,12 @@ pub struct AuditPage {
 
 pub fn audit_page(lang: Lang, v: &Viewer, p: AuditPage) -> String {
     let qs = p.query_string;
-    let prev = (p.page > 1).then(|| view! { <a rel="prev" href=format!("/staff/audit?{qs}&page={}", p.page - 1)>{t(lang, "staff.prev")}</a> });
-    let next = p.has_next.then(|| view! { <a rel="next" href=format!("/staff/audit?{qs}&page={}", p.page + 1)>{t(lang, "staff.next")}</a> });
+    let prev = (p.page > 1).then(
+        || view! { <a rel="prev" href=format!("/staff/audit?{qs}&page={}", p.page - 1)>{t(lang, "staff.prev")}</a> },
+    );
+    let next = p.has_next.then(
+        || view! { <a rel="next" href=format!("/staff/audit?{qs}&page={}", p.page + 1)>{t(lang, "staff.next")}</a> },
+    );
     let body = view! {
         <h1>{t(lang, "staff.audit.title")}</h1>
         <form method="get" action="/staff/audit" class="filters">

@@ -181,7 +181,7 @@ pub fn column_chart(title: &str, points: &[Point], unit: &str, reference: Option
     }
     let step = label_step(points.len(), slot, x_label_width);
     let last = points.len() - 1;
-    for (i, label) in x_labels.iter().enumerate().filter(|(i, _)| (last - i) % step == 0) {
+    for (i, label) in x_labels.iter().enumerate().filter(|(i, _)| (last - i).is_multiple_of(step)) {
         let centre = plot_left + slot * (i as f64 + 0.5);
         svg.text(centre, PLOT_BOTTOM + 18.0, AXIS_MIDDLE, label);
     }
@@ -259,7 +259,7 @@ fn format_value(v: f64) -> String {
 fn group_thousands(digits: &str) -> String {
     let mut out = String::with_capacity(digits.len() + digits.len() / 3 * 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(THOUSANDS);
         }
         out.push(c);

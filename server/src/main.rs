@@ -203,7 +203,14 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let one_time = registry.store.add_user(name, role).await?;
             registry
                 .store
-                .audit(Entry { actor_name: Some("cli"), action: "user_added", target_type: Some("user"), target_id: Some(name.clone()), details: Some(role.as_str().into()), ..Entry::default() })
+                .audit(Entry {
+                    actor_name: Some("cli"),
+                    action: "user_added",
+                    target_type: Some("user"),
+                    target_id: Some(name.clone()),
+                    details: Some(role.as_str().into()),
+                    ..Entry::default()
+                })
                 .await?;
             println!("created {} {name}", role.as_str());
             println!("one-time password: {one_time}");
@@ -215,7 +222,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             registry.store.disable_user(name).await?;
             registry
                 .store
-                .audit(Entry { actor_name: Some("cli"), action: "user_disabled", target_type: Some("user"), target_id: Some(name.clone()), ..Entry::default() })
+                .audit(Entry {
+                    actor_name: Some("cli"),
+                    action: "user_disabled",
+                    target_type: Some("user"),
+                    target_id: Some(name.clone()),
+                    ..Entry::default()
+                })
                 .await?;
             println!("disabled {name}; their sessions have ended");
             Ok(ExitCode::SUCCESS)
@@ -288,7 +301,12 @@ async fn create_demo_staff(registry: &Registry, data_dir: &std::path::Path) -> R
         return Ok(());
     }
     let mut text = String::from("findkin demo staff (fictional; for trying the console only)\n");
-    for (name, role) in [("moderator1", Role::Moderator), ("moderator2", Role::Moderator), ("admin", Role::Admin), ("editor", Role::Editor)] {
+    for (name, role) in [
+        ("moderator1", Role::Moderator),
+        ("moderator2", Role::Moderator),
+        ("admin", Role::Admin),
+        ("editor", Role::Editor),
+    ] {
         let password = findkin::auth::password::generate_one_time();
         let secret = totp::new_secret();
         registry.store.add_demo_user(name, role, &password, &secret).await?;

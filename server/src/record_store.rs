@@ -44,12 +44,18 @@ pub struct RecordFilter {
 /// Outcome of saving an edited record.
 #[derive(Debug)]
 pub enum SaveOutcome {
-    Saved { id: i64, version: i64 },
+    Saved {
+        id: i64,
+        version: i64,
+    },
     /// Someone saved a newer version first: nothing was written.
-    Conflict { current: Box<StoredRecord> },
+    Conflict {
+        current: Box<StoredRecord>,
+    },
 }
 
-const COLUMNS: &str = "id, version, updated_at, external_id, surname, given_name, patronymic, sex, birth_date, birth_place, \
+const COLUMNS: &str =
+    "id, version, updated_at, external_id, surname, given_name, patronymic, sex, birth_date, birth_place, \
      region, unit, rank, status, status_date, status_place, source, notes";
 
 fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, Error> {
@@ -103,12 +109,18 @@ pub fn fields(r: &RecordInput) -> [(&'static str, Option<String>); 15] {
 
 impl Store {
     pub async fn record(&self, id: i64) -> Result<Option<StoredRecord>, Error> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(stored).transpose()
     }
 
     pub async fn record_id_by_external(&self, external_id: &str) -> Result<Option<i64>, Error> {
-        Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = ?").bind(external_id).fetch_optional(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = ?")
+            .bind(external_id)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Records matching the filter, by id (or in the given id order).
@@ -186,7 +198,10 @@ impl Store {
         by: &StaffUser,
     ) -> Result<SaveOutcome, Error> {
         let mut tx = self.pool.begin().await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?")).bind(id).fetch_optional(&mut *tx).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(current) = row.as_ref().map(stored).transpose()? else {
             return Err(Error::Config(format!("record {id} does not exist")));
         };
@@ -293,7 +308,8 @@ pub fn to_csv(records: &[StoredRecord]) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(crate::csv_import::COLUMNS).map_err(|e| Error::Config(e.to_string()))?;
     for r in records {
-        w.write_record(fields(&r.input).map(|(_, v)| v.unwrap_or_default())).map_err(|e| Error::Config(e.to_string()))?;
+        w.write_record(fields(&r.input).map(|(_, v)| v.unwrap_or_default()))
+            .map_err(|e| Error::Config(e.to_string()))?;
     }
     w.into_inner().map_err(|e| Error::Config(e.to_string()))
 }

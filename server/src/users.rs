@@ -59,9 +59,7 @@ impl Store {
     /// changed at first sign-in.
     pub async fn add_user(&self, name: &str, role: Role) -> Result<String, Error> {
         if !valid_name(name) {
-            return Err(Error::Config(format!(
-                "invalid user name {name:?}: 2–40 letters, digits, '.', '-' or '_'"
-            )));
+            return Err(Error::Config(format!("invalid user name {name:?}: 2–40 letters, digits, '.', '-' or '_'")));
         }
         if self.account_by_name(name).await?.is_some() {
             return Err(Error::Config(format!("user {name:?} already exists")));
@@ -78,7 +76,13 @@ impl Store {
     }
 
     /// A ready-to-use demo account: known password, enrolled second factor.
-    pub async fn add_demo_user(&self, name: &str, role: Role, password_text: &str, totp_secret: &str) -> Result<(), Error> {
+    pub async fn add_demo_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_text: &str,
+        totp_secret: &str,
+    ) -> Result<(), Error> {
         let hash = password::hash(password_text).map_err(Error::Config)?;
         sqlx::query(
             "INSERT INTO users (name, role, password_hash, must_change_password, totp_secret, totp_enrolled)
@@ -96,8 +100,10 @@ impl Store {
     /// Disables an account and ends all its sessions at once.
     pub async fn disable_user(&self, name: &str) -> Result<(), Error> {
         let mut tx = self.pool.begin().await?;
-        let id: Option<i64> =
-            sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = ? RETURNING id").bind(name).fetch_optional(&mut *tx).await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = ? RETURNING id")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
         let Some(id) = id else {
             return Err(Error::Config(format!("no user named {name:?}")));
         };
@@ -133,7 +139,10 @@ impl Store {
     }
 
     pub async fn clear_failures(&self, id: i64) -> Result<(), Error> {
-        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?").bind(id).execute(&self.pool).await?;
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

@@ -162,7 +162,13 @@ async fn staff_signs_in_with_totp_edits_a_record_and_sees_the_history() {
     c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
     // First sign-in: a new password, then the authenticator.
     let new_password = "a-long-new-password-42";
-    c.wait().for_element(Locator::Id("new_password")).await.expect("password form").send_keys(new_password).await.expect("type");
+    c.wait()
+        .for_element(Locator::Id("new_password"))
+        .await
+        .expect("password form")
+        .send_keys(new_password)
+        .await
+        .expect("type");
     c.find(Locator::Id("repeat")).await.expect("repeat").send_keys(new_password).await.expect("type");
     c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
     let secret = c.wait().for_element(Locator::Id("totp-secret")).await.expect("secret").text().await.expect("text");

@@ -48,7 +48,8 @@ async fn first_login(s: &Server, name: &str, one_time: &str) -> Staff {
     let password = format!("{}-long-enough-{}", one_time, name.len());
     let token = csrf(&c, &s.url("/staff/password")).await;
     let (st, loc, body) =
-        post(&c, &s.url("/staff/password"), &[("csrf", &token), ("new_password", &password), ("repeat", &password)]).await;
+        post(&c, &s.url("/staff/password"), &[("csrf", &token), ("new_password", &password), ("repeat", &password)])
+            .await;
     assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/enrol"), "{body}");
     let (_, enrol) = text(&c, &s.url("/staff/enrol")).await;
     assert!(enrol.contains("<svg"), "the QR code is rendered by the server");
@@ -262,14 +263,18 @@ async fn csv_upload_shows_every_problem_before_anything_is_stored() {
             .part("file", reqwest::multipart::Part::bytes(csv.as_bytes().to_vec()).file_name("list.csv"));
         ed.c.post(s.url("/staff/import")).multipart(form).send()
     };
-    let r = upload("external_id,surname,given_name,status\nN1,Новиков,Ян,captured\nN2,Орлов,,lost\n").await.expect("upload");
+    let r = upload("external_id,surname,given_name,status\nN1,Новиков,Ян,captured\nN2,Орлов,,lost\n")
+        .await
+        .expect("upload");
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body = r.text().await.unwrap_or_default();
     assert!(body.contains("<td>3</td><td>given_name</td>") && body.contains("<td>3</td><td>status</td>"), "{body}");
     let (_, list) = text(&ed.c, &s.url("/staff/records?q=Новиков")).await;
     assert!(!list.contains("N1"), "nothing stored from a rejected file");
 
-    let r = upload("external_id,surname,given_name,status\nN1,Новиков,Ян,captured\nS1,Лаврентьев,Остап,released\n").await.expect("upload");
+    let r = upload("external_id,surname,given_name,status\nN1,Новиков,Ян,captured\nS1,Лаврентьев,Остап,released\n")
+        .await
+        .expect("upload");
     assert_eq!(r.status(), StatusCode::OK);
     let body = r.text().await.unwrap_or_default();
     let up = between(&body, "name=\"token\" value=\"", "\"").expect("confirm token").to_string();

@@ -93,7 +93,11 @@ impl Store {
             return Ok(None);
         };
         if t - last_seen >= 30 {
-            sqlx::query("UPDATE sessions SET last_seen = ? WHERE token_hash = ?").bind(t).bind(&token_hash).execute(&self.pool).await?;
+            sqlx::query("UPDATE sessions SET last_seen = ? WHERE token_hash = ?")
+                .bind(t)
+                .bind(&token_hash)
+                .execute(&self.pool)
+                .await?;
         }
         Ok(Some(Session {
             token_hash,
@@ -124,15 +128,27 @@ mod tests {
         assert_eq!(store.session(&token).await.expect("q").map(|s| s.user.name), Some("ann".into()));
         assert!(store.session("not-a-token").await.expect("q").is_none());
 
-        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?").bind(IDLE_SECONDS + 1).execute(&store.pool).await.expect("age");
+        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?")
+            .bind(IDLE_SECONDS + 1)
+            .execute(&store.pool)
+            .await
+            .expect("age");
         assert!(store.session(&token).await.expect("q").is_none(), "idle timeout");
 
         let token = store.create_session(id, Stage::Full).await.expect("session");
-        sqlx::query("UPDATE sessions SET created_at = created_at - ?").bind(ABSOLUTE_SECONDS + 1).execute(&store.pool).await.expect("age");
+        sqlx::query("UPDATE sessions SET created_at = created_at - ?")
+            .bind(ABSOLUTE_SECONDS + 1)
+            .execute(&store.pool)
+            .await
+            .expect("age");
         assert!(store.session(&token).await.expect("q").is_none(), "absolute timeout, however active");
 
         let token = store.create_session(id, Stage::Password).await.expect("session");
-        sqlx::query("UPDATE sessions SET created_at = created_at - ?").bind(SECOND_FACTOR_SECONDS + 1).execute(&store.pool).await.expect("age");
+        sqlx::query("UPDATE sessions SET created_at = created_at - ?")
+            .bind(SECOND_FACTOR_SECONDS + 1)
+            .execute(&store.pool)
+            .await
+            .expect("age");
         assert!(store.session(&token).await.expect("q").is_none(), "second factor must follow soon");
 
         let token = store.create_session(id, Stage::Full).await.expect("session");

@@ -46,7 +46,11 @@ fn daily(counts: &[(String, i64)]) -> Vec<Point> {
         .collect()
 }
 
-pub async fn show(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn show(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ViewDashboard).await?;
     let lang = ctx.lang;
     let store = &st.registry.store;
@@ -80,13 +84,19 @@ pub async fn show(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<
 
 fn audit_filter(p: &HashMap<String, String>) -> Filter {
     let get = |k: &str| p.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
-    let date = |k: &str| get(k).filter(|d| crate::records::parse_partial_date(d).is_ok_and(|d| d.is_some_and(|d| d.len() == 10)));
+    let date = |k: &str| {
+        get(k).filter(|d| crate::records::parse_partial_date(d).is_ok_and(|d| d.is_some_and(|d| d.len() == 10)))
+    };
     Filter { actor: get("actor"), action: get("action"), from: date("from"), to: date("to") }
 }
 
 const AUDIT_PAGE: i64 = 100;
 
-pub async fn audit(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn audit(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ViewAudit).await?;
     let f = audit_filter(&p);
     let page_no: i64 = p.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
@@ -105,7 +115,10 @@ pub async fn audit(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap
                 at: r.at.replace('T', " ").get(..19).unwrap_or(&r.at).to_string(),
                 actor: r.actor_name,
                 action: r.action,
-                target: [r.target_type.unwrap_or_default(), r.target_id.unwrap_or_default()].join(" ").trim().to_string(),
+                target: [r.target_type.unwrap_or_default(), r.target_id.unwrap_or_default()]
+                    .join(" ")
+                    .trim()
+                    .to_string(),
                 details: r.details.unwrap_or_default(),
                 address: r.address.unwrap_or_default(),
             })
@@ -122,7 +135,11 @@ pub async fn audit(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap
     Ok(page(StatusCode::OK, audit_page(ctx.lang, &g.viewer, view)))
 }
 
-pub async fn audit_csv(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn audit_csv(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ExportAudit).await?;
     let f = audit_filter(&p);
     let rows = st.registry.store.audit_rows(&f, i64::MAX, 0).await?;

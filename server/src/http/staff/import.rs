@@ -48,7 +48,10 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
                     Ok(b) => file = Some((name, b.to_vec())),
                     Err(_) => {
                         let n = Notice { ok: false, text: t(ctx.lang, "staff.import.too_large") };
-                        return Ok(page(StatusCode::PAYLOAD_TOO_LARGE, import_page(ctx.lang, &g.viewer, Some(n), ImportStage::Upload)));
+                        return Ok(page(
+                            StatusCode::PAYLOAD_TOO_LARGE,
+                            import_page(ctx.lang, &g.viewer, Some(n), ImportStage::Upload),
+                        ));
                     }
                 }
             }
@@ -58,7 +61,10 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
     g.check_form(ctx.lang, csrf.as_deref())?;
     let Some((file_name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         let n = Notice { ok: false, text: t(ctx.lang, "staff.import.no_file") };
-        return Ok(page(StatusCode::UNPROCESSABLE_ENTITY, import_page(ctx.lang, &g.viewer, Some(n), ImportStage::Upload)));
+        return Ok(page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            import_page(ctx.lang, &g.viewer, Some(n), ImportStage::Upload),
+        ));
     };
     let parsed = tokio::task::spawn_blocking(move || (parse_csv(&bytes, &mut |_| {}), bytes))
         .await
@@ -66,7 +72,8 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
     let (result, bytes) = parsed;
     match result {
         Err(errors) => {
-            g.audit(&st, &ctx, "import_rejected", None, Some(format!("{file_name}: {} problems", errors.0.len()))).await?;
+            g.audit(&st, &ctx, "import_rejected", None, Some(format!("{file_name}: {} problems", errors.0.len())))
+                .await?;
             let total = errors.0.len();
             let rows = errors
                 .0
@@ -88,9 +95,12 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
             let dir = upload_dir(&st);
             std::fs::create_dir_all(&dir).map_err(crate::Error::from)?;
             // The uploader's id is part of the stored name: only they can confirm it.
-            std::fs::write(dir.join(format!("{}-{token}.csv", g.session.user.id)), &bytes).map_err(crate::Error::from)?;
-            std::fs::write(dir.join(format!("{}-{token}.name", g.session.user.id)), &file_name).map_err(crate::Error::from)?;
-            let stage = ImportStage::Ready { file_name, rows: records.len(), new: records.len() - updated, updated, token };
+            std::fs::write(dir.join(format!("{}-{token}.csv", g.session.user.id)), &bytes)
+                .map_err(crate::Error::from)?;
+            std::fs::write(dir.join(format!("{}-{token}.name", g.session.user.id)), &file_name)
+                .map_err(crate::Error::from)?;
+            let stage =
+                ImportStage::Ready { file_name, rows: records.len(), new: records.len() - updated, updated, token };
             Ok(page(StatusCode::OK, import_page(ctx.lang, &g.viewer, None, stage)))
         }
     }

@@ -83,10 +83,17 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 pub enum StaffError {
     /// No valid session: go and sign in.
     NotSignedIn,
-    Forbidden { lang: Lang, viewer: Box<Viewer> },
+    Forbidden {
+        lang: Lang,
+        viewer: Box<Viewer>,
+    },
     /// The form's CSRF token did not match the session.
-    StaleForm { lang: Lang },
-    NotFound { lang: Lang },
+    StaleForm {
+        lang: Lang,
+    },
+    NotFound {
+        lang: Lang,
+    },
     Internal(Error),
 }
 
@@ -125,10 +132,9 @@ impl IntoResponse for StaffError {
                 StatusCode::FORBIDDEN,
                 message_page(lang, Some(&viewer), "staff.forbidden.title", t(lang, "staff.forbidden.text")),
             ),
-            StaffError::StaleForm { lang } => page(
-                StatusCode::FORBIDDEN,
-                message_page(lang, None, "staff.stale.title", t(lang, "staff.stale.text")),
-            ),
+            StaffError::StaleForm { lang } => {
+                page(StatusCode::FORBIDDEN, message_page(lang, None, "staff.stale.title", t(lang, "staff.stale.text")))
+            }
             StaffError::NotFound { lang } => {
                 page(StatusCode::NOT_FOUND, message_page(lang, None, "notfound.title", t(lang, "staff.notfound.text")))
             }
@@ -203,7 +209,14 @@ impl Guard {
         }
     }
 
-    pub async fn audit(&self, st: &AppState, ctx: &Ctx, action: &str, target: Option<(&str, String)>, details: Option<String>) -> Result<(), Error> {
+    pub async fn audit(
+        &self,
+        st: &AppState,
+        ctx: &Ctx,
+        action: &str,
+        target: Option<(&str, String)>,
+        details: Option<String>,
+    ) -> Result<(), Error> {
         st.registry
             .store
             .audit(Entry {
@@ -223,7 +236,9 @@ impl Guard {
 /// only known message keys are shown.
 pub fn notice(lang: Lang, ok: Option<&str>, err: Option<&str>) -> Option<Notice> {
     let known = |k: &&str| k.starts_with("staff.notice.");
-    ok.filter(known).map(|k| Notice { ok: true, text: t(lang, k) }).or_else(|| err.filter(known).map(|k| Notice { ok: false, text: t(lang, k) }))
+    ok.filter(known)
+        .map(|k| Notice { ok: true, text: t(lang, k) })
+        .or_else(|| err.filter(known).map(|k| Notice { ok: false, text: t(lang, k) }))
 }
 
 /// The session cookie: HttpOnly, SameSite=Strict, scoped to /staff, Secure over https.
@@ -252,4 +267,31 @@ pub fn query_string(pairs: &[(&str, &str)]) -> String {
         .map(|(k, v)| format!("{k}={}", findkin_app::components::encode_component(v)))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use findkin_app::i18n::{has_key, keys_in_source};
+
+    #[test]
+    fn every_key_the_console_names_is_translated() {
+        let sources = [
+            include_str!("mod.rs"),
+            include_str!("signin.rs"),
+            include_str!("records.rs"),
+            include_str!("import.rs"),
+            include_str!("dashboard.rs"),
+            include_str!("../../auth/password.rs"),
+        ];
+        let keys: Vec<String> = sources.iter().flat_map(|s| keys_in_source(s)).collect();
+        assert!(keys.len() > 20, "the scan finds the keys ({})", keys.len());
+        for k in keys {
+            assert!(has_key(&k), "missing translation {k}");
+        }
+        for dynamic in
+            ["status.captured", "status.remains_repatriated", "level.staff", "role.editor", "sex.f", "field.notes"]
+        {
+            assert!(has_key(dynamic), "{dynamic}");
+        }
+    }
 }

@@ -114,7 +114,14 @@ pub async fn export(State(st): State<AppState>, ctx: Ctx, Query(p): Params) -> R
     let body = to_csv(&recs)?;
     let keys = ["q", "status", "region", "from", "to"];
     let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (*k, param(&p, k))).collect();
-    g.audit(&st, &ctx, "export_records", None, Some(format!("{} records; filter: {}", recs.len(), query_string(&pairs)))).await?;
+    g.audit(
+        &st,
+        &ctx,
+        "export_records",
+        None,
+        Some(format!("{} records; filter: {}", recs.len(), query_string(&pairs))),
+    )
+    .await?;
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),
@@ -139,7 +146,12 @@ async fn load(st: &AppState, lang: Lang, id: i64) -> Result<StoredRecord, StaffE
     st.registry.store.record(id).await?.ok_or(StaffError::NotFound { lang })
 }
 
-pub async fn show(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(p): Params) -> Result<Response, StaffError> {
+pub async fn show(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(p): Params,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ViewRecord).await?;
     let r = load(&st, ctx.lang, id).await?;
     g.audit(&st, &ctx, "view_record", Some(("record", r.input.external_id.clone())), None).await?;
@@ -170,7 +182,10 @@ pub async fn show(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Que
         title: display_name(&r.input),
         version: r.version,
         updated_at: r.updated_at.replace('T', " ").get(..16).unwrap_or(&r.updated_at).to_string(),
-        fields: fields(&r.input).into_iter().map(|(name, v)| FieldView { name, value: value(name, v), level: level(name) }).collect(),
+        fields: fields(&r.input)
+            .into_iter()
+            .map(|(name, v)| FieldView { name, value: value(name, v), level: level(name) })
+            .collect(),
         history,
     };
     let n = notice(ctx.lang, p.get("ok").map(String::as_str), p.get("err").map(String::as_str));
@@ -187,7 +202,8 @@ fn typed_values(form: &HashMap<String, String>) -> Vec<(&'static str, String)> {
 
 pub async fn new_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::CreateRecord).await?;
-    let values = COLUMNS.iter().map(|c| (*c, if *c == "status" { "captured".to_string() } else { String::new() })).collect();
+    let values =
+        COLUMNS.iter().map(|c| (*c, if *c == "status" { "captured".to_string() } else { String::new() })).collect();
     let form = RecordForm { id: None, version: 0, values, errors: Vec::new(), conflict: None };
     Ok(page(StatusCode::OK, record_form_page(ctx.lang, &g.viewer, form)))
 }
@@ -195,7 +211,13 @@ pub async fn new_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response, 
 pub async fn edit_form(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::EditRecord).await?;
     let r = load(&st, ctx.lang, id).await?;
-    let form = RecordForm { id: Some(id), version: r.version, values: form_values(&r.input), errors: Vec::new(), conflict: None };
+    let form = RecordForm {
+        id: Some(id),
+        version: r.version,
+        values: form_values(&r.input),
+        errors: Vec::new(),
+        conflict: None,
+    };
     Ok(page(StatusCode::OK, record_form_page(ctx.lang, &g.viewer, form)))
 }
 
@@ -205,12 +227,23 @@ fn validate(form: &HashMap<String, String>) -> Result<RecordInput, Vec<(String, 
     parse_row(0, &get).map_err(|errs| errs.into_iter().map(|e| (e.column.unwrap_or_default(), e.message)).collect())
 }
 
-fn invalid(lang: Lang, g: &Guard, id: Option<i64>, version: i64, form: &HashMap<String, String>, errors: Vec<(String, String)>) -> Response {
+fn invalid(
+    lang: Lang,
+    g: &Guard,
+    id: Option<i64>,
+    version: i64,
+    form: &HashMap<String, String>,
+    errors: Vec<(String, String)>,
+) -> Response {
     let f = RecordForm { id, version, values: typed_values(form), errors, conflict: None };
     page(StatusCode::UNPROCESSABLE_ENTITY, record_form_page(lang, &g.viewer, f))
 }
 
-pub async fn create(State(st): State<AppState>, ctx: Ctx, Form(form): Form<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn create(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::CreateRecord).await?;
     g.check_form(ctx.lang, form.get("csrf").map(String::as_str))?;
     let rec = match validate(&form) {
@@ -242,14 +275,26 @@ pub async fn update(
     load(&st, ctx.lang, id).await?;
     match st.registry.store.update_record(id, version, &rec, &g.session.user).await? {
         SaveOutcome::Saved { version, .. } => {
-            g.audit(&st, &ctx, "edit_record", Some(("record", rec.external_id.clone())), Some(format!("version {version}")))
-                .await?;
+            g.audit(
+                &st,
+                &ctx,
+                "edit_record",
+                Some(("record", rec.external_id.clone())),
+                Some(format!("version {version}")),
+            )
+            .await?;
             st.registry.sync(&mut |_, _| {}).await?;
             Ok(redirect(&format!("/staff/records/{id}?ok=staff.notice.saved#history")))
         }
         SaveOutcome::Conflict { current } => {
-            g.audit(&st, &ctx, "edit_conflict", Some(("record", rec.external_id.clone())), Some(format!("had version {version}, current {}", current.version)))
-                .await?;
+            g.audit(
+                &st,
+                &ctx,
+                "edit_conflict",
+                Some(("record", rec.external_id.clone())),
+                Some(format!("had version {version}, current {}", current.version)),
+            )
+            .await?;
             // Keep what this editor typed, show what the other one saved,
             // and base a retry on the current version.
             let theirs: Vec<(&'static str, String)> = fields(&current.input)

@@ -47,7 +47,14 @@ async fn slow_down(failures: i64) {
     tokio::time::sleep(Duration::from_millis((failures.clamp(1, 8) * 250) as u64)).await;
 }
 
-async fn audit(st: &AppState, ctx: &Ctx, a: Option<&Account>, name: &str, action: &str, details: Option<String>) -> Result<(), StaffError> {
+async fn audit(
+    st: &AppState,
+    ctx: &Ctx,
+    a: Option<&Account>,
+    name: &str,
+    action: &str,
+    details: Option<String>,
+) -> Result<(), StaffError> {
     st.registry
         .store
         .audit(Entry {
@@ -103,7 +110,12 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-pub async fn login(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap, Form(f): Form<LoginForm>) -> Result<Response, StaffError> {
+pub async fn login(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Result<Response, StaffError> {
     if !same_origin(&headers) {
         return Err(StaffError::StaleForm { lang: ctx.lang });
     }
@@ -111,7 +123,10 @@ pub async fn login(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap, For
     let account = st.registry.store.account_by_name(&name).await?;
     let Some(a) = account.filter(|a| !a.disabled) else {
         // Same work and wait as a wrong password: no hint which names exist.
-        let _ = tokio::task::spawn_blocking(move || password::verify(&f.password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA")).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            password::verify(&f.password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA")
+        })
+        .await;
         audit(&st, &ctx, None, &name, "login_failed", Some("unknown or disabled account".into())).await?;
         slow_down(1).await;
         return Ok(error_page(&ctx, SignInStep::Password, None, t(ctx.lang, "staff.login.wrong")));
@@ -119,7 +134,12 @@ pub async fn login(State(st): State<AppState>, ctx: Ctx, headers: HeaderMap, For
     if locked(&a) {
         audit(&st, &ctx, Some(&a), &name, "login_refused_locked", None).await?;
         let minutes = ((a.locked_until - now()) / 60 + 1).to_string();
-        return Ok(error_page(&ctx, SignInStep::Password, None, tf(ctx.lang, "staff.login.locked_for", &[("minutes", &minutes)])));
+        return Ok(error_page(
+            &ctx,
+            SignInStep::Password,
+            None,
+            tf(ctx.lang, "staff.login.locked_for", &[("minutes", &minutes)]),
+        ));
     }
     let hash = a.password_hash.clone();
     let ok = tokio::task::spawn_blocking(move || password::verify(&f.password, &hash)).await.unwrap_or(false);
@@ -161,7 +181,10 @@ pub async fn verify(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm
     let csrf = Some(s.csrf.clone());
     if locked(&a) {
         st.registry.store.end_session(&s.token_hash).await?;
-        return Ok(with_cookie(error_page(&ctx, SignInStep::Password, None, t(ctx.lang, "staff.login.locked")), clear_cookie()));
+        return Ok(with_cookie(
+            error_page(&ctx, SignInStep::Password, None, t(ctx.lang, "staff.login.locked")),
+            clear_cookie(),
+        ));
     }
     let Some(secret) = a.totp_secret.clone().filter(|_| a.totp_enrolled) else {
         return Ok(redirect(next_step(&a)));
@@ -230,7 +253,11 @@ pub struct PasswordForm {
     repeat: String,
 }
 
-pub async fn change_password(State(st): State<AppState>, ctx: Ctx, Form(f): Form<PasswordForm>) -> Result<Response, StaffError> {
+pub async fn change_password(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Form(f): Form<PasswordForm>,
+) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
     if f.csrf.as_deref() != Some(s.csrf.as_str()) {
         return Err(StaffError::StaleForm { lang: ctx.lang });
@@ -249,7 +276,13 @@ pub async fn change_password(State(st): State<AppState>, ctx: Ctx, Form(f): Form
     }
     st.registry.store.set_password(a.user.id, &f.new_password).await?;
     audit(&st, &ctx, Some(&a), &a.user.name, "password_changed", None).await?;
-    Ok(redirect(if s.stage == Stage::Full { "/staff?ok=staff.notice.password_changed" } else if a.totp_enrolled { "/staff/verify" } else { "/staff/enrol" }))
+    Ok(redirect(if s.stage == Stage::Full {
+        "/staff?ok=staff.notice.password_changed"
+    } else if a.totp_enrolled {
+        "/staff/verify"
+    } else {
+        "/staff/enrol"
+    }))
 }
 
 #[derive(Deserialize)]
