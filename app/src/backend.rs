@@ -13,6 +13,8 @@ pub struct PublicHit {
     pub patronymic: String,
     pub birth_year: Option<u16>,
     pub region: Option<String>,
+    /// Opaque reference for the request form ("this may be him"); not a record id.
+    pub candidate: Option<String>,
 }
 
 /// Why a query was refused; the page words it in the reader's language.

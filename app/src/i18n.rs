@@ -144,6 +144,7 @@ mod tests {
             include_str!("pages/not_found.rs"),
             include_str!("lib.rs"),
             include_str!("staff.rs"),
+            include_str!("request.rs"),
         ];
         let keys: Vec<String> = sources.iter().flat_map(|s| keys_in_source(s)).collect();
         assert!(keys.len() > 40, "the scan finds the keys ({})", keys.len());

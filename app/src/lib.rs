@@ -8,6 +8,8 @@ pub mod i18n;
 pub mod pages;
 pub mod site;
 #[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
 pub mod staff;
 
 use leptos::prelude::*;

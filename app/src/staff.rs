@@ -16,6 +16,7 @@ pub struct Viewer {
     /// Translation key of the role.
     pub role_key: &'static str,
     pub csrf: String,
+    pub can_moderate: bool,
     pub can_list: bool,
     pub can_edit: bool,
     pub can_import: bool,
@@ -36,6 +37,7 @@ fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<N
         view! {
             <nav class="staff-nav" aria-label=t(lang, "staff.nav.label")>
                 <a href="/staff">{t(lang, "staff.nav.dashboard")}</a>
+                {v.can_moderate.then(|| view! { <a href="/staff/requests">{t(lang, "staff.nav.requests")}</a> })}
                 {v.can_list.then(|| view! { <a href="/staff/records">{t(lang, "staff.nav.records")}</a> })}
                 {v.can_import.then(|| view! { <a href="/staff/import">{t(lang, "staff.nav.import")}</a> })}
                 {v.can_audit.then(|| view! { <a href="/staff/audit">{t(lang, "staff.nav.audit")}</a> })}
@@ -689,4 +691,299 @@ pub fn audit_page(lang: Lang, v: &Viewer, p: AuditPage) -> String {
         <p class="pager">{prev} " " {next}</p>
     };
     document(lang, t(lang, "staff.audit.title"), Some(v), None, body.into_any())
+}
+
+// ---------------------------------------------------------------- requests
+
+pub struct QueueRow {
+    pub id: i64,
+    pub reference: String,
+    pub state: &'static str,
+    pub sought_name: String,
+    pub language: String,
+    pub created_at: String,
+    pub claimed_by: String,
+}
+
+pub struct QueuePage {
+    pub state: String,
+    pub language: String,
+    pub min_age: String,
+    pub rows: Vec<QueueRow>,
+}
+
+const REQUEST_STATES: [&str; 8] =
+    ["submitted", "in_review", "needs_info", "match_proposed", "released", "closed_no_match", "rejected", "withdrawn"];
+
+pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
+    let states = REQUEST_STATES
+        .iter()
+        .map(|s| view! { <option value=*s selected=p.state == *s>{t(lang, &format!("request.state.{s}"))}</option> })
+        .collect_view();
+    let langs = Lang::ALL
+        .into_iter()
+        .map(|l| view! { <option value=l.code() selected=p.language == l.code()>{l.native_name()}</option> })
+        .collect_view();
+    let empty = p.rows.is_empty();
+    let rows = p
+        .rows
+        .into_iter()
+        .map(|r| {
+            view! {
+                <tr>
+                    <td><a href=format!("/staff/requests/{}", r.id)>{r.reference}</a></td>
+                    <td>{t(lang, &format!("request.state.{}", r.state))}</td>
+                    <td>{r.sought_name}</td>
+                    <td>{r.language}</td>
+                    <td>{r.created_at}</td>
+                    <td>{r.claimed_by}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let body = view! {
+        <h1>{t(lang, "staff.queue.title")}</h1>
+        <form method="get" action="/staff/requests" class="filters">
+            <div class="field">
+                <label for="state">{t(lang, "staff.queue.state")}</label>
+                <select id="state" name="state"><option value="">{t(lang, "staff.queue.open")}</option>{states}</select>
+            </div>
+            <div class="field">
+                <label for="language">{t(lang, "request.field.language")}</label>
+                <select id="language" name="language"><option value="">{t(lang, "staff.any")}</option>{langs}</select>
+            </div>
+            <div class="field">
+                <label for="min_age">{t(lang, "staff.queue.min_age")}</label>
+                <input id="min_age" name="min_age" type="number" min="0" value=p.min_age/>
+            </div>
+            <button type="submit" class="primary">{t(lang, "staff.records.filter")}</button>
+        </form>
+        {if empty {
+            view! { <p class="muted">{t(lang, "staff.queue.empty")}</p> }.into_any()
+        } else {
+            view! {
+                <div class="table-wrap">
+                    <table class="queue">
+                        <thead>
+                            <tr>
+                                <th scope="col">{t(lang, "staff.queue.reference")}</th>
+                                <th scope="col">{t(lang, "staff.queue.state")}</th>
+                                <th scope="col">{t(lang, "staff.queue.sought")}</th>
+                                <th scope="col">{t(lang, "request.field.language")}</th>
+                                <th scope="col">{t(lang, "staff.queue.received")}</th>
+                                <th scope="col">{t(lang, "staff.queue.claimed")}</th>
+                            </tr>
+                        </thead>
+                        <tbody>{rows}</tbody>
+                    </table>
+                </div>
+            }
+            .into_any()
+        }}
+    };
+    document(lang, t(lang, "staff.queue.title"), Some(v), None, body.into_any())
+}
+
+/// A record suggested by the name engine, with what matched.
+pub struct Candidate {
+    pub record_id: i64,
+    pub external_id: String,
+    /// Name parts with a flag: matched the request.
+    pub name_parts: Vec<(String, bool)>,
+    pub birth_date: String,
+    pub birth_matches: bool,
+    pub region: String,
+    pub region_matches: bool,
+    pub unit: String,
+    pub unit_matches: bool,
+    /// Explanation: "Саша → given name (dictionary)".
+    pub why: String,
+    pub from_public_hit: bool,
+}
+
+pub struct RequestDetail {
+    pub id: i64,
+    pub reference: String,
+    pub state: &'static str,
+    pub claimed_by: String,
+    pub proposed: Option<(i64, String, String)>,
+    /// (label key, value)
+    pub requester: Vec<(&'static str, String)>,
+    pub sought: Vec<(&'static str, String)>,
+    /// (thumbnail URL, full URL)
+    pub photos: Vec<(String, String)>,
+    pub candidates: Vec<Candidate>,
+    /// (from staff, author, at, text)
+    pub messages: Vec<(bool, String, String, String)>,
+    /// (at, actor, state, note)
+    pub events: Vec<(String, String, String, String)>,
+    /// Which action forms to show.
+    pub can_claim: bool,
+    pub can_review: bool,
+    pub can_decide_proposal: bool,
+}
+
+pub fn request_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: RequestDetail) -> String {
+    let post = |what: &str| format!("/staff/requests/{}/{what}", d.id);
+    let pairs = |list: Vec<(&'static str, String)>| {
+        list.into_iter()
+            .map(|(k, val)| view! { <tr><th scope="row">{t(lang, k)}</th><td>{val}</td></tr> })
+            .collect_view()
+    };
+    let mark = |text: String, hit: bool| if hit { view! { <mark>{text}</mark> }.into_any() } else { view! { <span>{text}</span> }.into_any() };
+    let can_review = d.can_review;
+    let candidates = d
+        .candidates
+        .into_iter()
+        .map(|c| {
+            let name = c.name_parts.into_iter().map(|(p, hit)| view! { {mark(p, hit)} " " }).collect_view();
+            let propose = can_review.then(|| {
+                view! {
+                    <form method="post" action=post("propose") class="inline">
+                        {csrf_field(v)}
+                        <input type="hidden" name="record_id" value=c.record_id.to_string()/>
+                        <button type="submit">{t(lang, "staff.req.propose")}</button>
+                    </form>
+                }
+            });
+            view! {
+                <tr>
+                    <td><a href=format!("/staff/records/{}", c.record_id)>{c.external_id}</a>
+                        {c.from_public_hit.then(|| view! { <br/><small class="badge">{t(lang, "staff.req.from_hit")}</small> })}</td>
+                    <td>{name}<br/><small class="muted">{c.why}</small></td>
+                    <td>{mark(c.birth_date, c.birth_matches)}</td>
+                    <td>{mark(c.region, c.region_matches)}</td>
+                    <td>{mark(c.unit, c.unit_matches)}</td>
+                    <td>{propose}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let photos = d
+        .photos
+        .into_iter()
+        .map(|(thumb, full)| view! { <a href=full><img src=thumb alt=t(lang, "status.photo_alt") width="200"/></a> })
+        .collect_view();
+    let messages = d
+        .messages
+        .into_iter()
+        .map(|(staff, author, at, text)| {
+            view! {
+                <li class=if staff { "msg staff" } else { "msg you" }>
+                    <span class="meta">{author} " · " {at}</span>
+                    <p>{text}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    let events = d
+        .events
+        .into_iter()
+        .map(|(at, actor, state, note)| view! { <tr><td>{at}</td><td>{actor}</td><td>{t(lang, &format!("request.state.{state}"))}</td><td>{note}</td></tr> })
+        .collect_view();
+    let claim = d.can_claim.then(|| {
+        view! {
+            <form method="post" action=post("claim") class="inline">
+                {csrf_field(v)}
+                <button type="submit" class="primary">{t(lang, "staff.req.claim")}</button>
+            </form>
+        }
+    });
+    let review = d.can_review.then(|| {
+        view! {
+            <section class="panel">
+                <h2>{t(lang, "staff.req.actions")}</h2>
+                <form method="post" action=post("ask")>
+                    {csrf_field(v)}
+                    <label for="ask-message">{t(lang, "staff.req.ask")}</label>
+                    <textarea id="ask-message" name="message" rows="3" required></textarea>
+                    <button type="submit">{t(lang, "staff.req.ask_submit")}</button>
+                </form>
+                <form method="post" action=post("no-match") class="inline">
+                    {csrf_field(v)}
+                    <button type="submit">{t(lang, "staff.req.no_match")}</button>
+                </form>
+                <form method="post" action=post("reject")>
+                    {csrf_field(v)}
+                    <label for="reason">{t(lang, "staff.req.reject_reason")}</label>
+                    <input id="reason" name="reason" type="text" required/>
+                    <button type="submit">{t(lang, "staff.req.reject")}</button>
+                </form>
+            </section>
+        }
+    });
+    let decide = d.can_decide_proposal.then(|| {
+        view! {
+            <section class="panel">
+                <h2>{t(lang, "staff.req.second_look")}</h2>
+                <form method="post" action=post("approve") class="inline">
+                    {csrf_field(v)}
+                    <button type="submit" class="primary">{t(lang, "staff.req.approve")}</button>
+                </form>
+                <form method="post" action=post("return") class="inline">
+                    {csrf_field(v)}
+                    <button type="submit">{t(lang, "staff.req.return")}</button>
+                </form>
+            </section>
+        }
+    });
+    let proposed = d.proposed.map(|(rid, ext, by)| {
+        view! {
+            <p class="notice">{t(lang, "staff.req.proposed")} " " <a href=format!("/staff/records/{rid}")>{ext}</a> " · " {by}</p>
+        }
+    });
+    let body = view! {
+        <h1>{d.reference.clone()}</h1>
+        <p>
+            <span class=format!("badge state-{}", d.state)>{t(lang, &format!("request.state.{}", d.state))}</span>
+            " " {d.claimed_by} " " {claim}
+        </p>
+        {proposed}
+        {decide}
+        <div class="two-col">
+            <section class="panel">
+                <h2>{t(lang, "request.about_you")}</h2>
+                <table class="fields"><tbody>{pairs(d.requester)}</tbody></table>
+            </section>
+            <section class="panel">
+                <h2>{t(lang, "request.about_them")}</h2>
+                <table class="fields"><tbody>{pairs(d.sought)}</tbody></table>
+                <div class="photos">{photos}</div>
+            </section>
+        </div>
+        <section class="panel">
+            <h2>{t(lang, "staff.req.candidates")}</h2>
+            <div class="table-wrap">
+                <table class="candidates">
+                    <thead>
+                        <tr>
+                            <th scope="col">{t(lang, "field.external_id")}</th>
+                            <th scope="col">{t(lang, "staff.records.name")}</th>
+                            <th scope="col">{t(lang, "field.birth_date")}</th>
+                            <th scope="col">{t(lang, "field.region")}</th>
+                            <th scope="col">{t(lang, "field.unit")}</th>
+                            <th scope="col"></th>
+                        </tr>
+                    </thead>
+                    <tbody>{candidates}</tbody>
+                </table>
+            </div>
+        </section>
+        {review}
+        <section class="panel">
+            <h2>{t(lang, "status.messages")}</h2>
+            <ul class="messages">{messages}</ul>
+            <form method="post" action=post("message")>
+                {csrf_field(v)}
+                <label for="note">{t(lang, "staff.req.message")}</label>
+                <textarea id="note" name="message" rows="3" required></textarea>
+                <button type="submit">{t(lang, "status.send")}</button>
+            </form>
+        </section>
+        <section class="panel">
+            <h2>{t(lang, "staff.req.history")}</h2>
+            <table class="history"><tbody>{events}</tbody></table>
+        </section>
+    };
+    document(lang, d.reference, Some(v), notice, body.into_any())
 }

@@ -21,7 +21,7 @@ use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
 /// another version is rebuilt from the database instead of being misread.
-pub const INDEX_VERSION: u32 = 2;
+pub const INDEX_VERSION: u32 = 3;
 
 /// What the index needs of a registry record (and returns with a hit).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -34,6 +34,9 @@ pub struct RecordDoc {
     /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
     pub birth_date: Option<String>,
     pub region: Option<String>,
+    /// Opaque public reference of the record (never its id): what a public
+    /// hit hands to the request form.
+    pub public_ref: Option<String>,
 }
 
 impl RecordDoc {
@@ -93,6 +96,7 @@ struct Fields {
     patronymic: Field,
     birth_date: Field,
     region: Field,
+    public_ref: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -117,6 +121,7 @@ fn schema() -> (Schema, Fields) {
         patronymic: b.add_text_field("patronymic", STORED),
         birth_date: b.add_text_field("birth_date", STORED),
         region: b.add_text_field("region", STORED),
+        public_ref: b.add_text_field("public_ref", STORED),
     };
     (b.build(), fields)
 }
@@ -217,6 +222,9 @@ impl NameIndex {
         }
         if let Some(r) = &rec.region {
             doc.add_text(f.region, r);
+        }
+        if let Some(r) = &rec.public_ref {
+            doc.add_text(f.public_ref, r);
         }
         doc
     }
@@ -364,6 +372,7 @@ impl NameIndex {
             patronymic: text(f.patronymic).unwrap_or_default(),
             birth_date: text(f.birth_date),
             region: text(f.region),
+            public_ref: text(f.public_ref),
         }
     }
 
@@ -410,7 +419,7 @@ mod tests {
             given_name: g.into(),
             patronymic: p.into(),
             birth_date: bd.map(str::to_string),
-            region: None,
+            ..RecordDoc::default()
         }
     }
 

@@ -44,7 +44,28 @@ pub fn to_public(h: &Hit) -> PublicHit {
         patronymic: display_name(&h.patronymic),
         birth_year: h.birth_date.as_deref().and_then(|d| d.get(..4)).and_then(|y| y.parse().ok()),
         region: h.region.clone(),
+        candidate: h.public_ref.clone(),
     }
+}
+
+/// A record as the public may see it: its full name, and the "possible
+/// match" line (name, birth year, region) — for the request form.
+pub fn public_line(r: &crate::record_store::StoredRecord) -> (String, String) {
+    let i = &r.input;
+    let name = [i.surname.as_str(), i.given_name.as_str(), i.patronymic.as_str()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(display_name)
+        .collect::<Vec<_>>()
+        .join(" ");
+    let mut line = name.clone();
+    if let Some(y) = i.birth_date.as_deref().and_then(|d| d.get(..4)) {
+        line.push_str(&format!(", {y}"));
+    }
+    if let Some(region) = &i.region {
+        line.push_str(&format!(", {region}"));
+    }
+    (name, line)
 }
 
 pub fn problem_of(e: &Error) -> SearchProblem {

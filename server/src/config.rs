@@ -140,6 +140,15 @@ pub struct ServeArgs {
     #[arg(long, env = "FINDKIN_DEMO")]
     pub demo: bool,
 
+    /// Send notifications by SMTP (e.g. smtp://user:pass@mail.example.org:587);
+    /// without it they are written as .eml files to DATA_DIR/outbox.
+    #[arg(long, env = "FINDKIN_SMTP_URL")]
+    pub smtp_url: Option<String>,
+
+    /// Sender address of notifications sent by SMTP.
+    #[arg(long, env = "FINDKIN_MAIL_FROM", default_value = "findkin <noreply@localhost>")]
+    pub mail_from: String,
+
     /// Directory with the built browser files (pkg/findkin.js, .wasm, .css).
     #[arg(long, env = "FINDKIN_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
@@ -153,6 +162,8 @@ impl ServeArgs {
         ServeArgs {
             addr: env("LEPTOS_SITE_ADDR").and_then(|a| a.parse().ok()).unwrap_or(([127, 0, 0, 1], 3000).into()),
             demo: true,
+            smtp_url: None,
+            mail_from: "findkin <noreply@localhost>".into(),
             site_root: env("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/site")),
         }
     }

@@ -10,11 +10,15 @@ pub mod csv_import;
 pub mod demo_data;
 pub mod eval;
 pub mod http;
+pub mod notify;
+pub mod photos;
 pub mod record_store;
 pub mod records;
+pub mod requests;
 pub mod registry;
 pub mod store;
 pub mod users;
+pub mod workflow;
 
 /// Errors crossing the server's module boundaries; `main` adds context.
 #[derive(Debug, thiserror::Error)]

@@ -269,6 +269,13 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             "browser files not found: pages work without JavaScript only (run `make build`)"
         );
     }
+    let transport = match &args.smtp_url {
+        Some(url) => findkin::notify::Transport::Smtp { url: url.clone(), from: args.mail_from.clone() },
+        None => findkin::notify::Transport::File { dir: cli.data_dir.join("outbox") },
+    };
+    // Notifications leave through the outbox; a failed send is retried and
+    // never holds up the state change that caused it.
+    let _outbox = findkin::notify::spawn_worker(registry.store.pool.clone(), transport, std::time::Duration::from_secs(5));
     let leptos_options = LeptosOptions::builder()
         .output_name("findkin")
         .site_root(args.site_root.to_string_lossy().into_owned())

@@ -116,6 +116,15 @@ impl Store {
         row.as_ref().map(stored).transpose()
     }
 
+    /// The record a public search hit referred to (opaque reference).
+    pub async fn record_by_public_ref(&self, public_ref: &str) -> Result<Option<StoredRecord>, Error> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE public_ref = ?"))
+            .bind(public_ref)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(stored).transpose()
+    }
+
     pub async fn record_id_by_external(&self, external_id: &str) -> Result<Option<i64>, Error> {
         Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = ?")
             .bind(external_id)

@@ -23,7 +23,7 @@ pub struct ImportCounts {
 
 #[derive(Clone)]
 pub struct Store {
-    pub(crate) pool: SqlitePool,
+    pub pool: SqlitePool,
 }
 
 /// Rows per multi-row statement: 15 values each stays far below SQLite's
@@ -47,7 +47,8 @@ impl Store {
         let opts = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a request is on disk before its reference code is shown.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(4).connect_with(opts).await?;
@@ -144,7 +145,7 @@ impl Store {
     /// change `since` (all records when `since` is `None`), by id.
     pub async fn index_page(&self, since: Option<i64>, after_id: i64, limit: i64) -> Result<Vec<RecordDoc>, Error> {
         let rows = sqlx::query(
-            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region FROM records
+            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, public_ref FROM records
              WHERE id > ?1 AND (?2 IS NULL OR id IN (SELECT record_id FROM record_changes WHERE seq > ?2))
              ORDER BY id LIMIT ?3",
         )
@@ -163,6 +164,7 @@ impl Store {
                     patronymic: r.try_get("patronymic")?,
                     birth_date: r.try_get("birth_date")?,
                     region: r.try_get("region")?,
+                    public_ref: r.try_get("public_ref")?,
                 })
             })
             .collect()

@@ -28,7 +28,7 @@ async fn api_search_finds_people_and_returns_public_fields_only() {
         for h in hits {
             let mut keys: Vec<&str> = h.as_object().expect("object").keys().map(String::as_str).collect();
             keys.sort_unstable();
-            assert_eq!(keys, vec!["birth_year", "given_name", "patronymic", "region", "surname"], "{h}");
+            assert_eq!(keys, vec!["birth_year", "candidate", "given_name", "patronymic", "region", "surname"], "{h}");
         }
         assert!(!body.contains(&p.external_id), "the record id must not leak");
     }

@@ -2,7 +2,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::backend::{search_public, PublicHit, SearchOutcome, SearchProblem};
-use crate::components::SearchForm;
+use crate::components::{encode_component, SearchForm};
 use crate::i18n::{t, tf, Lang};
 use crate::site::SiteContext;
 
@@ -31,7 +31,7 @@ pub fn SearchPage() -> impl IntoView {
                 <Transition fallback=move || view! { <p class="muted">{t(lang, "search.loading")}</p> }>
                     {move || results.get().map(|r| match r {
                         None => view! { <p class="muted intro">{t(lang, "search.intro")}</p> }.into_any(),
-                        Some(Ok(SearchOutcome::Hits(hits))) => hit_list(lang, hits).into_any(),
+                        Some(Ok(SearchOutcome::Hits(hits))) => hit_list(lang, hits, &q.get().unwrap_or_default()).into_any(),
                         Some(Ok(SearchOutcome::Refused(p))) => problem(lang, p).into_any(),
                         Some(Err(_)) => problem(lang, SearchProblem::Unavailable).into_any(),
                     })}
@@ -45,12 +45,15 @@ fn problem(lang: Lang, p: SearchProblem) -> impl IntoView {
     view! { <p class="error" role="alert">{t(lang, p.message_key())}</p> }
 }
 
-fn hit_list(lang: Lang, hits: Vec<PublicHit>) -> impl IntoView {
+fn hit_list(lang: Lang, hits: Vec<PublicHit>, q: &str) -> impl IntoView {
     if hits.is_empty() {
+        // The request form is not a page of this app: a full page load (rel=external).
+        let href = format!("/request?q={}", encode_component(q));
         return view! {
             <div class="no-hits">
                 <h2>{t(lang, "search.none.title")}</h2>
                 <p>{t(lang, "search.none.text")}</p>
+                <p><a class="button" href=href rel="external">{t(lang, "search.none.request")}</a></p>
             </div>
         }
         .into_any();
@@ -73,6 +76,10 @@ fn hit_item(lang: Lang, h: PublicHit) -> impl IntoView {
         .collect::<Vec<_>>()
         .join(" ");
     let born = h.birth_year.map(|y| tf(lang, "search.hit.born", &[("year", &y.to_string())]));
+    let request = h.candidate.map(|c| {
+        let href = format!("/request?c={}", encode_component(&c));
+        view! { <a class="request-link" href=href rel="external">{t(lang, "search.hit.request")}</a> }
+    });
     view! {
         <li class="hit">
             <span class="badge">{t(lang, "search.hit.label")}</span>
@@ -81,6 +88,7 @@ fn hit_item(lang: Lang, h: PublicHit) -> impl IntoView {
                 {born.map(|b| view! { <span class="born">{b}</span> })}
                 {h.region.map(|r| view! { <span class="region">{r}</span> })}
             </span>
+            {request}
         </li>
     }
 }

@@ -48,6 +48,8 @@ pub enum Action {
     ExportRecords,
     ViewAudit,
     ExportAudit,
+    /// The request queue, request pages, photos, and every workflow step.
+    ModerateRequests,
 }
 
 impl Action {
@@ -62,6 +64,7 @@ impl Action {
             Action::ExportRecords => "export_records",
             Action::ViewAudit => "view_audit",
             Action::ExportAudit => "export_audit",
+            Action::ModerateRequests => "moderate_requests",
         }
     }
 }
@@ -76,7 +79,7 @@ pub fn can(role: Role, action: Action) -> bool {
             action,
             ViewDashboard | ListRecords | ViewRecord | CreateRecord | EditRecord | ImportRecords | ExportRecords
         ),
-        Role::Moderator => matches!(action, ViewDashboard | ListRecords | ViewRecord),
+        Role::Moderator => matches!(action, ViewDashboard | ListRecords | ViewRecord | ModerateRequests),
         Role::Admin => matches!(action, ViewDashboard | ViewAudit | ExportAudit | ListRecords),
     }
 }
@@ -120,6 +123,9 @@ mod tests {
         assert!(!can(Role::Moderator, Action::ExportAudit));
         assert!(!can(Role::Moderator, Action::ImportRecords));
         assert!(!can(Role::Admin, Action::ViewRecord), "admins run accounts, not records");
+        assert!(can(Role::Moderator, Action::ModerateRequests));
+        assert!(!can(Role::Editor, Action::ModerateRequests));
+        assert!(!can(Role::Admin, Action::ModerateRequests));
     }
 
     #[test]

@@ -10,6 +10,10 @@ pub enum ApiError {
     /// The caller's input is wrong; `code` is stable, `message` says what to change.
     #[error("{message}")]
     BadRequest { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("not found")]
+    NotFound,
     #[error("too many requests")]
     TooManyRequests,
     #[error("internal error")]
@@ -20,6 +24,8 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, code, message) = match &self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, *code, message.clone()),
+            ApiError::Conflict { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
+            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such request, or the token does not match".into()),
             ApiError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; wait a minute and retry".into())
             }

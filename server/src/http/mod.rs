@@ -3,6 +3,7 @@
 
 mod api;
 mod error;
+pub mod requests;
 mod site;
 mod staff;
 
@@ -11,7 +12,8 @@ use std::time::Duration;
 
 use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue};
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::Router;
 use findkin_app::backend::SharedBackend;
 use findkin_app::{shell, App};
@@ -48,6 +50,20 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/search", get(api::search))
+        .route("/api/v1/requests", post(requests::api_submit))
+        .route("/api/v1/requests/{reference}", get(requests::api_status))
+        .route(
+            "/request",
+            get(requests::form).post(requests::submit).layer(DefaultBodyLimit::max(4 * crate::photos::Limits::default().max_bytes)),
+        )
+        .route("/status/{reference}", get(requests::status))
+        .route("/status/{reference}/message", post(requests::message))
+        .route("/status/{reference}/withdraw", post(requests::withdraw))
+        .route(
+            "/status/{reference}/photo",
+            post(requests::add_photo).layer(DefaultBodyLimit::max(2 * crate::photos::Limits::default().max_bytes)),
+        )
+        .route("/status/{reference}/photos/{photo}", get(requests::photo))
         .merge(staff::routes())
         .leptos_routes_with_context(
             &state,

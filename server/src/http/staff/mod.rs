@@ -7,6 +7,7 @@
 mod dashboard;
 mod import;
 mod records;
+mod requests;
 mod signin;
 
 use std::net::SocketAddr;
@@ -43,6 +44,17 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/records/{id}/edit", get(records::edit_form))
         .route("/staff/import", get(import::form).post(import::preview).layer(DefaultBodyLimit::max(import::MAX_BYTES)))
         .route("/staff/import/confirm", post(import::confirm))
+        .route("/staff/requests", get(requests::queue))
+        .route("/staff/requests/{id}", get(requests::show))
+        .route("/staff/requests/{id}/claim", post(requests::claim))
+        .route("/staff/requests/{id}/ask", post(requests::ask))
+        .route("/staff/requests/{id}/propose", post(requests::propose))
+        .route("/staff/requests/{id}/no-match", post(requests::no_match))
+        .route("/staff/requests/{id}/reject", post(requests::reject))
+        .route("/staff/requests/{id}/approve", post(requests::approve))
+        .route("/staff/requests/{id}/return", post(requests::return_to_review))
+        .route("/staff/requests/{id}/message", post(requests::message))
+        .route("/staff/photos/{token}", get(requests::photo))
         .route("/staff/audit", get(dashboard::audit))
         .route("/staff/audit.csv", get(dashboard::audit_csv))
 }
@@ -159,6 +171,7 @@ pub fn viewer(s: &Session) -> Viewer {
             Role::Editor => "role.editor",
         },
         csrf: s.csrf.clone(),
+        can_moderate: can(role, Action::ModerateRequests),
         can_list: can(role, Action::ListRecords),
         can_edit: can(role, Action::EditRecord),
         can_import: can(role, Action::ImportRecords),
@@ -281,6 +294,9 @@ mod tests {
             include_str!("records.rs"),
             include_str!("import.rs"),
             include_str!("dashboard.rs"),
+            include_str!("requests.rs"),
+            include_str!("../requests.rs"),
+            include_str!("../../requests.rs"),
             include_str!("../../auth/password.rs"),
         ];
         let keys: Vec<String> = sources.iter().flat_map(|s| keys_in_source(s)).collect();

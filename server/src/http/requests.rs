@@ -1,0 +1,496 @@
+//! The relative's side of a contact request: the form, the private status
+//! page behind the secret link, and the JSON API for both.
+
+use std::collections::HashMap;
+
+use axum::extract::{Multipart, Path, Query, State};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::{Form, Json};
+use findkin_app::i18n::{t, tf, Lang};
+use findkin_app::request::{request_form_page, status_page, RequestFormView, StatusView};
+use findkin_app::site::SiteContext;
+use rand::RngCore;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::error::ApiError;
+use super::AppState;
+use crate::photos::{clean, CleanPhoto, Limits, PhotoError};
+use crate::requests::{validate, By, RequestInput, RequestRow, RequesterView, StepData, Submitted, MAX_PHOTOS};
+use crate::workflow::Step;
+use crate::Error;
+
+fn lang_of(ctx: &Option<axum::Extension<SiteContext>>) -> (Lang, bool) {
+    ctx.as_ref().map(|c| (c.0.lang, c.0.demo)).unwrap_or_default()
+}
+
+fn no_store(mut resp: Response) -> Response {
+    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+fn html(status: StatusCode, body: String) -> Response {
+    no_store((status, Html(body)).into_response())
+}
+
+fn see_other(to: &str) -> Response {
+    let mut r = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        r.headers_mut().insert("location", v);
+    }
+    no_store(r)
+}
+
+fn new_key() -> String {
+    let mut raw = [0u8; 16];
+    rand::thread_rng().fill_bytes(&mut raw);
+    hex::encode(raw)
+}
+
+const TEXT_FIELDS: [&str; 14] = [
+    "language",
+    "requester_name",
+    "relationship",
+    "email",
+    "phone",
+    "telegram",
+    "sought_name",
+    "sought_birth",
+    "sought_birth_place",
+    "sought_region",
+    "sought_unit",
+    "marks",
+    "free_text",
+    "candidate",
+];
+
+fn values(i: &RequestInput) -> Vec<(&'static str, String)> {
+    let get = |f: &str| match f {
+        "language" => i.language.clone(),
+        "requester_name" => i.requester_name.clone(),
+        "relationship" => i.relationship.clone(),
+        "email" => i.email.clone(),
+        "phone" => i.phone.clone(),
+        "telegram" => i.telegram.clone(),
+        "sought_name" => i.sought_name.clone(),
+        "sought_birth" => i.sought_birth.clone(),
+        "sought_birth_place" => i.sought_birth_place.clone(),
+        "sought_region" => i.sought_region.clone(),
+        "sought_unit" => i.sought_unit.clone(),
+        "marks" => i.marks.clone(),
+        "free_text" => i.free_text.clone(),
+        _ => i.candidate.clone(),
+    };
+    TEXT_FIELDS.iter().map(|f| (*f, get(f))).collect()
+}
+
+/// `GET /request?c=…&q=…`: the form, prefilled from a search hit.
+pub async fn form(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (lang, demo) = lang_of(&site);
+    let candidate = p.get("c").cloned().unwrap_or_default();
+    let mut input = RequestInput { language: lang.code().into(), ..RequestInput::default() };
+    input.sought_name = p.get("q").cloned().unwrap_or_default().chars().take(200).collect();
+    let mut label = None;
+    if !candidate.is_empty() {
+        if let Some(r) = st.registry.store.record_by_public_ref(&candidate).await? {
+            let hit = crate::backend::public_line(&r);
+            input.sought_name = hit.0.clone();
+            label = Some(hit.1);
+            input.candidate = candidate.clone();
+        }
+    }
+    let view = RequestFormView {
+        values: values(&input),
+        consent: false,
+        errors: Vec::new(),
+        idempotency_key: new_key(),
+        candidate: input.candidate.clone(),
+        candidate_label: label,
+    };
+    Ok(html(StatusCode::OK, request_form_page(lang, demo, view)))
+}
+
+/// Photos refused with a reason the requester can act on.
+fn photo_message(lang: Lang, e: &PhotoError) -> String {
+    let key = match e {
+        PhotoError::TooLarge { .. } => "request.error.photo_size",
+        PhotoError::UnsupportedFormat => "request.error.photo_format",
+        PhotoError::TooManyPixels { .. } => "request.error.photo_pixels",
+        PhotoError::Corrupt | PhotoError::Timeout => "request.error.photo_corrupt",
+    };
+    t(lang, key)
+}
+
+/// `POST /request` (multipart): validate, clean photos, store, then go to
+/// the status page (which shows the reference and the secret link once).
+pub async fn submit(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let (lang, demo) = lang_of(&site);
+    let mut fields: HashMap<String, String> = HashMap::new();
+    let mut uploads: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut too_many = false;
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(f)) => f,
+            Ok(None) => break,
+            Err(e) => return Err(ApiError::BadRequest { code: "bad_form", message: e.body_text() }),
+        };
+        let name = field.name().unwrap_or("").to_string();
+        if name == "photos" {
+            let file_name = field.file_name().unwrap_or("").to_string();
+            let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest { code: "bad_form", message: e.body_text() })?;
+            if !bytes.is_empty() {
+                if uploads.len() == MAX_PHOTOS {
+                    too_many = true;
+                } else {
+                    uploads.push((file_name, bytes.to_vec()));
+                }
+            }
+        } else if let Ok(text) = field.text().await {
+            fields.insert(name, text.chars().take(8000).collect());
+        }
+    }
+    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
+    let input = RequestInput {
+        language: get("language"),
+        requester_name: get("requester_name"),
+        relationship: get("relationship"),
+        email: get("email"),
+        phone: get("phone"),
+        telegram: get("telegram"),
+        sought_name: get("sought_name"),
+        sought_birth: get("sought_birth"),
+        sought_birth_place: get("sought_birth_place"),
+        sought_region: get("sought_region"),
+        sought_unit: get("sought_unit"),
+        marks: get("marks"),
+        free_text: get("free_text"),
+        candidate: get("candidate"),
+        consent: !get("consent").is_empty(),
+    };
+    let mut errors: Vec<(String, String)> = validate(&input).into_iter().map(|(f, k)| (f.to_string(), t(lang, k))).collect();
+    if too_many {
+        errors.push(("photos".into(), tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())])));
+    }
+    let mut photos: Vec<CleanPhoto> = Vec::new();
+    for (name, bytes) in uploads {
+        match clean(bytes, Limits::default()).await {
+            Ok(p) => photos.push(p),
+            Err(e) => errors.push(("photos".into(), format!("{name}: {}", photo_message(lang, &e)))),
+        }
+    }
+    let key = get("idempotency_key");
+    if !errors.is_empty() {
+        let view = RequestFormView {
+            values: values(&input),
+            consent: input.consent,
+            errors,
+            idempotency_key: if key.is_empty() { new_key() } else { key },
+            candidate: input.candidate.clone(),
+            candidate_label: None,
+        };
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, request_form_page(lang, demo, view)));
+    }
+    let key = (!key.is_empty()).then_some(key.chars().take(100).collect::<String>());
+    match st.registry.store.submit_request(&input, &photos, key.as_deref()).await? {
+        Submitted::Created { reference, token, .. } | Submitted::Repeated { reference, token, .. } => {
+            Ok(see_other(&format!("/status/{reference}?t={token}&new=1")))
+        }
+        Submitted::KeyReused => {
+            let view = RequestFormView {
+                values: values(&input),
+                consent: input.consent,
+                errors: vec![("sought_name".into(), t(lang, "request.error.key_reused"))],
+                idempotency_key: new_key(),
+                candidate: input.candidate.clone(),
+                candidate_label: None,
+            };
+            Ok(html(StatusCode::CONFLICT, request_form_page(lang, demo, view)))
+        }
+    }
+}
+
+/// The request behind a status link; a wrong link is a plain 404 (it does
+/// not say whether the reference exists).
+async fn by_link(st: &AppState, reference: &str, token: &str) -> Result<Option<RequestRow>, Error> {
+    if token.len() > 100 || reference.len() > 20 {
+        return Ok(None);
+    }
+    st.registry.store.request_for_link(reference, token).await
+}
+
+fn not_found(lang: Lang) -> Response {
+    html(
+        StatusCode::NOT_FOUND,
+        findkin_app::staff::message_page(lang, None, "status.not_found.title", t(lang, "status.not_found.text")),
+    )
+}
+
+fn released_fields(lang: Lang, v: &RequesterView) -> Option<Vec<(&'static str, String)>> {
+    v.released.as_ref().map(|r| {
+        let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
+        vec![
+            ("surname", crate::backend::display_name(&r.surname)),
+            ("given_name", r.given_name.clone()),
+            ("patronymic", r.patronymic.clone()),
+            ("birth_date", o(&r.birth_date)),
+            ("birth_place", o(&r.birth_place)),
+            ("region", o(&r.region)),
+            ("unit", o(&r.unit)),
+            ("rank", o(&r.rank)),
+            ("status", t(lang, &format!("status.{}", r.status))),
+            ("status_date", o(&r.status_date)),
+            ("status_place", o(&r.status_place)),
+        ]
+    })
+}
+
+/// `GET /status/{reference}?t=…`
+pub async fn status(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path(reference): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let (lang, demo) = lang_of(&site);
+    let token = p.get("t").cloned().unwrap_or_default();
+    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    let view = st.registry.store.requester_view(&req).await?;
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    let photos = view
+        .photos
+        .iter()
+        .map(|ptok| {
+            let base = format!("/status/{reference}/photos/{ptok}?t={token}");
+            (format!("{base}&thumb=1"), base)
+        })
+        .collect();
+    let notice = p.get("done").and_then(|d| match d.as_str() {
+        "message" => Some(t(lang, "status.done.message")),
+        "photo" => Some(t(lang, "status.done.photo")),
+        "withdrawn" => Some(t(lang, "status.done.withdrawn")),
+        _ => None,
+    });
+    let sv = StatusView {
+        reference: reference.clone(),
+        token: token.clone(),
+        state: view.state.as_str(),
+        is_new: p.contains_key("new"),
+        link: format!("http://{host}/status/{reference}?t={token}"),
+        released: released_fields(lang, &view),
+        messages: view.messages.clone(),
+        photos,
+        open: view.state.is_open(),
+        notice,
+    };
+    Ok(html(StatusCode::OK, status_page(lang, demo, sv)))
+}
+
+#[derive(Deserialize)]
+pub struct MessageForm {
+    t: String,
+    body: String,
+}
+
+/// `POST /status/{reference}/message`: the requester writes (and, where the
+/// workflow says so, the request goes back to the queue).
+pub async fn message(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path(reference): Path<String>,
+    Form(f): Form<MessageForm>,
+) -> Result<Response, ApiError> {
+    let (lang, _) = lang_of(&site);
+    let Some(req) = by_link(&st, &reference, &f.t).await? else { return Ok(not_found(lang)) };
+    if f.body.trim().is_empty() || !req.state.is_open() {
+        return Ok(see_other(&format!("/status/{reference}?t={}", f.t)));
+    }
+    let data = StepData { message: Some(f.body.clone()), ..StepData::default() };
+    st.registry.store.apply_step(req.id, &Step::RequesterAddsInfo, By::Requester, data).await?.ok();
+    Ok(see_other(&format!("/status/{reference}?t={}&done=message", f.t)))
+}
+
+/// `POST /status/{reference}/withdraw`
+pub async fn withdraw(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path(reference): Path<String>,
+    Form(f): Form<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (lang, _) = lang_of(&site);
+    let token = f.get("t").cloned().unwrap_or_default();
+    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    st.registry.store.apply_step(req.id, &Step::Withdraw, By::Requester, StepData::default()).await?.ok();
+    Ok(see_other(&format!("/status/{reference}?t={token}&done=withdrawn")))
+}
+
+/// `POST /status/{reference}/photo` (multipart: t, photo)
+pub async fn add_photo(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path(reference): Path<String>,
+    mut multipart: Multipart,
+) -> Result<Response, ApiError> {
+    let (lang, _) = lang_of(&site);
+    let mut token = String::new();
+    let mut bytes = Vec::new();
+    while let Ok(Some(field)) = multipart.next_field().await {
+        match field.name() {
+            Some("t") => token = field.text().await.unwrap_or_default(),
+            Some("photo") => bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            _ => {}
+        }
+    }
+    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    if bytes.is_empty() || !req.state.is_open() {
+        return Ok(see_other(&format!("/status/{reference}?t={token}")));
+    }
+    let problem = match clean(bytes, Limits::default()).await {
+        Ok(p) => {
+            if st.registry.store.add_photo(req.id, &p).await? {
+                let data = StepData::default();
+                st.registry.store.apply_step(req.id, &Step::RequesterAddsInfo, By::Requester, data).await?.ok();
+                None
+            } else {
+                Some(tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())]))
+            }
+        }
+        Err(e) => Some(photo_message(lang, &e)),
+    };
+    match problem {
+        None => Ok(see_other(&format!("/status/{reference}?t={token}&done=photo"))),
+        Some(text) => Ok(html(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            findkin_app::staff::message_page(lang, None, "request.error.photo_title", text),
+        )),
+    }
+}
+
+/// A photo for the requester who uploaded it: only with the status link.
+pub async fn photo(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path((reference, ptoken)): Path<(String, String)>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (lang, _) = lang_of(&site);
+    let token = p.get("t").cloned().unwrap_or_default();
+    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    match st.registry.store.photo(&ptoken, p.contains_key("thumb")).await? {
+        Some((rid, data)) if rid == req.id => Ok(jpeg(data)),
+        _ => Ok(not_found(lang)),
+    }
+}
+
+/// A photo response: never cached, never sniffed.
+pub fn jpeg(data: Vec<u8>) -> Response {
+    let mut r = ([(CONTENT_TYPE, "image/jpeg")], data).into_response();
+    r.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    r
+}
+
+// ------------------------------------------------------------------ JSON API
+
+/// `POST /api/v1/requests` with an optional `Idempotency-Key` header.
+pub async fn api_submit(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<RequestInput>, axum::extract::rejection::JsonRejection>,
+) -> Result<Response, ApiError> {
+    let Json(input) = body.map_err(|e| ApiError::BadRequest { code: "bad_json", message: e.body_text() })?;
+    let errors = validate(&input);
+    if !errors.is_empty() {
+        let list: Vec<_> = errors.iter().map(|(f, k)| json!({ "field": f, "message": t(Lang::En, k) })).collect();
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": { "code": "invalid", "fields": list } }))).into_response());
+    }
+    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| k.chars().take(100).collect::<String>());
+    match st.registry.store.submit_request(&input, &[], key.as_deref()).await? {
+        Submitted::Created { reference, token, .. } => Ok((
+            StatusCode::CREATED,
+            Json(json!({ "reference": reference, "token": token, "status_url": format!("/status/{reference}?t={token}") })),
+        )
+            .into_response()),
+        Submitted::Repeated { reference, token, .. } => Ok((
+            StatusCode::OK,
+            Json(json!({ "reference": reference, "token": token, "status_url": format!("/status/{reference}?t={token}") })),
+        )
+            .into_response()),
+        Submitted::KeyReused => Err(ApiError::Conflict {
+            code: "idempotency_key_reused",
+            message: "this Idempotency-Key was used for a different request".into(),
+        }),
+    }
+}
+
+/// `GET /api/v1/requests/{reference}` with `Authorization: Bearer TOKEN` (or `?token=`).
+pub async fn api_status(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Path(reference): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let token = bearer.or_else(|| p.get("token").cloned()).unwrap_or_default();
+    let Some(req) = by_link(&st, &reference, &token).await? else {
+        return Err(ApiError::NotFound);
+    };
+    let view = st.registry.store.requester_view(&req).await?;
+    Ok(no_store(Json(view).into_response()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::requests::requester_view;
+    use crate::workflow::State as RState;
+
+    #[test]
+    fn requester_view_has_no_staff_fields() {
+        // The serialised view names only what DESIGN.md lets a requester see.
+        let v = requester_view(
+            &RequestRow {
+                id: 1,
+                reference: "FK-AAAA-BBBB".into(),
+                state: RState::Submitted,
+                language: "ru".into(),
+                requester_name: "Анна".into(),
+                relationship: "мать".into(),
+                email: None,
+                phone: None,
+                telegram: None,
+                sought_name: "x".into(),
+                sought_birth: None,
+                sought_birth_place: None,
+                sought_region: None,
+                sought_unit: None,
+                marks: None,
+                free_text: None,
+                candidate_record_id: Some(5),
+                claimed_by: Some(2),
+                claimed_by_name: Some("moderator1".into()),
+                proposed_record_id: Some(5),
+                proposed_by: Some(2),
+                proposed_by_name: Some("moderator1".into()),
+                reason: None,
+                created_at: "t".into(),
+                updated_at: "t".into(),
+            },
+            vec![(true, "moderator1".into(), "t".into(), "hello".into())],
+            vec![],
+            None,
+        );
+        let text = serde_json::to_string(&v).unwrap_or_default();
+        assert!(!text.contains("moderator1"), "staff names stay inside");
+        assert!(text.contains("\"released\":null"));
+    }
+}

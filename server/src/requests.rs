@@ -1,0 +1,678 @@
+//! Contact requests in the database: idempotent creation, the workflow's
+//! transitions (each an event, an audit row and, where the requester can
+//! see it, a queued notification — all in one transaction), messages,
+//! photos, the moderation queue, and what a requester may see.
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use sqlx::{QueryBuilder, Row, Sqlite};
+
+use crate::auth::sessions::hash_token;
+use crate::auth::StaffUser;
+use crate::notify::{self, Message};
+use crate::photos::CleanPhoto;
+use crate::record_store::StoredRecord;
+use crate::store::Store;
+use crate::users::now;
+use crate::workflow::{next, Actor, Facts, Refusal, State, Step};
+use crate::Error;
+use findkin_app::i18n::{t, tf, Lang};
+
+/// Most photos per request.
+pub const MAX_PHOTOS: usize = 3;
+
+/// What a requester submits (form or API), before validation.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct RequestInput {
+    pub language: String,
+    pub requester_name: String,
+    pub relationship: String,
+    pub email: String,
+    pub phone: String,
+    pub telegram: String,
+    pub sought_name: String,
+    pub sought_birth: String,
+    pub sought_birth_place: String,
+    pub sought_region: String,
+    pub sought_unit: String,
+    pub marks: String,
+    pub free_text: String,
+    /// Opaque reference of a public search hit ("this may be him").
+    pub candidate: String,
+    pub consent: bool,
+}
+
+/// A problem with one field: the field and a translation key.
+pub type FieldError = (&'static str, &'static str);
+
+fn bounded(v: &str, max: usize) -> bool {
+    v.chars().count() <= max && !v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+}
+
+/// Checks a submission; every problem is reported with its field.
+pub fn validate(i: &RequestInput) -> Vec<FieldError> {
+    let mut e = Vec::new();
+    if i.requester_name.trim().is_empty() || !bounded(&i.requester_name, 200) {
+        e.push(("requester_name", "request.error.requester_name"));
+    }
+    if i.relationship.trim().is_empty() || !bounded(&i.relationship, 100) {
+        e.push(("relationship", "request.error.relationship"));
+    }
+    let email = i.email.trim();
+    if !email.is_empty() && (!bounded(email, 200) || email.parse::<lettre::Address>().is_err()) {
+        e.push(("email", "request.error.email"));
+    }
+    let phone = i.phone.trim();
+    if !phone.is_empty() && (phone.chars().filter(char::is_ascii_digit).count() < 7 || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) || phone.len() > 30) {
+        e.push(("phone", "request.error.phone"));
+    }
+    let tg = i.telegram.trim().trim_start_matches('@');
+    if !tg.is_empty() && (!(5..=32).contains(&tg.len()) || !tg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')) {
+        e.push(("telegram", "request.error.telegram"));
+    }
+    if email.is_empty() && phone.is_empty() && tg.is_empty() {
+        e.push(("email", "request.error.contact"));
+    }
+    if Lang::from_code(&i.language).is_none() {
+        e.push(("language", "request.error.language"));
+    }
+    if findkin_search::normalize::words(&i.sought_name).is_empty() || !bounded(&i.sought_name, 200) {
+        e.push(("sought_name", "request.error.sought_name"));
+    }
+    if crate::records::parse_partial_date(&i.sought_birth).is_err() {
+        e.push(("sought_birth", "request.error.sought_birth"));
+    }
+    for (field, v, max) in [
+        ("sought_birth_place", &i.sought_birth_place, 200),
+        ("sought_region", &i.sought_region, 200),
+        ("sought_unit", &i.sought_unit, 200),
+        ("marks", &i.marks, 2000),
+        ("free_text", &i.free_text, 4000),
+    ] {
+        if !bounded(v, max) {
+            e.push((field, "request.error.too_long"));
+        }
+    }
+    if !i.consent {
+        e.push(("consent", "request.error.consent"));
+    }
+    e
+}
+
+fn opt(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty()).then(|| v.to_string())
+}
+
+/// A stored request.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRow {
+    pub id: i64,
+    pub reference: String,
+    pub state: State,
+    /// The request's language code as stored (`ru`, `uk`, `en`).
+    pub language: String,
+    pub requester_name: String,
+    pub relationship: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub telegram: Option<String>,
+    pub sought_name: String,
+    pub sought_birth: Option<String>,
+    pub sought_birth_place: Option<String>,
+    pub sought_region: Option<String>,
+    pub sought_unit: Option<String>,
+    pub marks: Option<String>,
+    pub free_text: Option<String>,
+    pub candidate_record_id: Option<i64>,
+    pub claimed_by: Option<i64>,
+    pub claimed_by_name: Option<String>,
+    pub proposed_record_id: Option<i64>,
+    pub proposed_by: Option<i64>,
+    pub proposed_by_name: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl RequestRow {
+    pub fn lang(&self) -> Lang {
+        Lang::from_code(&self.language).unwrap_or_default()
+    }
+
+    fn facts(&self) -> Facts {
+        Facts { state: self.state, claimed_by: self.claimed_by, proposed_by: self.proposed_by }
+    }
+}
+
+fn row(r: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Error> {
+    let state: String = r.try_get("state")?;
+    Ok(RequestRow {
+        id: r.try_get("id")?,
+        reference: r.try_get("reference")?,
+        state: State::parse(&state).ok_or_else(|| Error::Config(format!("unknown state {state:?}")))?,
+        language: r.try_get("language")?,
+        requester_name: r.try_get("requester_name")?,
+        relationship: r.try_get("relationship")?,
+        email: r.try_get("email")?,
+        phone: r.try_get("phone")?,
+        telegram: r.try_get("telegram")?,
+        sought_name: r.try_get("sought_name")?,
+        sought_birth: r.try_get("sought_birth")?,
+        sought_birth_place: r.try_get("sought_birth_place")?,
+        sought_region: r.try_get("sought_region")?,
+        sought_unit: r.try_get("sought_unit")?,
+        marks: r.try_get("marks")?,
+        free_text: r.try_get("free_text")?,
+        candidate_record_id: r.try_get("candidate_record_id")?,
+        claimed_by: r.try_get("claimed_by")?,
+        claimed_by_name: r.try_get("claimed_by_name")?,
+        proposed_record_id: r.try_get("proposed_record_id")?,
+        proposed_by: r.try_get("proposed_by")?,
+        proposed_by_name: r.try_get("proposed_by_name")?,
+        reason: r.try_get("reason")?,
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+const SELECT: &str = "SELECT r.*, c.name AS claimed_by_name, p.name AS proposed_by_name FROM contact_requests r \
+     LEFT JOIN users c ON c.id = r.claimed_by LEFT JOIN users p ON p.id = r.proposed_by";
+
+/// The outcome of a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// Stored; the token is the secret of the status link (shown once).
+    Created { id: i64, reference: String, token: String },
+    /// A retry of an earlier submission: the same request, a fresh link.
+    Repeated { id: i64, reference: String, token: String },
+    /// The idempotency key was used for a different request.
+    KeyReused,
+}
+
+fn random_reference() -> String {
+    const ALPHABET: &[u8] = b"23456789ABCDEFGHJKLMNPQRSTUVWXYZ";
+    let mut rng = rand::thread_rng();
+    let mut part = || (0..4).map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char).collect::<String>();
+    format!("FK-{}-{}", part(), part())
+}
+
+fn random_token() -> String {
+    let mut raw = [0u8; 24];
+    rand::thread_rng().fill(&mut raw);
+    hex::encode(raw)
+}
+
+fn photo_token() -> String {
+    let mut raw = [0u8; 16];
+    rand::thread_rng().fill(&mut raw);
+    hex::encode(raw)
+}
+
+/// Who did something, for events and the audit log.
+pub enum By<'a> {
+    Requester,
+    Staff(&'a StaffUser),
+}
+
+impl By<'_> {
+    fn name(&self) -> String {
+        match self {
+            By::Requester => "requester".into(),
+            By::Staff(u) => u.name.clone(),
+        }
+    }
+}
+
+/// A step applied, or why not.
+pub type StepOutcome = Result<State, Refusal>;
+
+/// Extra data a step carries.
+#[derive(Debug, Clone, Default)]
+pub struct StepData {
+    /// A message to the other side (ask for info, requester's answer).
+    pub message: Option<String>,
+    pub proposed_record_id: Option<i64>,
+    pub reason: Option<String>,
+}
+
+impl Store {
+    /// Stores a new request with its photos in one transaction (durable
+    /// before the caller answers). A retry with the same idempotency key and
+    /// body returns the same request.
+    pub async fn submit_request(
+        &self,
+        input: &RequestInput,
+        photos: &[CleanPhoto],
+        idempotency_key: Option<&str>,
+    ) -> Result<Submitted, Error> {
+        let mut hasher = Sha256::new();
+        hasher.update(serde_json::to_vec(input).map_err(|e| Error::Config(e.to_string()))?);
+        for p in photos {
+            hasher.update(Sha256::digest(&p.jpeg));
+        }
+        let body_hash = hex::encode(hasher.finalize());
+        let candidate: Option<i64> = match opt(&input.candidate) {
+            Some(c) => sqlx::query_scalar("SELECT id FROM records WHERE public_ref = ?").bind(c).fetch_optional(&self.pool).await?,
+            None => None,
+        };
+        let token = random_token();
+        let mut tx = self.pool.begin().await?;
+        if let Some(key) = idempotency_key {
+            let existing = sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = ?")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(e) = existing {
+                if e.try_get::<String, _>("body_hash")? != body_hash {
+                    return Ok(Submitted::KeyReused);
+                }
+                let id: i64 = e.try_get("id")?;
+                sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+                    .bind(hash_token(&token))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                return Ok(Submitted::Repeated { id, reference: e.try_get("reference")?, token });
+            }
+        }
+        let reference = random_reference();
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO contact_requests (reference, idempotency_key, body_hash, state, language, requester_name,
+                relationship, email, phone, telegram, sought_name, sought_birth, sought_birth_place, sought_region,
+                sought_unit, marks, free_text, candidate_record_id)
+             VALUES (?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
+        )
+        .bind(&reference)
+        .bind(idempotency_key)
+        .bind(&body_hash)
+        .bind(Lang::from_code(&input.language).unwrap_or_default().code())
+        .bind(input.requester_name.trim())
+        .bind(input.relationship.trim())
+        .bind(opt(&input.email))
+        .bind(opt(&input.phone))
+        .bind(opt(input.telegram.trim().trim_start_matches('@')))
+        .bind(input.sought_name.trim())
+        .bind(opt(&input.sought_birth))
+        .bind(opt(&input.sought_birth_place))
+        .bind(opt(&input.sought_region))
+        .bind(opt(&input.sought_unit))
+        .bind(opt(&input.marks))
+        .bind(opt(&input.free_text))
+        .bind(candidate)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(id) = inserted else {
+            // A concurrent twin won the race between our check and insert.
+            drop(tx);
+            return Box::pin(self.submit_request(input, photos, idempotency_key)).await;
+        };
+        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+            .bind(hash_token(&token))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        for p in photos.iter().take(MAX_PHOTOS) {
+            insert_photo(&mut tx, id, p).await?;
+        }
+        sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state) VALUES (?, 'requester', NULL, 'submitted')")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(&mut tx, &By::Requester, "request_submitted", &reference, None).await?;
+        if let Some(email) = opt(&input.email) {
+            let lang = Lang::from_code(&input.language).unwrap_or_default();
+            queue_notice(&mut tx, id, &email, lang, &reference, State::Submitted).await?;
+        }
+        tx.commit().await?;
+        Ok(Submitted::Created { id, reference, token })
+    }
+
+    pub async fn request(&self, id: i64) -> Result<Option<RequestRow>, Error> {
+        let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// The request a status link opens, if reference and token belong together.
+    pub async fn request_for_link(&self, reference: &str, token: &str) -> Result<Option<RequestRow>, Error> {
+        let r = sqlx::query(&format!(
+            "{SELECT} JOIN request_tokens t ON t.request_id = r.id WHERE r.reference = ? AND t.token_hash = ?"
+        ))
+        .bind(reference)
+        .bind(hash_token(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// Applies a workflow step in one transaction; `Ok(Err(..))` is a refusal
+    /// in words (nothing written).
+    pub async fn apply_step(&self, id: i64, step: &Step, by: By<'_>, data: StepData) -> Result<StepOutcome, Error> {
+        let mut tx = self.pool.begin().await?;
+        let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
+        let Some(req) = r.as_ref().map(row).transpose()? else {
+            return Err(Error::Config(format!("request {id} does not exist")));
+        };
+        let actor = match &by {
+            By::Requester => Actor::Requester,
+            By::Staff(u) => Actor::Moderator(u.id),
+        };
+        let to = match next(req.facts(), step, actor) {
+            Ok(s) => s,
+            Err(refusal) => {
+                audit_in(&mut tx, &by, "request_step_refused", &req.reference, Some(format!("{}: {refusal}", step.as_str()))).await?;
+                tx.commit().await?;
+                return Ok(Err(refusal));
+            }
+        };
+        let staff_id = match &by {
+            By::Staff(u) => Some(u.id),
+            By::Requester => None,
+        };
+        let mut q = QueryBuilder::<Sqlite>::new("UPDATE contact_requests SET state = ");
+        q.push_bind(to.as_str()).push(", updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+        match step {
+            Step::Claim => {
+                q.push(", claimed_by = ").push_bind(staff_id);
+            }
+            Step::ProposeMatch => {
+                q.push(", proposed_record_id = ").push_bind(data.proposed_record_id).push(", proposed_by = ").push_bind(staff_id);
+            }
+            Step::ReturnToReview => {
+                q.push(", proposed_record_id = NULL, proposed_by = NULL");
+            }
+            Step::Approve | Step::NoMatch | Step::Reject => {
+                q.push(", decided_by = ").push_bind(staff_id);
+            }
+            _ => {}
+        }
+        if let Some(reason) = &data.reason {
+            q.push(", reason = ").push_bind(reason.clone());
+        }
+        if staff_id.is_some() {
+            q.push(", first_response_at = COALESCE(first_response_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+        }
+        q.push(" WHERE id = ").push_bind(id).push(" AND state = ").push_bind(req.state.as_str());
+        if q.build().execute(&mut *tx).await?.rows_affected() != 1 {
+            // Someone else moved the request on between our read and write.
+            return Ok(Err(Refusal::WrongState(req.state.as_str())));
+        }
+        let note = data.reason.clone().or_else(|| data.proposed_record_id.map(|r| format!("record {r}")));
+        sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?)")
+            .bind(id)
+            .bind(by.name())
+            .bind(req.state.as_str())
+            .bind(to.as_str())
+            .bind(note.as_deref().map(|n| format!("{}: {n}", step.as_str())).unwrap_or_else(|| step.as_str().to_string()))
+            .execute(&mut *tx)
+            .await?;
+        if let Some(body) = data.message.as_deref().filter(|m| !m.trim().is_empty()) {
+            add_message_in(&mut tx, id, &by, body).await?;
+        }
+        audit_in(&mut tx, &by, &format!("request_{}", step.as_str()), &req.reference, note).await?;
+        // The requester hears of every change they did not make themselves.
+        if to != req.state && matches!(by, By::Staff(_)) {
+            if let Some(email) = &req.email {
+                queue_notice(&mut tx, id, email, req.lang(), &req.reference, to).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Ok(to))
+    }
+
+    /// A message without a state change (staff note to the requester, or
+    /// a requester's message while a match is being checked).
+    pub async fn add_message(&self, id: i64, by: By<'_>, body: &str) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        add_message_in(&mut tx, id, &by, body).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn add_photo(&self, id: i64, p: &CleanPhoto) -> Result<bool, Error> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = ?").bind(id).fetch_one(&self.pool).await?;
+        if n as usize >= MAX_PHOTOS {
+            return Ok(false);
+        }
+        let mut tx = self.pool.begin().await?;
+        insert_photo(&mut tx, id, p).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    pub async fn request_messages(&self, id: i64) -> Result<Vec<(bool, String, String, String)>, Error> {
+        let rows = sqlx::query("SELECT from_staff, author, at, body FROM request_messages WHERE request_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get::<i64, _>("from_staff")? != 0, r.try_get("author")?, r.try_get("at")?, r.try_get("body")?)))
+            .collect()
+    }
+
+    pub async fn request_events(&self, id: i64) -> Result<Vec<(String, String, String, Option<String>)>, Error> {
+        let rows = sqlx::query("SELECT at, actor, to_state, note FROM request_events WHERE request_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("at")?, r.try_get("actor")?, r.try_get("to_state")?, r.try_get("note")?))).collect()
+    }
+
+    /// Photo tokens of a request, oldest first.
+    pub async fn photo_tokens(&self, id: i64) -> Result<Vec<String>, Error> {
+        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = ? ORDER BY id").bind(id).fetch_all(&self.pool).await?)
+    }
+
+    /// A photo (or its thumbnail) and the request it belongs to.
+    pub async fn photo(&self, token: &str, thumb: bool) -> Result<Option<(i64, Vec<u8>)>, Error> {
+        let col = if thumb { "thumb" } else { "jpeg" };
+        let r = sqlx::query(&format!("SELECT request_id, {col} AS data FROM photos WHERE token = ?"))
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?;
+        r.map(|r| Ok((r.try_get("request_id")?, r.try_get("data")?))).transpose()
+    }
+
+    /// The moderation queue: oldest first, filtered by state, language and
+    /// minimum age in days.
+    pub async fn request_queue(&self, state: Option<State>, lang: Option<Lang>, min_age_days: Option<i64>) -> Result<Vec<RequestRow>, Error> {
+        let mut q = QueryBuilder::<Sqlite>::new(format!("{SELECT} WHERE 1 = 1"));
+        match state {
+            Some(s) => {
+                q.push(" AND r.state = ").push_bind(s.as_str());
+            }
+            None => {
+                q.push(" AND r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')");
+            }
+        }
+        if let Some(l) = lang {
+            q.push(" AND r.language = ").push_bind(l.code());
+        }
+        if let Some(d) = min_age_days {
+            q.push(" AND r.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ").push_bind(format!("-{d} days")).push(")");
+        }
+        q.push(" ORDER BY r.created_at, r.id LIMIT 500");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        rows.iter().map(row).collect()
+    }
+}
+
+async fn insert_photo(tx: &mut sqlx::SqliteConnection, id: i64, p: &CleanPhoto) -> Result<(), Error> {
+    sqlx::query("INSERT INTO photos (request_id, token, width, height, jpeg, thumb) VALUES (?, ?, ?, ?, ?, ?)")
+        .bind(id)
+        .bind(photo_token())
+        .bind(p.width as i64)
+        .bind(p.height as i64)
+        .bind(&p.jpeg)
+        .bind(&p.thumb_jpeg)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn add_message_in(tx: &mut sqlx::SqliteConnection, id: i64, by: &By<'_>, body: &str) -> Result<(), Error> {
+    let body: String = body.trim().chars().take(4000).collect();
+    sqlx::query("INSERT INTO request_messages (request_id, from_staff, author, body) VALUES (?, ?, ?, ?)")
+        .bind(id)
+        .bind(matches!(by, By::Staff(_)) as i64)
+        .bind(by.name())
+        .bind(body)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+async fn audit_in(tx: &mut sqlx::SqliteConnection, by: &By<'_>, action: &str, reference: &str, details: Option<String>) -> Result<(), Error> {
+    let (id, name) = match by {
+        By::Requester => (None, "requester".to_string()),
+        By::Staff(u) => (Some(u.id), u.name.clone()),
+    };
+    sqlx::query("INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, details) VALUES (?, ?, ?, 'request', ?, ?)")
+        .bind(id)
+        .bind(name)
+        .bind(action)
+        .bind(reference)
+        .bind(details)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Queues "your request has news" in the requester's language. The
+/// message never carries details or the secret link: it only says to look.
+async fn queue_notice(tx: &mut sqlx::SqliteConnection, id: i64, email: &str, lang: Lang, reference: &str, state: State) -> Result<(), Error> {
+    let m = Message {
+        request_id: Some(id),
+        recipient: email.to_string(),
+        subject: tf(lang, "notify.subject", &[("ref", reference)]),
+        body: tf(lang, "notify.body", &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", state.as_str())))]),
+    };
+    notify::enqueue(tx, &m, now()).await.map_err(|e| Error::Config(e.to_string()))?;
+    Ok(())
+}
+
+/// What a requester may see of the person once details are released:
+/// public and `released` fields only — never source, notes or ids.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ReleasedDetails {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: Option<String>,
+    pub birth_place: Option<String>,
+    pub region: Option<String>,
+    pub unit: Option<String>,
+    pub rank: Option<String>,
+    pub status: String,
+    pub status_date: Option<String>,
+    pub status_place: Option<String>,
+}
+
+/// Everything a requester can receive about their request, built in one
+/// place: the disclosure rule lives here.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequesterView {
+    pub reference: String,
+    pub state: State,
+    pub created_at: String,
+    pub updated_at: String,
+    /// (from staff, at, text)
+    pub messages: Vec<(bool, String, String)>,
+    pub photos: Vec<String>,
+    /// Present only when the request is released, and only for the approved match.
+    pub released: Option<ReleasedDetails>,
+}
+
+pub fn requester_view(
+    req: &RequestRow,
+    messages: Vec<(bool, String, String, String)>,
+    photos: Vec<String>,
+    approved: Option<&StoredRecord>,
+) -> RequesterView {
+    let released = match (req.state, approved) {
+        (State::Released, Some(r)) if Some(r.id) == req.proposed_record_id => {
+            let i = &r.input;
+            Some(ReleasedDetails {
+                surname: i.surname.clone(),
+                given_name: i.given_name.clone(),
+                patronymic: i.patronymic.clone(),
+                birth_date: i.birth_date.clone(),
+                birth_place: i.birth_place.clone(),
+                region: i.region.clone(),
+                unit: i.unit.clone(),
+                rank: i.rank.clone(),
+                status: i.status.as_str().to_string(),
+                status_date: i.status_date.clone(),
+                status_place: i.status_place.clone(),
+            })
+        }
+        _ => None,
+    };
+    RequesterView {
+        reference: req.reference.clone(),
+        state: req.state,
+        created_at: req.created_at.clone(),
+        updated_at: req.updated_at.clone(),
+        // Staff names are not shown to requesters: "moderator" is enough.
+        messages: messages.into_iter().map(|(staff, _author, at, body)| (staff, at, body)).collect(),
+        photos,
+        released,
+    }
+}
+
+impl Store {
+    /// The requester's view of a request (loads the approved record if any).
+    pub async fn requester_view(&self, req: &RequestRow) -> Result<RequesterView, Error> {
+        let approved = match (req.state, req.proposed_record_id) {
+            (State::Released, Some(rid)) => self.record(rid).await?,
+            _ => None,
+        };
+        Ok(requester_view(req, self.request_messages(req.id).await?, self.photo_tokens(req.id).await?, approved.as_ref()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn good() -> RequestInput {
+        RequestInput {
+            language: "ru".into(),
+            requester_name: "Анна".into(),
+            relationship: "мать".into(),
+            email: "anna@example.org".into(),
+            sought_name: "Иванов Пётр".into(),
+            sought_birth: "1990".into(),
+            consent: true,
+            ..RequestInput::default()
+        }
+    }
+
+    #[test]
+    fn validation_names_each_field() {
+        assert!(validate(&good()).is_empty());
+        let mut bad = good();
+        bad.email = "not an address".into();
+        bad.sought_birth = "31.12.1990".into();
+        bad.consent = false;
+        let fields: Vec<&str> = validate(&bad).into_iter().map(|(f, _)| f).collect();
+        assert_eq!(fields, vec!["email", "sought_birth", "consent"]);
+        let mut none = good();
+        none.email.clear();
+        assert!(validate(&none).contains(&("email", "request.error.contact")));
+        none.telegram = "@anna_k".into();
+        assert!(validate(&none).is_empty());
+    }
+
+    #[test]
+    fn references_are_short_and_unambiguous() {
+        let r = random_reference();
+        assert_eq!(r.len(), 12);
+        assert!(r.starts_with("FK-"));
+        assert!(!r.contains('0') && !r.contains('O') && !r.contains('1') && !r.contains('I'));
+    }
+}
