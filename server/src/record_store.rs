@@ -206,7 +206,7 @@ impl Store {
         new: &RecordInput,
         by: &StaffUser,
     ) -> Result<SaveOutcome, Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?"))
             .bind(id)
             .fetch_optional(&mut *tx)

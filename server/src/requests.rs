@@ -259,7 +259,7 @@ impl Store {
             None => None,
         };
         let token = random_token();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(key) = idempotency_key {
             let existing = sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = ?")
                 .bind(key)
@@ -352,7 +352,7 @@ impl Store {
     /// Applies a workflow step in one transaction; `Ok(Err(..))` is a refusal
     /// in words (nothing written).
     pub async fn apply_step(&self, id: i64, step: &Step, by: By<'_>, data: StepData) -> Result<StepOutcome, Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
         let Some(req) = r.as_ref().map(row).transpose()? else {
             return Err(Error::Config(format!("request {id} does not exist")));
@@ -427,7 +427,7 @@ impl Store {
     /// A message without a state change (staff note to the requester, or
     /// a requester's message while a match is being checked).
     pub async fn add_message(&self, id: i64, by: By<'_>, body: &str) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         add_message_in(&mut tx, id, &by, body).await?;
         tx.commit().await?;
         Ok(())
@@ -438,7 +438,7 @@ impl Store {
         if n as usize >= MAX_PHOTOS {
             return Ok(false);
         }
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         insert_photo(&mut tx, id, p).await?;
         tx.commit().await?;
         Ok(true)

@@ -63,7 +63,9 @@ impl Store {
         records: &[RecordInput],
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ImportCounts, Error> {
-        let mut tx = self.pool.begin().await?;
+        // IMMEDIATE: take the write lock up front, so concurrent writers wait
+        // (busy timeout) instead of failing on a lock upgrade.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut counts = ImportCounts::default();
         let mut done = 0u64;
         for chunk in records.chunks(BATCH) {

@@ -5,6 +5,8 @@
 //! `make test` sets `FINDKIN_BIN` and `FINDKIN_SITE_ROOT`; without them the
 //! release build in the workspace's target directory is used.
 
+pub mod staff;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};

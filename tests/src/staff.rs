@@ -1,0 +1,74 @@
+//! Signing staff in over HTTP, as the tests of the console and of the
+//! moderation workflow need.
+
+use reqwest::redirect::Policy;
+use reqwest::{Client, StatusCode};
+
+use crate::{totp_code, unix_now, Server};
+
+pub fn client() -> Client {
+    Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
+}
+
+pub fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = html.find(start)? + start.len();
+    let len = html[from..].find(end)?;
+    Some(&html[from..from + len])
+}
+
+pub async fn text(c: &Client, url: &str) -> (StatusCode, String) {
+    let r = c.get(url).send().await.expect("GET");
+    (r.status(), r.text().await.unwrap_or_default())
+}
+
+pub async fn csrf(c: &Client, url: &str) -> String {
+    let (_, html) = text(c, url).await;
+    between(&html, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string()
+}
+
+pub async fn post(c: &Client, url: &str, form: &[(&str, &str)]) -> (StatusCode, String, String) {
+    let r = c.post(url).form(form).send().await.expect("POST");
+    let loc = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    (r.status(), loc, r.text().await.unwrap_or_default())
+}
+
+/// A signed-in staff member.
+pub struct Staff {
+    pub c: Client,
+    pub name: String,
+    pub password: String,
+    pub secret: String,
+}
+
+/// First sign-in: one-time password, new password, TOTP enrolment.
+pub async fn first_login(s: &Server, name: &str, one_time: &str) -> Staff {
+    let c = client();
+    let (st, loc, _) = post(&c, &s.url("/staff/login"), &[("name", name), ("password", one_time)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/password"));
+    let password = format!("{}-long-enough-{}", one_time, name.len());
+    let token = csrf(&c, &s.url("/staff/password")).await;
+    let (st, loc, body) =
+        post(&c, &s.url("/staff/password"), &[("csrf", &token), ("new_password", &password), ("repeat", &password)])
+            .await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/enrol"), "{body}");
+    let (_, enrol) = text(&c, &s.url("/staff/enrol")).await;
+    assert!(enrol.contains("<svg"), "the QR code is rendered by the server");
+    let secret = between(&enrol, "<code id=\"totp-secret\">", "</code>").expect("secret shown").to_string();
+    let token = between(&enrol, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string();
+    let code = totp_code(&secret, unix_now());
+    let (st, loc, _) = post(&c, &s.url("/staff/enrol"), &[("csrf", &token), ("code", &code)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff"));
+    Staff { c, name: name.into(), password, secret }
+}
+
+/// A later sign-in with a code for time `at`.
+pub async fn login(s: &Server, who: &Staff, at: u64) -> (Client, StatusCode, String) {
+    let c = client();
+    let (st, loc, _) = post(&c, &s.url("/staff/login"), &[("name", &who.name), ("password", &who.password)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/verify"));
+    let token = csrf(&c, &s.url("/staff/verify")).await;
+    let code = totp_code(&who.secret, at);
+    let (st, loc, body) = post(&c, &s.url("/staff/verify"), &[("csrf", &token), ("code", &code)]).await;
+    (c, st, if st == StatusCode::SEE_OTHER { loc } else { body })
+}
+
