@@ -189,3 +189,72 @@ async fn staff_signs_in_with_totp_edits_a_record_and_sees_the_history() {
     assert!(notice.contains("сохранены"), "{notice}");
     b.close().await;
 }
+
+/// The relative's whole path in the browser; the moderators' part over HTTP.
+async fn relative_finds_requests_and_reads_the_released_details(javascript: bool) {
+    use findkin_tests::staff::{csrf, first_login, post, text};
+    use findkin_tests::staff_registry;
+    let (dir, creds) = staff_registry(&[("m-a", "moderator"), ("m-b", "moderator")]);
+    let server = Server::start(dir.path(), &[]);
+    let photo = dir.path().join("photo.png");
+    image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([x as u8 * 3, y as u8 * 4, 120])).save(&photo).expect("png");
+
+    let b = Browser::start(javascript).await;
+    let c = b.c();
+    c.goto(&server.url("/")).await.expect("home");
+    c.find(Locator::Id("q")).await.expect("box").send_keys("Лаврентьев Остап").await.expect("type");
+    c.find(Locator::Css("button[type=submit]")).await.expect("button").click().await.expect("search");
+    b.wait_for_hit("Лаврентьев").await;
+    c.wait().for_element(Locator::Css("a.request-link")).await.expect("request link").click().await.expect("open form");
+    let name = c.wait().for_element(Locator::Id("sought_name")).await.expect("form");
+    assert_eq!(name.prop("value").await.ok().flatten().as_deref(), Some("Лаврентьев Остап Ильич"), "prefilled from the hit");
+    let body = c.find(Locator::Css("body")).await.expect("body").text().await.unwrap_or_default();
+    assert!(!body.contains("S1"), "no record id in the form");
+    c.find(Locator::Id("requester_name")).await.expect("f").send_keys("Мария").await.expect("type");
+    c.find(Locator::Id("relationship")).await.expect("f").send_keys("мать").await.expect("type");
+    c.find(Locator::Id("email")).await.expect("f").send_keys("maria@example.org").await.expect("type");
+    c.find(Locator::Id("photos")).await.expect("file").send_keys(&photo.display().to_string()).await.expect("attach");
+    c.find(Locator::Id("consent")).await.expect("consent").click().await.expect("tick");
+    c.find(Locator::Css(".request-form button[type=submit]")).await.expect("submit").click().await.expect("send");
+    let link = c.wait().for_element(Locator::Css("code.secret-link")).await.expect("secret link").text().await.expect("text");
+    assert!(link.contains("/status/FK-") && link.contains("?t="), "{link}");
+    assert!(c.find(Locator::Css(".photos img")).await.is_ok(), "the photo is on the status page");
+    let reference = link.split("/status/").nth(1).and_then(|r| r.split('?').next()).unwrap_or("").to_string();
+
+    // Two moderators: one proposes the match, the other approves.
+    let m1 = first_login(&server, &creds[0].0, &creds[0].1).await;
+    let m2 = first_login(&server, &creds[1].0, &creds[1].1).await;
+    let (_, queue) = text(&m1.c, &server.url("/staff/requests")).await;
+    let id: i64 = queue
+        .split("href=\"/staff/requests/")
+        .find(|chunk| chunk.contains(&reference))
+        .and_then(|chunk| chunk.split('"').next())
+        .and_then(|n| n.parse().ok())
+        .expect("request in the queue");
+    let (_, page) = text(&m1.c, &server.url(&format!("/staff/requests/{id}"))).await;
+    assert!(page.contains("/staff/photos/"), "moderators see the photo");
+    for (who, action, extra) in [(&m1, "claim", vec![]), (&m1, "propose", vec![("record_id", "1")]), (&m2, "approve", vec![])] {
+        let token = csrf(&who.c, &server.url(&format!("/staff/requests/{id}"))).await;
+        let mut form = vec![("csrf", token.as_str())];
+        form.extend(extra);
+        let (st, _, _) = post(&who.c, &server.url(&format!("/staff/requests/{id}/{action}")), &form).await;
+        assert_eq!(st.as_u16(), 303, "{action}");
+    }
+
+    c.goto(&link).await.expect("status page");
+    let released = c.wait().for_element(Locator::Css("section.released")).await.expect("released details");
+    let text = released.text().await.expect("text");
+    assert!(text.contains("1990-01-02") && text.contains("в плену"), "{text}");
+    assert!(!text.contains("демо"), "staff notes never reach the relative");
+    b.close().await;
+}
+
+#[tokio::test]
+async fn request_flow_with_javascript() {
+    relative_finds_requests_and_reads_the_released_details(true).await;
+}
+
+#[tokio::test]
+async fn request_flow_without_javascript() {
+    relative_finds_requests_and_reads_the_released_details(false).await;
+}
