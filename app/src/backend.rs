@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 /// One public search result: only the fields the disclosure rules mark
 /// `public` (name, birth year, region), never status, places or photos.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct PublicHit {
     pub surname: String,
     pub given_name: String,

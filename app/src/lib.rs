@@ -6,9 +6,9 @@ pub mod backend;
 pub mod components;
 pub mod i18n;
 pub mod pages;
-pub mod site;
 #[cfg(feature = "ssr")]
 pub mod request;
+pub mod site;
 #[cfg(feature = "ssr")]
 pub mod staff;
 

@@ -60,13 +60,8 @@ pub struct RequestFormView {
     pub candidate_label: Option<String>,
 }
 
-const REQUESTER_FIELDS: [(&str, &str); 5] = [
-    ("requester_name", "text"),
-    ("relationship", "text"),
-    ("email", "email"),
-    ("phone", "tel"),
-    ("telegram", "text"),
-];
+const REQUESTER_FIELDS: [(&str, &str); 5] =
+    [("requester_name", "text"), ("relationship", "text"), ("email", "email"), ("phone", "tel"), ("telegram", "text")];
 const SOUGHT_FIELDS: [(&str, &str); 5] = [
     ("sought_name", "text"),
     ("sought_birth", "text"),

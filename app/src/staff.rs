@@ -830,7 +830,13 @@ pub fn request_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: RequestDe
             .map(|(k, val)| view! { <tr><th scope="row">{t(lang, k)}</th><td>{val}</td></tr> })
             .collect_view()
     };
-    let mark = |text: String, hit: bool| if hit { view! { <mark>{text}</mark> }.into_any() } else { view! { <span>{text}</span> }.into_any() };
+    let mark = |text: String, hit: bool| {
+        if hit {
+            view! { <mark>{text}</mark> }.into_any()
+        } else {
+            view! { <span>{text}</span> }.into_any()
+        }
+    };
     let can_review = d.can_review;
     let candidates = d
         .candidates

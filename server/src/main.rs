@@ -275,7 +275,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     };
     // Notifications leave through the outbox; a failed send is retried and
     // never holds up the state change that caused it.
-    let _outbox = findkin::notify::spawn_worker(registry.store.pool.clone(), transport, std::time::Duration::from_secs(5));
+    let _outbox =
+        findkin::notify::spawn_worker(registry.store.pool.clone(), transport, std::time::Duration::from_secs(5));
     let leptos_options = LeptosOptions::builder()
         .output_name("findkin")
         .site_root(args.site_root.to_string_lossy().into_owned())

@@ -23,7 +23,7 @@ use findkin_app::i18n::{t, tf, Lang};
 pub const MAX_PHOTOS: usize = 3;
 
 /// What a requester submits (form or API), before validation.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(default)]
 pub struct RequestInput {
     pub language: String,
@@ -65,7 +65,11 @@ pub fn validate(i: &RequestInput) -> Vec<FieldError> {
         e.push(("email", "request.error.email"));
     }
     let phone = i.phone.trim();
-    if !phone.is_empty() && (phone.chars().filter(char::is_ascii_digit).count() < 7 || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)) || phone.len() > 30) {
+    if !phone.is_empty()
+        && (phone.chars().filter(char::is_ascii_digit).count() < 7
+            || !phone.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c))
+            || phone.len() > 30)
+    {
         e.push(("phone", "request.error.phone"));
     }
     let tg = i.telegram.trim().trim_start_matches('@');
@@ -255,16 +259,22 @@ impl Store {
         }
         let body_hash = hex::encode(hasher.finalize());
         let candidate: Option<i64> = match opt(&input.candidate) {
-            Some(c) => sqlx::query_scalar("SELECT id FROM records WHERE public_ref = ?").bind(c).fetch_optional(&self.pool).await?,
+            Some(c) => {
+                sqlx::query_scalar("SELECT id FROM records WHERE public_ref = ?")
+                    .bind(c)
+                    .fetch_optional(&self.pool)
+                    .await?
+            }
             None => None,
         };
         let token = random_token();
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         if let Some(key) = idempotency_key {
-            let existing = sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = ?")
-                .bind(key)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let existing =
+                sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = ?")
+                    .bind(key)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(e) = existing {
                 if e.try_get::<String, _>("body_hash")? != body_hash {
                     return Ok(Submitted::KeyReused);
@@ -364,7 +374,14 @@ impl Store {
         let to = match next(req.facts(), step, actor) {
             Ok(s) => s,
             Err(refusal) => {
-                audit_in(&mut tx, &by, "request_step_refused", &req.reference, Some(format!("{}: {refusal}", step.as_str()))).await?;
+                audit_in(
+                    &mut tx,
+                    &by,
+                    "request_step_refused",
+                    &req.reference,
+                    Some(format!("{}: {refusal}", step.as_str())),
+                )
+                .await?;
                 tx.commit().await?;
                 return Ok(Err(refusal));
             }
@@ -380,7 +397,10 @@ impl Store {
                 q.push(", claimed_by = ").push_bind(staff_id);
             }
             Step::ProposeMatch => {
-                q.push(", proposed_record_id = ").push_bind(data.proposed_record_id).push(", proposed_by = ").push_bind(staff_id);
+                q.push(", proposed_record_id = ")
+                    .push_bind(data.proposed_record_id)
+                    .push(", proposed_by = ")
+                    .push_bind(staff_id);
             }
             Step::ReturnToReview => {
                 q.push(", proposed_record_id = NULL, proposed_by = NULL");
@@ -402,14 +422,16 @@ impl Store {
             return Ok(Err(Refusal::WrongState(req.state.as_str())));
         }
         let note = data.reason.clone().or_else(|| data.proposed_record_id.map(|r| format!("record {r}")));
-        sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?)")
-            .bind(id)
-            .bind(by.name())
-            .bind(req.state.as_str())
-            .bind(to.as_str())
-            .bind(note.as_deref().map(|n| format!("{}: {n}", step.as_str())).unwrap_or_else(|| step.as_str().to_string()))
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO request_events (request_id, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(by.name())
+        .bind(req.state.as_str())
+        .bind(to.as_str())
+        .bind(note.as_deref().map(|n| format!("{}: {n}", step.as_str())).unwrap_or_else(|| step.as_str().to_string()))
+        .execute(&mut *tx)
+        .await?;
         if let Some(body) = data.message.as_deref().filter(|m| !m.trim().is_empty()) {
             add_message_in(&mut tx, id, &by, body).await?;
         }
@@ -434,7 +456,10 @@ impl Store {
     }
 
     pub async fn add_photo(&self, id: i64, p: &CleanPhoto) -> Result<bool, Error> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = ?").bind(id).fetch_one(&self.pool).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = ?")
+            .bind(id)
+            .fetch_one(&self.pool)
+            .await?;
         if n as usize >= MAX_PHOTOS {
             return Ok(false);
         }
@@ -445,12 +470,20 @@ impl Store {
     }
 
     pub async fn request_messages(&self, id: i64) -> Result<Vec<(bool, String, String, String)>, Error> {
-        let rows = sqlx::query("SELECT from_staff, author, at, body FROM request_messages WHERE request_id = ? ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT from_staff, author, at, body FROM request_messages WHERE request_id = ? ORDER BY id")
+                .bind(id)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get::<i64, _>("from_staff")? != 0, r.try_get("author")?, r.try_get("at")?, r.try_get("body")?)))
+            .map(|r| {
+                Ok((
+                    r.try_get::<i64, _>("from_staff")? != 0,
+                    r.try_get("author")?,
+                    r.try_get("at")?,
+                    r.try_get("body")?,
+                ))
+            })
             .collect()
     }
 
@@ -459,12 +492,17 @@ impl Store {
             .bind(id)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(|r| Ok((r.try_get("at")?, r.try_get("actor")?, r.try_get("to_state")?, r.try_get("note")?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("at")?, r.try_get("actor")?, r.try_get("to_state")?, r.try_get("note")?)))
+            .collect()
     }
 
     /// Photo tokens of a request, oldest first.
     pub async fn photo_tokens(&self, id: i64) -> Result<Vec<String>, Error> {
-        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = ? ORDER BY id").bind(id).fetch_all(&self.pool).await?)
+        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = ? ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// A photo (or its thumbnail) and the request it belongs to.
@@ -479,7 +517,12 @@ impl Store {
 
     /// The moderation queue: oldest first, filtered by state, language and
     /// minimum age in days.
-    pub async fn request_queue(&self, state: Option<State>, lang: Option<Lang>, min_age_days: Option<i64>) -> Result<Vec<RequestRow>, Error> {
+    pub async fn request_queue(
+        &self,
+        state: Option<State>,
+        lang: Option<Lang>,
+        min_age_days: Option<i64>,
+    ) -> Result<Vec<RequestRow>, Error> {
         let mut q = QueryBuilder::<Sqlite>::new(format!("{SELECT} WHERE 1 = 1"));
         match state {
             Some(s) => {
@@ -493,7 +536,9 @@ impl Store {
             q.push(" AND r.language = ").push_bind(l.code());
         }
         if let Some(d) = min_age_days {
-            q.push(" AND r.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ").push_bind(format!("-{d} days")).push(")");
+            q.push(" AND r.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ")
+                .push_bind(format!("-{d} days"))
+                .push(")");
         }
         q.push(" ORDER BY r.created_at, r.id LIMIT 500");
         let rows = q.build().fetch_all(&self.pool).await?;
@@ -526,7 +571,13 @@ async fn add_message_in(tx: &mut sqlx::SqliteConnection, id: i64, by: &By<'_>, b
     Ok(())
 }
 
-async fn audit_in(tx: &mut sqlx::SqliteConnection, by: &By<'_>, action: &str, reference: &str, details: Option<String>) -> Result<(), Error> {
+async fn audit_in(
+    tx: &mut sqlx::SqliteConnection,
+    by: &By<'_>,
+    action: &str,
+    reference: &str,
+    details: Option<String>,
+) -> Result<(), Error> {
     let (id, name) = match by {
         By::Requester => (None, "requester".to_string()),
         By::Staff(u) => (Some(u.id), u.name.clone()),
@@ -544,12 +595,23 @@ async fn audit_in(tx: &mut sqlx::SqliteConnection, by: &By<'_>, action: &str, re
 
 /// Queues "your request has news" in the requester's language. The
 /// message never carries details or the secret link: it only says to look.
-async fn queue_notice(tx: &mut sqlx::SqliteConnection, id: i64, email: &str, lang: Lang, reference: &str, state: State) -> Result<(), Error> {
+async fn queue_notice(
+    tx: &mut sqlx::SqliteConnection,
+    id: i64,
+    email: &str,
+    lang: Lang,
+    reference: &str,
+    state: State,
+) -> Result<(), Error> {
     let m = Message {
         request_id: Some(id),
         recipient: email.to_string(),
         subject: tf(lang, "notify.subject", &[("ref", reference)]),
-        body: tf(lang, "notify.body", &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", state.as_str())))]),
+        body: tf(
+            lang,
+            "notify.body",
+            &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", state.as_str())))],
+        ),
     };
     notify::enqueue(tx, &m, now()).await.map_err(|e| Error::Config(e.to_string()))?;
     Ok(())
@@ -557,7 +619,7 @@ async fn queue_notice(tx: &mut sqlx::SqliteConnection, id: i64, email: &str, lan
 
 /// What a requester may see of the person once details are released:
 /// public and `released` fields only — never source, notes or ids.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 pub struct ReleasedDetails {
     pub surname: String,
     pub given_name: String,
@@ -574,14 +636,22 @@ pub struct ReleasedDetails {
 
 /// Everything a requester can receive about their request, built in one
 /// place: the disclosure rule lives here.
-#[derive(Debug, Clone, Serialize)]
+/// One message of the conversation, as the requester sees it.
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+pub struct ViewMessage {
+    pub from_moderator: bool,
+    pub at: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RequesterView {
     pub reference: String,
     pub state: State,
     pub created_at: String,
     pub updated_at: String,
-    /// (from staff, at, text)
-    pub messages: Vec<(bool, String, String)>,
+    pub messages: Vec<ViewMessage>,
+    /// Photo tokens (fetch through the status link).
     pub photos: Vec<String>,
     /// Present only when the request is released, and only for the approved match.
     pub released: Option<ReleasedDetails>,
@@ -618,7 +688,10 @@ pub fn requester_view(
         created_at: req.created_at.clone(),
         updated_at: req.updated_at.clone(),
         // Staff names are not shown to requesters: "moderator" is enough.
-        messages: messages.into_iter().map(|(staff, _author, at, body)| (staff, at, body)).collect(),
+        messages: messages
+            .into_iter()
+            .map(|(staff, _author, at, text)| ViewMessage { from_moderator: staff, at, text })
+            .collect(),
         photos,
         released,
     }
@@ -631,7 +704,12 @@ impl Store {
             (State::Released, Some(rid)) => self.record(rid).await?,
             _ => None,
         };
-        Ok(requester_view(req, self.request_messages(req.id).await?, self.photo_tokens(req.id).await?, approved.as_ref()))
+        Ok(requester_view(
+            req,
+            self.request_messages(req.id).await?,
+            self.photo_tokens(req.id).await?,
+            approved.as_ref(),
+        ))
     }
 }
 

@@ -11,7 +11,7 @@
 
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Submitted,
@@ -246,11 +246,26 @@ mod tests {
         let m2 = Actor::Moderator(2);
         assert_eq!(next(facts(State::InReview, Some(1), None), &Step::Claim, m2), Err(Refusal::ClaimedByOther));
         assert_eq!(next(facts(State::InReview, Some(1), None), &Step::Reject, m2), Err(Refusal::ClaimedByOther));
-        assert_eq!(next(facts(State::Submitted, None, None), &Step::ProposeMatch, m1), Err(Refusal::WrongState("submitted")));
-        assert_eq!(next(facts(State::Submitted, None, None), &Step::Claim, Actor::Requester), Err(Refusal::ModeratorOnly));
+        assert_eq!(
+            next(facts(State::Submitted, None, None), &Step::ProposeMatch, m1),
+            Err(Refusal::WrongState("submitted"))
+        );
+        assert_eq!(
+            next(facts(State::Submitted, None, None), &Step::Claim, Actor::Requester),
+            Err(Refusal::ModeratorOnly)
+        );
         assert_eq!(next(facts(State::InReview, Some(1), None), &Step::Withdraw, m1), Err(Refusal::RequesterOnly));
-        assert_eq!(next(facts(State::NeedsInfo, Some(1), None), &Step::RequesterAddsInfo, Actor::Requester), Ok(State::Submitted));
-        assert_eq!(next(facts(State::Released, Some(1), Some(1)), &Step::Withdraw, Actor::Requester), Err(Refusal::WrongState("released")));
-        assert_eq!(next(facts(State::MatchProposed, Some(1), Some(1)), &Step::Withdraw, Actor::Requester), Ok(State::Withdrawn));
+        assert_eq!(
+            next(facts(State::NeedsInfo, Some(1), None), &Step::RequesterAddsInfo, Actor::Requester),
+            Ok(State::Submitted)
+        );
+        assert_eq!(
+            next(facts(State::Released, Some(1), Some(1)), &Step::Withdraw, Actor::Requester),
+            Err(Refusal::WrongState("released"))
+        );
+        assert_eq!(
+            next(facts(State::MatchProposed, Some(1), Some(1)), &Step::Withdraw, Actor::Requester),
+            Ok(State::Withdrawn)
+        );
     }
 }

@@ -71,4 +71,3 @@ pub async fn login(s: &Server, who: &Staff, at: u64) -> (Client, StatusCode, Str
     let (st, loc, body) = post(&c, &s.url("/staff/verify"), &[("csrf", &token), ("code", &code)]).await;
     (c, st, if st == StatusCode::SEE_OTHER { loc } else { body })
 }
-

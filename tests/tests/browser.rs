@@ -207,7 +207,11 @@ async fn relative_finds_requests_and_reads_the_released_details(javascript: bool
     b.wait_for_hit("Лаврентьев").await;
     c.wait().for_element(Locator::Css("a.request-link")).await.expect("request link").click().await.expect("open form");
     let name = c.wait().for_element(Locator::Id("sought_name")).await.expect("form");
-    assert_eq!(name.prop("value").await.ok().flatten().as_deref(), Some("Лаврентьев Остап Ильич"), "prefilled from the hit");
+    assert_eq!(
+        name.prop("value").await.ok().flatten().as_deref(),
+        Some("Лаврентьев Остап Ильич"),
+        "prefilled from the hit"
+    );
     let body = c.find(Locator::Css("body")).await.expect("body").text().await.unwrap_or_default();
     assert!(!body.contains("S1"), "no record id in the form");
     c.find(Locator::Id("requester_name")).await.expect("f").send_keys("Мария").await.expect("type");
@@ -216,7 +220,8 @@ async fn relative_finds_requests_and_reads_the_released_details(javascript: bool
     c.find(Locator::Id("photos")).await.expect("file").send_keys(&photo.display().to_string()).await.expect("attach");
     c.find(Locator::Id("consent")).await.expect("consent").click().await.expect("tick");
     c.find(Locator::Css(".request-form button[type=submit]")).await.expect("submit").click().await.expect("send");
-    let link = c.wait().for_element(Locator::Css("code.secret-link")).await.expect("secret link").text().await.expect("text");
+    let link =
+        c.wait().for_element(Locator::Css("code.secret-link")).await.expect("secret link").text().await.expect("text");
     assert!(link.contains("/status/FK-") && link.contains("?t="), "{link}");
     assert!(c.find(Locator::Css(".photos img")).await.is_ok(), "the photo is on the status page");
     let reference = link.split("/status/").nth(1).and_then(|r| r.split('?').next()).unwrap_or("").to_string();
@@ -233,7 +238,9 @@ async fn relative_finds_requests_and_reads_the_released_details(javascript: bool
         .expect("request in the queue");
     let (_, page) = text(&m1.c, &server.url(&format!("/staff/requests/{id}"))).await;
     assert!(page.contains("/staff/photos/"), "moderators see the photo");
-    for (who, action, extra) in [(&m1, "claim", vec![]), (&m1, "propose", vec![("record_id", "1")]), (&m2, "approve", vec![])] {
+    for (who, action, extra) in
+        [(&m1, "claim", vec![]), (&m1, "propose", vec![("record_id", "1")]), (&m2, "approve", vec![])]
+    {
         let token = csrf(&who.c, &server.url(&format!("/staff/requests/{id}"))).await;
         let mut form = vec![("csrf", token.as_str())];
         form.extend(extra);

@@ -119,3 +119,22 @@ async fn browser_bundle_is_served_compressed() {
     let (_, html, _) = get(&server.url("/")).await;
     assert!(html.contains("/pkg/findkin.js"), "the page loads the hydration script");
 }
+
+#[tokio::test]
+async fn openapi_document_describes_the_api() {
+    let server = Server::start(dev_registry(), &[]);
+    let (status, body, _) = get(&server.url("/api/v1/openapi.json")).await;
+    assert_eq!(status, 200);
+    let doc: Value = serde_json::from_str(&body).expect("json");
+    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.")));
+    for path in ["/api/v1/search", "/api/v1/requests", "/api/v1/requests/{reference}", "/healthz"] {
+        assert!(doc["paths"].get(path).is_some(), "{path} documented");
+    }
+    assert!(doc["paths"]["/api/v1/requests"]["post"]["parameters"].to_string().contains("Idempotency-Key"));
+    let schema = &doc["components"]["schemas"]["RequestInput"]["properties"];
+    for field in ["requester_name", "relationship", "email", "sought_name", "sought_birth", "consent", "candidate"] {
+        assert!(schema.get(field).is_some(), "RequestInput.{field} documented");
+    }
+    let public = &doc["components"]["schemas"]["PublicHit"]["properties"];
+    assert!(public.get("status").is_none() && public.get("external_id").is_none(), "public hits stay public");
+}

@@ -108,10 +108,20 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
     assert_eq!(v["state"], "needs_info");
     assert!(v.to_string().contains("Какой у него рост?"));
     assert!(!v.to_string().contains("m1"), "staff names are not shown to requesters");
-    let (st, _, _) = post(&findkin_tests::staff::client(), &s.url(&format!("/status/{reference}/message")), &[("t", &token), ("body", "180 см")]).await;
+    let (st, _, _) = post(
+        &findkin_tests::staff::client(),
+        &s.url(&format!("/status/{reference}/message")),
+        &[("t", &token), ("body", "180 см")],
+    )
+    .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(view(&s, &reference, &token).await["state"], "submitted");
-    let (st, _, _) = post(&findkin_tests::staff::client(), &s.url(&format!("/status/{reference}/message")), &[("t", "wrong"), ("body", "x")]).await;
+    let (st, _, _) = post(
+        &findkin_tests::staff::client(),
+        &s.url(&format!("/status/{reference}/message")),
+        &[("t", "wrong"), ("body", "x")],
+    )
+    .await;
     assert_eq!(st, StatusCode::NOT_FOUND, "a wrong token opens nothing");
 
     // Propose, self-approval refused, second moderator approves.
@@ -136,7 +146,8 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
         assert!(!v.to_string().contains(secret) && !html.contains(secret), "{secret} is a staff field");
     }
     // Closed: nothing more can happen.
-    let (st, _, _) = post(&findkin_tests::staff::client(), &s.url(&format!("/status/{reference}/withdraw")), &[("t", &token)]).await;
+    let (st, _, _) =
+        post(&findkin_tests::staff::client(), &s.url(&format!("/status/{reference}/withdraw")), &[("t", &token)]).await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(view(&s, &reference, &token).await["state"], "released", "withdraw after release refused");
 
@@ -191,7 +202,9 @@ async fn other_endings_reject_no_match_and_withdraw() {
     assert_eq!(act(&s, &m, ids[1], "claim", &[]).await, StatusCode::SEE_OTHER);
     assert_eq!(act(&s, &m, ids[1], "no-match", &[]).await, StatusCode::SEE_OTHER);
     assert_eq!(view(&s, &refs[1].0, &refs[1].1).await["state"], "closed_no_match");
-    let (st, _, _) = post(&findkin_tests::staff::client(), &s.url(&format!("/status/{}/withdraw", refs[2].0)), &[("t", &refs[2].1)]).await;
+    let (st, _, _) =
+        post(&findkin_tests::staff::client(), &s.url(&format!("/status/{}/withdraw", refs[2].0)), &[("t", &refs[2].1)])
+            .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(view(&s, &refs[2].0, &refs[2].1).await["state"], "withdrawn");
     assert_eq!(act(&s, &m, ids[2], "claim", &[]).await, StatusCode::CONFLICT, "a withdrawn request cannot be claimed");
@@ -235,7 +248,10 @@ async fn fifty_identical_posts_with_one_key_make_one_request() {
     // Bad input is refused field by field.
     let (st, v) = submit(&s, None, &json!({ "language": "ru", "consent": false })).await;
     assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<&str> = v["error"]["fields"].as_array().map(|a| a.iter().filter_map(|f| f["field"].as_str()).collect()).unwrap_or_default();
+    let fields: Vec<&str> = v["error"]["fields"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|f| f["field"].as_str()).collect())
+        .unwrap_or_default();
     for f in ["requester_name", "relationship", "email", "sought_name", "consent"] {
         assert!(fields.contains(&f), "{f} reported: {v}");
     }
@@ -335,7 +351,8 @@ async fn photos_are_checked_cleaned_and_private() {
     assert!(r.text().await.unwrap_or_default().contains("40"), "says why (pixels)");
 
     let mut polyglot = small_jpeg();
-    polyglot.extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00secret.txtPK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00");
+    polyglot
+        .extend_from_slice(b"PK\x03\x04\x14\x00\x00\x00\x00\x00secret.txtPK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00");
     let r = c.post(s.url("/request")).multipart(form_with_photo(polyglot, "poly.jpg")).send().await.expect("POST");
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
 
@@ -364,7 +381,10 @@ async fn photos_are_checked_cleaned_and_private() {
     let without = photo.split("?t=").next().unwrap_or("").to_string();
     assert_eq!(c.get(s.url(&without)).send().await.expect("GET").status(), StatusCode::NOT_FOUND);
     let ptoken = photo.split("/photos/").nth(1).and_then(|p| p.split('?').next()).unwrap_or("").to_string();
-    assert_eq!(c.get(s.url(&format!("/staff/photos/{ptoken}"))).send().await.expect("GET").status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        c.get(s.url(&format!("/staff/photos/{ptoken}"))).send().await.expect("GET").status(),
+        StatusCode::SEE_OTHER
+    );
     // A moderator sees it.
     let m = first_login(&s, &creds[0].0, &creds[0].1).await;
     let r = m.c.get(s.url(&format!("/staff/photos/{ptoken}"))).send().await.expect("GET");

@@ -17,7 +17,7 @@ pub struct SearchParams {
     birth_year: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SearchResponse {
     query: String,
     birth_year: Option<u16>,
@@ -35,7 +35,19 @@ fn bad(problem: SearchProblem, message: String) -> ApiError {
     ApiError::BadRequest { code, message }
 }
 
-/// `GET /api/v1/search?q=…&birth_year=…`: the public search, public fields only.
+/// The public search: at most 10 possible matches, public fields only.
+#[utoipa::path(
+    get,
+    path = "/api/v1/search",
+    params(
+        ("q" = String, Query, description = "the name, any script, any order"),
+        ("birth_year" = Option<u16>, Query, description = "keeps that year or unknown dates"),
+    ),
+    responses(
+        (status = 200, description = "possible matches", body = SearchResponse),
+        (status = 400, description = "empty or too long query, bad year; `error.code` says which"),
+    )
+)]
 pub async fn search(
     State(st): State<AppState>,
     params: Result<Query<SearchParams>, QueryRejection>,
@@ -54,8 +66,36 @@ pub async fn search(
     }
 }
 
-/// `GET /healthz`: the database answers and the index is open.
+/// The database answers and the index is open.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "ok, with the number of indexed records")))]
 pub async fn healthz(State(st): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     st.registry.store.ping().await?;
     Ok(Json(json!({ "status": "ok", "indexed": st.registry.index.num_docs(), "demo": st.demo })))
+}
+
+/// The OpenAPI document of this API.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "findkin API",
+        description = "Public search and contact requests. Nothing about a person is public beyond name, birth year and region."
+    ),
+    paths(search, healthz, super::requests::api_submit, super::requests::api_status),
+    components(schemas(
+        SearchResponse,
+        PublicHit,
+        crate::requests::RequestInput,
+        crate::requests::RequesterView,
+        crate::requests::ReleasedDetails,
+        crate::requests::ViewMessage,
+        crate::workflow::State,
+        super::requests::SubmitAnswer
+    ))
+)]
+pub struct ApiDoc;
+
+/// `GET /api/v1/openapi.json`
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    use utoipa::OpenApi;
+    Json(ApiDoc::openapi())
 }

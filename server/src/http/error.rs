@@ -25,7 +25,9 @@ impl IntoResponse for ApiError {
         let (status, code, message) = match &self {
             ApiError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, *code, message.clone()),
             ApiError::Conflict { code, message } => (StatusCode::CONFLICT, *code, message.clone()),
-            ApiError::NotFound => (StatusCode::NOT_FOUND, "not_found", "no such request, or the token does not match".into()),
+            ApiError::NotFound => {
+                (StatusCode::NOT_FOUND, "not_found", "no such request, or the token does not match".into())
+            }
             ApiError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; wait a minute and retry".into())
             }

@@ -10,9 +10,9 @@ mod staff;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::extract::DefaultBodyLimit;
 use axum::extract::FromRef;
 use axum::http::{HeaderName, HeaderValue};
-use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use findkin_app::backend::SharedBackend;
@@ -50,11 +50,14 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/search", get(api::search))
+        .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/requests", post(requests::api_submit))
         .route("/api/v1/requests/{reference}", get(requests::api_status))
         .route(
             "/request",
-            get(requests::form).post(requests::submit).layer(DefaultBodyLimit::max(4 * crate::photos::Limits::default().max_bytes)),
+            get(requests::form)
+                .post(requests::submit)
+                .layer(DefaultBodyLimit::max(4 * crate::photos::Limits::default().max_bytes)),
         )
         .route("/status/{reference}", get(requests::status))
         .route("/status/{reference}/message", post(requests::message))

@@ -116,6 +116,16 @@ pub async fn form(
     Ok(html(StatusCode::OK, request_form_page(lang, demo, view)))
 }
 
+/// Photos decoded at once: each may take up to the decoder's memory limit,
+/// so uploads queue here instead of exhausting a small machine.
+static PHOTO_SLOTS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Checks and re-encodes one upload, waiting for a decoding slot.
+async fn clean_photo(bytes: Vec<u8>) -> Result<CleanPhoto, PhotoError> {
+    let _slot = PHOTO_SLOTS.acquire().await.map_err(|_| PhotoError::Timeout)?;
+    clean(bytes, Limits::default()).await
+}
+
 /// Photos refused with a reason the requester can act on.
 fn photo_message(lang: Lang, e: &PhotoError) -> String {
     let key = match e {
@@ -147,7 +157,8 @@ pub async fn submit(
         let name = field.name().unwrap_or("").to_string();
         if name == "photos" {
             let file_name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(|e| ApiError::BadRequest { code: "bad_form", message: e.body_text() })?;
+            let bytes =
+                field.bytes().await.map_err(|e| ApiError::BadRequest { code: "bad_form", message: e.body_text() })?;
             if !bytes.is_empty() {
                 if uploads.len() == MAX_PHOTOS {
                     too_many = true;
@@ -177,13 +188,14 @@ pub async fn submit(
         candidate: get("candidate"),
         consent: !get("consent").is_empty(),
     };
-    let mut errors: Vec<(String, String)> = validate(&input).into_iter().map(|(f, k)| (f.to_string(), t(lang, k))).collect();
+    let mut errors: Vec<(String, String)> =
+        validate(&input).into_iter().map(|(f, k)| (f.to_string(), t(lang, k))).collect();
     if too_many {
         errors.push(("photos".into(), tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())])));
     }
     let mut photos: Vec<CleanPhoto> = Vec::new();
     for (name, bytes) in uploads {
-        match clean(bytes, Limits::default()).await {
+        match clean_photo(bytes).await {
             Ok(p) => photos.push(p),
             Err(e) => errors.push(("photos".into(), format!("{name}: {}", photo_message(lang, &e)))),
         }
@@ -288,7 +300,7 @@ pub async fn status(
         is_new: p.contains_key("new"),
         link: format!("http://{host}/status/{reference}?t={token}"),
         released: released_fields(lang, &view),
-        messages: view.messages.clone(),
+        messages: view.messages.iter().map(|m| (m.from_moderator, m.at.clone(), m.text.clone())).collect(),
         photos,
         open: view.state.is_open(),
         notice,
@@ -355,7 +367,7 @@ pub async fn add_photo(
     if bytes.is_empty() || !req.state.is_open() {
         return Ok(see_other(&format!("/status/{reference}?t={token}")));
     }
-    let problem = match clean(bytes, Limits::default()).await {
+    let problem = match clean_photo(bytes).await {
         Ok(p) => {
             if st.registry.store.add_photo(req.id, &p).await? {
                 let data = StepData::default();
@@ -401,7 +413,36 @@ pub fn jpeg(data: Vec<u8>) -> Response {
 
 // ------------------------------------------------------------------ JSON API
 
-/// `POST /api/v1/requests` with an optional `Idempotency-Key` header.
+/// What a submission answers: the reference and the secret of the status link.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct SubmitAnswer {
+    pub reference: String,
+    /// Shown once; only its hash is stored.
+    pub token: String,
+    pub status_url: String,
+}
+
+fn answer(status: StatusCode, reference: String, token: String) -> Response {
+    let status_url = format!("/status/{reference}?t={token}");
+    no_store((status, Json(SubmitAnswer { reference, token, status_url })).into_response())
+}
+
+/// Submit a contact request.
+///
+/// A retry with the same `Idempotency-Key` and body returns the same
+/// request (200) with a fresh token; the same key with another body is refused.
+#[utoipa::path(
+    post,
+    path = "/api/v1/requests",
+    request_body = RequestInput,
+    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    responses(
+        (status = 201, description = "created", body = SubmitAnswer),
+        (status = 200, description = "a retry of an earlier submission", body = SubmitAnswer),
+        (status = 409, description = "the key was used for a different request"),
+        (status = 422, description = "invalid fields, each named"),
+    )
+)]
 pub async fn api_submit(
     State(st): State<AppState>,
     headers: HeaderMap,
@@ -411,20 +452,14 @@ pub async fn api_submit(
     let errors = validate(&input);
     if !errors.is_empty() {
         let list: Vec<_> = errors.iter().map(|(f, k)| json!({ "field": f, "message": t(Lang::En, k) })).collect();
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": { "code": "invalid", "fields": list } }))).into_response());
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(json!({ "error": { "code": "invalid", "fields": list } })))
+            .into_response());
     }
-    let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| k.chars().take(100).collect::<String>());
+    let key =
+        headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| k.chars().take(100).collect::<String>());
     match st.registry.store.submit_request(&input, &[], key.as_deref()).await? {
-        Submitted::Created { reference, token, .. } => Ok((
-            StatusCode::CREATED,
-            Json(json!({ "reference": reference, "token": token, "status_url": format!("/status/{reference}?t={token}") })),
-        )
-            .into_response()),
-        Submitted::Repeated { reference, token, .. } => Ok((
-            StatusCode::OK,
-            Json(json!({ "reference": reference, "token": token, "status_url": format!("/status/{reference}?t={token}") })),
-        )
-            .into_response()),
+        Submitted::Created { reference, token, .. } => Ok(answer(StatusCode::CREATED, reference, token)),
+        Submitted::Repeated { reference, token, .. } => Ok(answer(StatusCode::OK, reference, token)),
         Submitted::KeyReused => Err(ApiError::Conflict {
             code: "idempotency_key_reused",
             message: "this Idempotency-Key was used for a different request".into(),
@@ -432,14 +467,27 @@ pub async fn api_submit(
     }
 }
 
-/// `GET /api/v1/requests/{reference}` with `Authorization: Bearer TOKEN` (or `?token=`).
+/// The requester's view of a request (`Authorization: Bearer TOKEN` or `?token=`).
+#[utoipa::path(
+    get,
+    path = "/api/v1/requests/{reference}",
+    params(("reference" = String, Path, description = "e.g. FK-7K3M-Q9XD")),
+    responses(
+        (status = 200, description = "state, messages and, once released, the details", body = RequesterView),
+        (status = 404, description = "no such request, or the token does not match"),
+    )
+)]
 pub async fn api_status(
     State(st): State<AppState>,
     headers: HeaderMap,
     Path(reference): Path<String>,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let bearer = headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer ")).map(str::to_string);
+    let bearer = headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::to_string);
     let token = bearer.or_else(|| p.get("token").cloned()).unwrap_or_default();
     let Some(req) = by_link(&st, &reference, &token).await? else {
         return Err(ApiError::NotFound);

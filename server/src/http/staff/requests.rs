@@ -24,7 +24,11 @@ fn short_time(at: &str) -> String {
     at.replace('T', " ").get(..16).unwrap_or(at).to_string()
 }
 
-pub async fn queue(State(st): State<AppState>, ctx: Ctx, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn queue(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ModerateRequests).await?;
     let get = |k: &str| p.get(k).map(|s| s.trim().to_string()).unwrap_or_default();
     let state = RState::parse(&get("state"));
@@ -74,17 +78,28 @@ async fn candidates(st: &AppState, lang: Lang, r: &RequestRow) -> Result<Vec<Can
         let hit = hits.iter().find(|h| h.record.id as i64 == id);
         let matched = |field: NameField| hit.is_some_and(|h| h.matches.iter().flatten().any(|m| m.field == field));
         let i = &rec.input;
-        let parts = [(i.surname.clone(), NameField::Surname), (i.given_name.clone(), NameField::GivenName), (i.patronymic.clone(), NameField::Patronymic)]
-            .into_iter()
-            .filter(|(s, _)| !s.is_empty())
-            .map(|(s, f)| (crate::backend::display_name(&s), matched(f)))
-            .collect();
+        let parts = [
+            (i.surname.clone(), NameField::Surname),
+            (i.given_name.clone(), NameField::GivenName),
+            (i.patronymic.clone(), NameField::Patronymic),
+        ]
+        .into_iter()
+        .filter(|(s, _)| !s.is_empty())
+        .map(|(s, f)| (crate::backend::display_name(&s), matched(f)))
+        .collect();
         let why = hit
             .map(|h| {
                 h.matches
                     .iter()
                     .flatten()
-                    .map(|m| format!("{} → {} ({})", m.query, t(lang, &format!("field.{}", field_key(m.field))), kind_name(m.kind)))
+                    .map(|m| {
+                        format!(
+                            "{} → {} ({})",
+                            m.query,
+                            t(lang, &format!("field.{}", field_key(m.field))),
+                            kind_name(m.kind)
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join("; ")
             })
@@ -124,7 +139,12 @@ fn kind_name(k: findkin_search::MatchKind) -> String {
     serde_json::to_value(k).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
 }
 
-pub async fn show(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn show(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ModerateRequests).await?;
     let lang = ctx.lang;
     let r = load(&st, lang, id).await?;
@@ -154,7 +174,11 @@ pub async fn show(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Que
         id,
         reference: r.reference.clone(),
         state: r.state.as_str(),
-        claimed_by: r.claimed_by_name.clone().map(|n| format!("· {} {n}", t(lang, "staff.req.claimed_by"))).unwrap_or_default(),
+        claimed_by: r
+            .claimed_by_name
+            .clone()
+            .map(|n| format!("· {} {n}", t(lang, "staff.req.claimed_by")))
+            .unwrap_or_default(),
         proposed,
         requester: vec![
             ("request.field.requester_name", r.requester_name.clone()),
@@ -202,7 +226,14 @@ pub async fn show(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Que
 
 /// Runs one workflow step from a console form; refusals come back as a
 /// notice on the request page (and are in the audit log).
-async fn step(st: &AppState, ctx: &Ctx, id: i64, form: &HashMap<String, String>, step: Step, data: StepData) -> Result<Response, StaffError> {
+async fn step(
+    st: &AppState,
+    ctx: &Ctx,
+    id: i64,
+    form: &HashMap<String, String>,
+    step: Step,
+    data: StepData,
+) -> Result<Response, StaffError> {
     let g = Guard::require(st, ctx, Action::ModerateRequests).await?;
     g.check_form(ctx.lang, form.get("csrf").map(String::as_str))?;
     load(st, ctx.lang, id).await?;
@@ -213,7 +244,12 @@ async fn step(st: &AppState, ctx: &Ctx, id: i64, form: &HashMap<String, String>,
             tracing::info!(step = step.as_str(), %refusal, "workflow step refused");
             page(
                 StatusCode::CONFLICT,
-                findkin_app::staff::message_page(ctx.lang, Some(&g.viewer), "staff.req.refused", refusal_text(ctx.lang, &refusal)),
+                findkin_app::staff::message_page(
+                    ctx.lang,
+                    Some(&g.viewer),
+                    "staff.req.refused",
+                    refusal_text(ctx.lang, &refusal),
+                ),
             )
         }
     })
@@ -235,11 +271,21 @@ fn refusal_text(lang: Lang, r: &crate::workflow::Refusal) -> String {
 
 type F = Form<HashMap<String, String>>;
 
-pub async fn claim(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn claim(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     step(&st, &ctx, id, &f, Step::Claim, StepData::default()).await
 }
 
-pub async fn ask(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn ask(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     let message = f.get("message").cloned().filter(|m| !m.trim().is_empty());
     if message.is_none() {
         return Ok(redirect(&format!("/staff/requests/{id}?err=staff.notice.message_needed")));
@@ -247,7 +293,12 @@ pub async fn ask(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form
     step(&st, &ctx, id, &f, Step::AskInfo, StepData { message, ..StepData::default() }).await
 }
 
-pub async fn propose(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn propose(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     let record = f.get("record_id").and_then(|r| r.parse::<i64>().ok());
     let exists = match record {
         Some(r) => st.registry.store.record(r).await?.is_some(),
@@ -259,11 +310,21 @@ pub async fn propose(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, 
     step(&st, &ctx, id, &f, Step::ProposeMatch, StepData { proposed_record_id: record, ..StepData::default() }).await
 }
 
-pub async fn no_match(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn no_match(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     step(&st, &ctx, id, &f, Step::NoMatch, StepData::default()).await
 }
 
-pub async fn reject(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn reject(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     let reason = f.get("reason").map(|r| r.trim().chars().take(1000).collect::<String>()).filter(|r| !r.is_empty());
     if reason.is_none() {
         return Ok(redirect(&format!("/staff/requests/{id}?err=staff.notice.reason_needed")));
@@ -271,16 +332,31 @@ pub async fn reject(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, F
     step(&st, &ctx, id, &f, Step::Reject, StepData { reason, ..StepData::default() }).await
 }
 
-pub async fn approve(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn approve(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     step(&st, &ctx, id, &f, Step::Approve, StepData::default()).await
 }
 
-pub async fn return_to_review(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn return_to_review(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     step(&st, &ctx, id, &f, Step::ReturnToReview, StepData::default()).await
 }
 
 /// A message to the requester without a state change.
-pub async fn message(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, Form(f): F) -> Result<Response, StaffError> {
+pub async fn message(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ModerateRequests).await?;
     g.check_form(ctx.lang, f.get("csrf").map(String::as_str))?;
     let r = load(&st, ctx.lang, id).await?;
@@ -292,7 +368,12 @@ pub async fn message(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>, 
 }
 
 /// A request photo for staff (moderators), never cached.
-pub async fn photo(State(st): State<AppState>, ctx: Ctx, Path(token): Path<String>, Query(p): Query<HashMap<String, String>>) -> Result<Response, StaffError> {
+pub async fn photo(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(token): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ModerateRequests).await?;
     match st.registry.store.photo(&token, p.contains_key("thumb")).await? {
         Some((rid, data)) => {
