@@ -86,6 +86,23 @@ fn csrf_field(v: &Viewer) -> impl IntoView {
     view! { <input type="hidden" name="csrf" value=v.csrf.clone()/> }
 }
 
+/// A table with translated column headers, or a quiet line when it is empty.
+fn data_table(lang: Lang, class: &'static str, headers: &[&str], empty_key: &str, rows: Vec<AnyView>) -> AnyView {
+    if rows.is_empty() {
+        return view! { <p class="muted">{t(lang, empty_key)}</p> }.into_any();
+    }
+    let heads = headers.iter().map(|h| view! { <th scope="col">{t(lang, h)}</th> }).collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class=class>
+                <thead><tr>{heads}</tr></thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+    .into_any()
+}
+
 // ---------------------------------------------------------------- sign-in
 
 /// The sign-in steps share one small form page.
@@ -257,8 +274,7 @@ pub fn records_page(lang: Lang, v: &Viewer, notice: Option<Notice>, p: RecordsPa
             view! { <option value=r.clone() selected=selected>{r.clone()}</option> }
         })
         .collect_view();
-    let empty = p.rows.is_empty();
-    let rows = p
+    let rows: Vec<AnyView> = p
         .rows
         .into_iter()
         .map(|r| {
@@ -270,8 +286,9 @@ pub fn records_page(lang: Lang, v: &Viewer, notice: Option<Notice>, p: RecordsPa
                     <td>{r.region}</td>
                 </tr>
             }
+            .into_any()
         })
-        .collect_view();
+        .collect();
     let qs = p.query_string;
     let prev = (p.page > 1).then(|| {
         view! { <a rel="prev" href=format!("/staff/records?{qs}&page={}", p.page - 1)>{t(lang, "staff.prev")}</a> }
@@ -316,26 +333,13 @@ pub fn records_page(lang: Lang, v: &Viewer, notice: Option<Notice>, p: RecordsPa
             <button type="submit" class="primary">{t(lang, "staff.records.filter")}</button>
         </form>
         <p class="actions">{create} {export}</p>
-        {if empty {
-            view! { <p class="muted">{t(lang, "staff.records.none")}</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="records">
-                        <thead>
-                            <tr>
-                                <th scope="col">{t(lang, "field.external_id")}</th>
-                                <th scope="col">{t(lang, "staff.records.name")}</th>
-                                <th scope="col">{t(lang, "staff.records.born")}</th>
-                                <th scope="col">{t(lang, "field.region")}</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
-        }}
+        {data_table(
+            lang,
+            "records",
+            &["field.external_id", "staff.records.name", "staff.records.born", "field.region"],
+            "staff.records.none",
+            rows,
+        )}
         <p class="pager">{prev} " " {next}</p>
     };
     document(lang, t(lang, "staff.records.title"), Some(v), notice, body.into_any())
@@ -381,8 +385,7 @@ pub fn record_page(lang: Lang, v: &Viewer, notice: Option<Notice>, r: RecordView
             }
         })
         .collect_view();
-    let history_empty = r.history.is_empty();
-    let history = r
+    let history: Vec<AnyView> = r
         .history
         .into_iter()
         .map(|h| {
@@ -401,8 +404,9 @@ pub fn record_page(lang: Lang, v: &Viewer, notice: Option<Notice>, r: RecordView
                     <td class="new">{h.new}</td>
                 </tr>
             }
+            .into_any()
         })
-        .collect_view();
+        .collect();
     let edit = v.can_edit.then(
         || view! { <a class="button" href=format!("/staff/records/{}/edit", r.id)>{t(lang, "staff.record.edit")}</a> },
     );
@@ -415,28 +419,20 @@ pub fn record_page(lang: Lang, v: &Viewer, notice: Option<Notice>, r: RecordView
             <table class="fields"><tbody>{fields}</tbody></table>
         </div>
         <h2 id="history">{t(lang, "staff.history.title")}</h2>
-        {if history_empty {
-            view! { <p class="muted">{t(lang, "staff.history.none")}</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="history">
-                        <thead>
-                            <tr>
-                                <th scope="col">{t(lang, "staff.history.at")}</th>
-                                <th scope="col">{t(lang, "staff.history.who")}</th>
-                                <th scope="col">{t(lang, "staff.history.version")}</th>
-                                <th scope="col">{t(lang, "staff.history.field")}</th>
-                                <th scope="col">{t(lang, "staff.history.old")}</th>
-                                <th scope="col">{t(lang, "staff.history.new")}</th>
-                            </tr>
-                        </thead>
-                        <tbody>{history}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
-        }}
+        {data_table(
+            lang,
+            "history",
+            &[
+                "staff.history.at",
+                "staff.history.who",
+                "staff.history.version",
+                "staff.history.field",
+                "staff.history.old",
+                "staff.history.new",
+            ],
+            "staff.history.none",
+            history,
+        )}
     };
     document(lang, title, Some(v), notice, body.into_any())
 }
@@ -666,28 +662,28 @@ pub fn audit_page(lang: Lang, v: &Viewer, p: AuditPage) -> String {
             <button type="submit" class="primary">{t(lang, "staff.records.filter")}</button>
         </form>
         <p class="actions"><a class="button" href=format!("/staff/audit.csv?{qs}")>{t(lang, "staff.audit.export")}</a></p>
-        <div class="table-wrap">
-            <table class="audit">
-                <thead>
-                    <tr>
-                        <th scope="col">{t(lang, "staff.history.at")}</th>
-                        <th scope="col">{t(lang, "staff.audit.actor")}</th>
-                        <th scope="col">{t(lang, "staff.audit.action")}</th>
-                        <th scope="col">{t(lang, "staff.audit.target")}</th>
-                        <th scope="col">{t(lang, "staff.audit.details")}</th>
-                        <th scope="col">{t(lang, "staff.audit.address")}</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {p.rows
-                        .into_iter()
-                        .map(|r| view! {
-                            <tr><td>{r.at}</td><td>{r.actor}</td><td>{r.action}</td><td>{r.target}</td><td>{r.details}</td><td>{r.address}</td></tr>
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
+        {data_table(
+            lang,
+            "audit",
+            &[
+                "staff.history.at",
+                "staff.audit.actor",
+                "staff.audit.action",
+                "staff.audit.target",
+                "staff.audit.details",
+                "staff.audit.address",
+            ],
+            "staff.records.none",
+            p.rows
+                .into_iter()
+                .map(|r| {
+                    view! {
+                        <tr><td>{r.at}</td><td>{r.actor}</td><td>{r.action}</td><td>{r.target}</td><td>{r.details}</td><td>{r.address}</td></tr>
+                    }
+                    .into_any()
+                })
+                .collect(),
+        )}
         <p class="pager">{prev} " " {next}</p>
     };
     document(lang, t(lang, "staff.audit.title"), Some(v), None, body.into_any())
@@ -724,8 +720,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
         .into_iter()
         .map(|l| view! { <option value=l.code() selected=p.language == l.code()>{l.native_name()}</option> })
         .collect_view();
-    let empty = p.rows.is_empty();
-    let rows = p
+    let rows: Vec<AnyView> = p
         .rows
         .into_iter()
         .map(|r| {
@@ -739,8 +734,9 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
                     <td>{r.claimed_by}</td>
                 </tr>
             }
+            .into_any()
         })
-        .collect_view();
+        .collect();
     let body = view! {
         <h1>{t(lang, "staff.queue.title")}</h1>
         <form method="get" action="/staff/requests" class="filters">
@@ -758,28 +754,20 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
             </div>
             <button type="submit" class="primary">{t(lang, "staff.records.filter")}</button>
         </form>
-        {if empty {
-            view! { <p class="muted">{t(lang, "staff.queue.empty")}</p> }.into_any()
-        } else {
-            view! {
-                <div class="table-wrap">
-                    <table class="queue">
-                        <thead>
-                            <tr>
-                                <th scope="col">{t(lang, "staff.queue.reference")}</th>
-                                <th scope="col">{t(lang, "staff.queue.state")}</th>
-                                <th scope="col">{t(lang, "staff.queue.sought")}</th>
-                                <th scope="col">{t(lang, "request.field.language")}</th>
-                                <th scope="col">{t(lang, "staff.queue.received")}</th>
-                                <th scope="col">{t(lang, "staff.queue.claimed")}</th>
-                            </tr>
-                        </thead>
-                        <tbody>{rows}</tbody>
-                    </table>
-                </div>
-            }
-            .into_any()
-        }}
+        {data_table(
+            lang,
+            "queue",
+            &[
+                "staff.queue.reference",
+                "staff.queue.state",
+                "staff.queue.sought",
+                "request.field.language",
+                "staff.queue.received",
+                "staff.queue.claimed",
+            ],
+            "staff.queue.empty",
+            rows,
+        )}
     };
     document(lang, t(lang, "staff.queue.title"), Some(v), None, body.into_any())
 }

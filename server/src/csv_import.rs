@@ -202,73 +202,29 @@ impl RowCheck<'_> {
 
 pub(crate) fn parse_row<'a>(line: u64, get: &'a dyn Fn(&str) -> &'a str) -> Result<RecordInput, Vec<RowError>> {
     let mut c = RowCheck { line, get, errors: Vec::new() };
-    let external_id = c.field("external_id", parse_external_id);
-    let surname = c.field("surname", |s| parse_name(s, true));
-    let given_name = c.field("given_name", |s| parse_name(s, true));
-    let patronymic = c.field("patronymic", |s| parse_name(s, false));
-    let sex = c.field("sex", Sex::parse);
-    let birth_date = c.field("birth_date", parse_partial_date);
-    let birth_place = c.field("birth_place", |s| parse_text(s, 200));
-    let region = c.field("region", |s| parse_text(s, 200));
-    let unit = c.field("unit", |s| parse_text(s, 200));
-    let rank = c.field("rank", |s| parse_text(s, 100));
-    let status = c.field("status", Status::parse);
-    let status_date = c.field("status_date", parse_partial_date);
-    let status_place = c.field("status_place", |s| parse_text(s, 200));
-    let source = c.field("source", |s| parse_text(s, 500));
-    let notes = c.field("notes", |s| parse_text(s, 4000));
-    let errors = c.errors;
-    match (
-        external_id,
-        surname,
-        given_name,
-        patronymic,
-        sex,
-        birth_date,
-        birth_place,
-        region,
-        unit,
-        rank,
-        status,
-        status_date,
-        status_place,
-        source,
-        notes,
-    ) {
-        (
-            Some(external_id),
-            Some(surname),
-            Some(given_name),
-            Some(patronymic),
-            Some(sex),
-            Some(birth_date),
-            Some(birth_place),
-            Some(region),
-            Some(unit),
-            Some(rank),
-            Some(status),
-            Some(status_date),
-            Some(status_place),
-            Some(source),
-            Some(notes),
-        ) if errors.is_empty() => Ok(RecordInput {
-            external_id,
-            surname,
-            given_name,
-            patronymic,
-            sex,
-            birth_date,
-            birth_place,
-            region,
-            unit,
-            rank,
-            status,
-            status_date,
-            status_place,
-            source,
-            notes,
-        }),
-        _ => Err(errors),
+    // Every field is parsed (so every problem is reported) before any is used.
+    let record = RecordInput {
+        external_id: c.field("external_id", parse_external_id).unwrap_or_default(),
+        surname: c.field("surname", |s| parse_name(s, true)).unwrap_or_default(),
+        given_name: c.field("given_name", |s| parse_name(s, true)).unwrap_or_default(),
+        patronymic: c.field("patronymic", |s| parse_name(s, false)).unwrap_or_default(),
+        sex: c.field("sex", Sex::parse).flatten(),
+        birth_date: c.field("birth_date", parse_partial_date).flatten(),
+        birth_place: c.field("birth_place", |s| parse_text(s, 200)).flatten(),
+        region: c.field("region", |s| parse_text(s, 200)).flatten(),
+        unit: c.field("unit", |s| parse_text(s, 200)).flatten(),
+        rank: c.field("rank", |s| parse_text(s, 100)).flatten(),
+        status: c.field("status", Status::parse).unwrap_or(Status::Captured),
+        status_date: c.field("status_date", parse_partial_date).flatten(),
+        status_place: c.field("status_place", |s| parse_text(s, 200)).flatten(),
+        source: c.field("source", |s| parse_text(s, 500)).flatten(),
+        notes: c.field("notes", |s| parse_text(s, 4000)).flatten(),
+    };
+    // A record is only returned when no field had a problem.
+    if c.errors.is_empty() {
+        Ok(record)
+    } else {
+        Err(c.errors)
     }
 }
 

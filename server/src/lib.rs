@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod backend;
+pub mod calendar;
 pub mod charts;
 pub mod config;
 pub mod csv_import;

@@ -20,26 +20,12 @@ use crate::users::now;
 /// Days shown on the per-day charts.
 const DAYS: i64 = 30;
 
-/// `YYYY-MM-DD` of a day number since 1970-01-01 (proleptic Gregorian).
-fn civil(days: i64) -> String {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!("{y:04}-{m:02}-{d:02}")
-}
-
 /// The last `DAYS` days, oldest first, with a value for each (0 if absent).
 fn daily(counts: &[(String, i64)]) -> Vec<Point> {
     let today = now().div_euclid(86_400);
     (today - DAYS + 1..=today)
         .map(|d| {
-            let label = civil(d);
+            let label = crate::calendar::iso(d);
             let value = counts.iter().find(|(day, _)| *day == label).map_or(0.0, |(_, n)| *n as f64);
             Point { label, value }
         })
@@ -154,16 +140,4 @@ pub async fn audit_csv(
         body,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::civil;
-
-    #[test]
-    fn civil_dates() {
-        assert_eq!(civil(0), "1970-01-01");
-        assert_eq!(civil(19_723), "2024-01-01");
-        assert_eq!(civil(20_513), "2026-03-01");
-    }
 }
