@@ -54,6 +54,11 @@ async fn session_cookie_is_locked_down_and_logout_ends_it() {
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/staff"] {
         assert!(cookie.contains(flag), "{cookie}");
     }
+    // The console loads no script: the strictest policy applies.
+    let r = c.get(s.url("/staff/login")).send().await.expect("GET");
+    let csp = r.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    assert!(csp.contains("default-src 'none'") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert!(!r.text().await.unwrap_or_default().contains("<script"), "no script on console pages");
     // Half-signed-in (password only) is not signed in.
     let r = c.get(s.url("/staff/records")).send().await.expect("GET");
     assert_eq!(r.status(), StatusCode::SEE_OTHER);

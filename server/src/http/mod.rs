@@ -31,6 +31,12 @@ use crate::backend::SiteBackend;
 use crate::registry::Registry;
 use crate::Error;
 
+/// Content-Security-Policy of the pages that carry no script at all (the
+/// staff console and the request pages): nothing but our own styles and
+/// images, forms only to us, never framed.
+pub const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; \
+     frame-ancestors 'none'; base-uri 'none'";
+
 /// Shared by every handler.
 #[derive(Clone, FromRef)]
 pub struct AppState {

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Form, Json};
@@ -32,7 +32,9 @@ fn no_store(mut resp: Response) -> Response {
 }
 
 fn html(status: StatusCode, body: String) -> Response {
-    no_store((status, Html(body)).into_response())
+    let mut r = no_store((status, Html(body)).into_response());
+    r.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::STRICT_CSP));
+    r
 }
 
 fn see_other(to: &str) -> Response {

@@ -13,7 +13,7 @@ mod signin;
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
-use axum::http::header::{CACHE_CONTROL, COOKIE, LOCATION, SET_COOKIE};
+use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -125,6 +125,7 @@ impl From<sqlx::Error> for StaffError {
 pub fn page(status: StatusCode, html: String) -> Response {
     let mut resp = (status, Html(html)).into_response();
     resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::STRICT_CSP));
     resp
 }
 
