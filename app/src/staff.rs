@@ -22,6 +22,8 @@ pub struct Viewer {
     pub can_import: bool,
     pub can_export: bool,
     pub can_audit: bool,
+    /// The registry holds demo data: say so here too.
+    pub demo: bool,
 }
 
 /// A message shown at the top of a page (after a redirect).
@@ -53,7 +55,9 @@ fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<N
         let class = if n.ok { "notice ok" } else { "notice error" };
         view! { <p class=class role=if n.ok { "status" } else { "alert" }>{n.text}</p> }
     });
+    let demo = viewer.is_some_and(|v| v.demo);
     let html = view! {
+        {demo.then(|| view! { <div class="demo-banner" role="note">{t(lang, "demo.banner")}</div> })}
         <header class="site-header staff-header">
             <a class="brand" href="/staff">
                 <span class="brand-mark" aria-hidden="true">"◈"</span>

@@ -279,7 +279,9 @@ async fn demo_staff_can_sign_in_at_once() {
         let who = Staff { c: client(), name: name.into(), password: password.into(), secret: secret.into() };
         let (c, st, loc) = login(&s, &who, unix_now()).await;
         assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff"), "{name}");
-        assert_eq!(text(&c, &s.url("/staff")).await.0, StatusCode::OK);
+        let (st, page) = text(&c, &s.url("/staff")).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(page.contains("demo-banner"), "the console says the data are fictional");
     }
     assert_eq!(moderators, 2, "two demo moderators for the four-eyes release");
     assert!(text_file.contains("admin"));

@@ -162,7 +162,7 @@ impl IntoResponse for StaffError {
     }
 }
 
-pub fn viewer(s: &Session) -> Viewer {
+pub fn viewer(s: &Session, demo: bool) -> Viewer {
     let role = s.user.role;
     Viewer {
         name: s.user.name.clone(),
@@ -178,6 +178,7 @@ pub fn viewer(s: &Session) -> Viewer {
         can_import: can(role, Action::ImportRecords),
         can_export: can(role, Action::ExportRecords),
         can_audit: can(role, Action::ViewAudit),
+        demo,
     }
 }
 
@@ -196,7 +197,7 @@ impl Guard {
         if session.stage != Stage::Full {
             return Err(StaffError::NotSignedIn);
         }
-        let viewer = viewer(&session);
+        let viewer = viewer(&session, st.demo);
         if !can(session.user.role, action) {
             st.registry
                 .store
