@@ -35,7 +35,7 @@ echo "== search latency (in process; second of two runs, so warm)" >&2
 
 echo "== serve: resident memory after answering every dev query over HTTP" >&2
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-FINDKIN_LOG=warn "$BIN" --data-dir "$WORK/data" serve --addr "127.0.0.1:$PORT" --site-root "$SITE" &
+FINDKIN_LOG=warn "$BIN" --data-dir "$WORK/data" serve --addr "127.0.0.1:$PORT" --site-root "$SITE" --search-rate-per-minute 0 &
 SERVER=$!
 for _ in $(seq 1 600); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
 python3 - "$PORT" "$DEV/queries.jsonl" <<'PY'

@@ -140,6 +140,11 @@ pub struct ServeArgs {
     #[arg(long, env = "FINDKIN_DEMO")]
     pub demo: bool,
 
+    /// Public search requests per minute per client address (0: no limit).
+    /// Generous by default: many relatives share a Tor exit or a VPN.
+    #[arg(long, env = "FINDKIN_SEARCH_RATE", default_value_t = 120)]
+    pub search_rate_per_minute: u32,
+
     /// Send notifications by SMTP (e.g. smtp://user:pass@mail.example.org:587);
     /// without it they are written as .eml files to DATA_DIR/outbox.
     #[arg(long, env = "FINDKIN_SMTP_URL")]
@@ -162,6 +167,7 @@ impl ServeArgs {
         ServeArgs {
             addr: env("LEPTOS_SITE_ADDR").and_then(|a| a.parse().ok()).unwrap_or(([127, 0, 0, 1], 3000).into()),
             demo: true,
+            search_rate_per_minute: 120,
             smtp_url: None,
             mail_from: "findkin <noreply@localhost>".into(),
             site_root: env("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/site")),

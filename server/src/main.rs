@@ -283,7 +283,14 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
-    http::serve(AppState { leptos_options, registry, demo, data_dir: cli.data_dir.clone() }).await?;
+    http::serve(AppState {
+        leptos_options,
+        registry,
+        demo,
+        data_dir: cli.data_dir.clone(),
+        search_rate_per_minute: args.search_rate_per_minute,
+    })
+    .await?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -138,3 +138,20 @@ async fn openapi_document_describes_the_api() {
     let public = &doc["components"]["schemas"]["PublicHit"]["properties"];
     assert!(public.get("status").is_none() && public.get("external_id").is_none(), "public hits stay public");
 }
+
+#[tokio::test]
+async fn public_search_is_rate_limited_per_client() {
+    let server = Server::start(dev_registry(), &["--search-rate-per-minute", "8"]);
+    let url = server.url(&format!("/api/v1/search?q={}", enc("Иванов")));
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(get(&url).await.0);
+    }
+    assert_eq!(&statuses[..2], &[200, 200], "a burst of two is allowed: {statuses:?}");
+    assert_eq!(statuses[3], 429, "{statuses:?}");
+    let (_, body, _) = get(&url).await;
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["error"]["code"], "rate_limited");
+    // Pages and the health check are not limited.
+    assert_eq!(get(&server.url("/healthz")).await.0, 200);
+}

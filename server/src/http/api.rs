@@ -46,6 +46,7 @@ fn bad(problem: SearchProblem, message: String) -> ApiError {
     responses(
         (status = 200, description = "possible matches", body = SearchResponse),
         (status = 400, description = "empty or too long query, bad year; `error.code` says which"),
+        (status = 429, description = "too many searches from this address; retry in a minute"),
     )
 )]
 pub async fn search(

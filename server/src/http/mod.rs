@@ -45,6 +45,36 @@ pub struct AppState {
     pub demo: bool,
     /// For uploads waiting for confirmation.
     pub data_dir: std::path::PathBuf,
+    /// Public search requests per minute per client address; 0: no limit.
+    pub search_rate_per_minute: u32,
+}
+
+/// The public search route, rate-limited per client address (governor).
+fn search_route(rate_per_minute: u32) -> axum::routing::MethodRouter<AppState> {
+    let route = get(api::search);
+    if rate_per_minute == 0 {
+        return route;
+    }
+    let period = Duration::from_millis(60_000 / u64::from(rate_per_minute)).max(Duration::from_millis(1));
+    let config = tower_governor::governor::GovernorConfigBuilder::default()
+        .period(period)
+        .burst_size((rate_per_minute / 4).clamp(1, 30))
+        .finish();
+    let Some(config) = config else { return route };
+    let config = Arc::new(config);
+    let limiter = config.limiter().clone();
+    // Forget idle clients so the table does not grow without bound.
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            limiter.retain_recent();
+        }
+    });
+    route.layer(
+        tower_governor::GovernorLayer::new(config)
+            .error_handler(|_| axum::response::IntoResponse::into_response(ApiError::TooManyRequests)),
+    )
 }
 
 /// Builds the whole router.
@@ -55,7 +85,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/api/v1/search", get(api::search))
+        .route("/api/v1/search", search_route(state.search_rate_per_minute))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/requests", post(requests::api_submit))
         .route("/api/v1/requests/{reference}", get(requests::api_status))
