@@ -125,6 +125,23 @@ impl Store {
         row.as_ref().map(stored).transpose()
     }
 
+    /// How many of these external ids are already stored (import preview):
+    /// one query per few hundred ids, not one per row.
+    pub async fn count_existing(&self, external_ids: &[&str]) -> Result<usize, Error> {
+        let mut n = 0usize;
+        for chunk in external_ids.chunks(500) {
+            let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM records WHERE external_id IN (");
+            let mut sep = q.separated(", ");
+            for id in chunk {
+                sep.push_bind(*id);
+            }
+            q.push(")");
+            let c: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+            n += c as usize;
+        }
+        Ok(n)
+    }
+
     pub async fn record_id_by_external(&self, external_id: &str) -> Result<Option<i64>, Error> {
         Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = ?")
             .bind(external_id)

@@ -85,10 +85,8 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
             Ok(page(StatusCode::UNPROCESSABLE_ENTITY, import_page(ctx.lang, &g.viewer, None, stage)))
         }
         Ok(records) => {
-            let mut updated = 0;
-            for r in &records {
-                updated += usize::from(st.registry.store.record_id_by_external(&r.external_id).await?.is_some());
-            }
+            let ids: Vec<&str> = records.iter().map(|r| r.external_id.as_str()).collect();
+            let updated = st.registry.store.count_existing(&ids).await?;
             let mut raw = [0u8; 16];
             rand::thread_rng().fill_bytes(&mut raw);
             let token = hex::encode(raw);
