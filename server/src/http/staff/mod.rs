@@ -217,11 +217,7 @@ impl Guard {
 
     /// Checks the CSRF token a form carried.
     pub fn check_form(&self, lang: Lang, csrf: Option<&str>) -> Result<(), StaffError> {
-        if csrf == Some(self.session.csrf.as_str()) {
-            Ok(())
-        } else {
-            Err(StaffError::StaleForm { lang })
-        }
+        check_csrf(&self.session, lang, csrf)
     }
 
     pub async fn audit(
@@ -244,6 +240,16 @@ impl Guard {
                 ..Entry::default()
             })
             .await
+    }
+}
+
+/// A form must carry its session's CSRF token (also during sign-in, before
+/// a [`Guard`] exists).
+pub fn check_csrf(session: &Session, lang: Lang, csrf: Option<&str>) -> Result<(), StaffError> {
+    if csrf == Some(session.csrf.as_str()) {
+        Ok(())
+    } else {
+        Err(StaffError::StaleForm { lang })
     }
 }
 

@@ -11,7 +11,7 @@ use findkin_app::i18n::{t, tf};
 use findkin_app::staff::{sign_in_page, Notice, SignInStep};
 use serde::Deserialize;
 
-use super::{clear_cookie, page, redirect, session_cookie, with_cookie, Ctx, StaffError};
+use super::{check_csrf, clear_cookie, page, redirect, session_cookie, with_cookie, Ctx, StaffError};
 use crate::audit::Entry;
 use crate::auth::sessions::{Session, Stage};
 use crate::auth::{password, totp};
@@ -174,9 +174,7 @@ async fn complete(st: &AppState, ctx: &Ctx, s: &Session, a: &Account) -> Result<
 
 pub async fn verify(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
-    if f.csrf.as_deref() != Some(s.csrf.as_str()) {
-        return Err(StaffError::StaleForm { lang: ctx.lang });
-    }
+    check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
     let a = account(&st, &s).await?;
     let csrf = Some(s.csrf.clone());
     if locked(&a) {
@@ -221,9 +219,7 @@ pub async fn enrol_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response
 
 pub async fn enrol(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
-    if f.csrf.as_deref() != Some(s.csrf.as_str()) {
-        return Err(StaffError::StaleForm { lang: ctx.lang });
-    }
+    check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
     let a = account(&st, &s).await?;
     let Some(secret) = a.totp_secret.clone().filter(|_| !a.totp_enrolled) else {
         return Ok(redirect(next_step(&a)));
@@ -259,9 +255,7 @@ pub async fn change_password(
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
-    if f.csrf.as_deref() != Some(s.csrf.as_str()) {
-        return Err(StaffError::StaleForm { lang: ctx.lang });
-    }
+    check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
     let a = account(&st, &s).await?;
     let csrf = Some(s.csrf.clone());
     let problem = if f.new_password != f.repeat {
@@ -293,9 +287,7 @@ pub struct LogoutForm {
 pub async fn logout(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LogoutForm>) -> Result<Response, StaffError> {
     if let Some(token) = &ctx.token {
         if let Some(s) = st.registry.store.session(token).await? {
-            if f.csrf.as_deref() != Some(s.csrf.as_str()) {
-                return Err(StaffError::StaleForm { lang: ctx.lang });
-            }
+            check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
             st.registry.store.end_session(&s.token_hash).await?;
             audit(&st, &ctx, None, &s.user.name, "logout", None).await?;
         }
