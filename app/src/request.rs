@@ -162,7 +162,7 @@ pub struct StatusView {
     /// Just submitted: show the reference and say to keep the link.
     pub is_new: bool,
     pub link: String,
-    /// (from staff, at, text)
+    /// (from staff, time as shown (UTC), text)
     pub messages: Vec<(bool, String, String)>,
     /// Photo URLs (thumbnail, full).
     pub photos: Vec<(String, String)>,
@@ -191,7 +191,7 @@ pub fn status_page(lang: Lang, demo: bool, v: StatusView) -> String {
             let who = if staff { t(lang, "status.from_moderator") } else { t(lang, "status.from_you") };
             view! {
                 <li class=if staff { "msg staff" } else { "msg you" }>
-                    <span class="meta">{who} " · " {at.replace('T', " ").get(..16).unwrap_or(&at).to_string()} " UTC"</span>
+                    <span class="meta">{who} " · " {at} " UTC"</span>
                     <p>{text}</p>
                 </li>
             }

@@ -20,6 +20,13 @@ pub fn iso(days: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// A stored timestamp (`2026-11-21T09:51:45.040Z`) as people read it:
+/// `2026-11-21 09:51`, or with seconds. Always UTC; pages say so.
+pub fn display_utc(at: &str, seconds: bool) -> String {
+    let at = at.replace('T', " ");
+    at.get(..if seconds { 19 } else { 16 }).unwrap_or(&at).to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -31,5 +38,12 @@ mod tests {
         assert_eq!(iso(20_513), "2026-03-01");
         assert_eq!(iso(11_016), "2000-02-29");
         assert_eq!(iso(-1), "1969-12-31");
+    }
+
+    #[test]
+    fn timestamps_for_people() {
+        assert_eq!(display_utc("2026-11-21T09:51:45.040Z", false), "2026-11-21 09:51");
+        assert_eq!(display_utc("2026-11-21T09:51:45.040Z", true), "2026-11-21 09:51:45");
+        assert_eq!(display_utc("short", true), "short");
     }
 }

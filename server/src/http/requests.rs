@@ -302,7 +302,11 @@ pub async fn status(
         is_new: p.contains_key("new"),
         link: format!("http://{host}/status/{reference}?t={token}"),
         released: released_fields(lang, &view),
-        messages: view.messages.iter().map(|m| (m.from_moderator, m.at.clone(), m.text.clone())).collect(),
+        messages: view
+            .messages
+            .iter()
+            .map(|m| (m.from_moderator, crate::calendar::display_utc(&m.at, false), m.text.clone()))
+            .collect(),
         photos,
         open: view.state.is_open(),
         notice,

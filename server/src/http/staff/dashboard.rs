@@ -98,7 +98,7 @@ pub async fn audit(
         rows: rows
             .into_iter()
             .map(|r| AuditRowView {
-                at: r.at.replace('T', " ").get(..19).unwrap_or(&r.at).to_string(),
+                at: crate::calendar::display_utc(&r.at, true),
                 actor: r.actor_name,
                 action: r.action,
                 target: [r.target_type.unwrap_or_default(), r.target_id.unwrap_or_default()]

@@ -169,7 +169,7 @@ pub async fn show(
         .await?
         .into_iter()
         .map(|c| HistoryRow {
-            at: c.at.replace('T', " ").trim_end_matches('Z').get(..19).unwrap_or(&c.at).to_string(),
+            at: crate::calendar::display_utc(&c.at, true),
             user: c.user_name,
             version: c.version,
             field: c.field,
@@ -181,7 +181,7 @@ pub async fn show(
         id,
         title: display_name(&r.input),
         version: r.version,
-        updated_at: r.updated_at.replace('T', " ").get(..16).unwrap_or(&r.updated_at).to_string(),
+        updated_at: crate::calendar::display_utc(&r.updated_at, false),
         fields: fields(&r.input)
             .into_iter()
             .map(|(name, v)| FieldView { name, value: value(name, v), level: level(name) })

@@ -21,7 +21,7 @@ use crate::requests::{By, RequestRow, StepData};
 use crate::workflow::{next, Actor, Facts, State as RState, Step};
 
 fn short_time(at: &str) -> String {
-    at.replace('T', " ").get(..16).unwrap_or(at).to_string()
+    crate::calendar::display_utc(at, false)
 }
 
 pub async fn queue(
