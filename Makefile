@@ -13,6 +13,10 @@ ADDR ?= 127.0.0.1:3000
 # The wasm-bindgen CLI must be exactly the version in Cargo.lock.
 WASM_BINDGEN_VERSION := $(shell awk '/^name = "wasm-bindgen"$$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 APT_UPDATED := $(CARGO_TARGET_DIR)/.apt-updated
+# binaryen's wasm-opt from the npm registry, pinned in tools/package-lock.json.
+# Debian's wasm-opt 108 rewrites wasm-bindgen's externref table and the
+# bundle then crashes at hydration, so it is never used.
+WASM_OPT := $(CURDIR)/tools/node_modules/.bin/wasm-opt
 
 .PHONY: run build test setup setup-test site server clean lint
 
@@ -28,7 +32,12 @@ setup:
 		echo "installing wasm-bindgen-cli $(WASM_BINDGEN_VERSION) (a few minutes, once per machine)"; \
 		cargo install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION); \
 	fi
-	@command -v wasm-opt >/dev/null || $(MAKE) --no-print-directory apt PKGS=binaryen
+	@$(MAKE) --no-print-directory $(WASM_OPT)
+
+$(WASM_OPT): tools/package.json tools/package-lock.json
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory apt PKGS="nodejs npm"
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 setup-test: setup
 	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || $(MAKE) --no-print-directory apt PKGS="chromium chromium-driver"
@@ -43,14 +52,13 @@ site:
 	cargo build -p findkin-app --lib --target wasm32-unknown-unknown --profile wasm-release --features hydrate
 	@mkdir -p $(SITE)/pkg
 	wasm-bindgen --target web --no-typescript --out-dir $(SITE)/pkg --out-name findkin $(WASM)
-	@wasm-opt -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
+	$(WASM_OPT) -Oz --enable-bulk-memory --enable-reference-types --enable-nontrapping-float-to-int \
 		--enable-sign-ext --enable-mutable-globals --enable-multivalue \
-		-o $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm \
-		&& mv $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm \
-		|| echo "warning: wasm-opt failed; serving the unoptimised bundle"
+		-o $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm
+	mv $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm
 	cp assets/style.css $(SITE)/pkg/findkin.css
 	cp -r assets/public/. $(SITE)/
-	@ls -l $(SITE)/pkg/findkin_bg.wasm | awk '{printf "wasm bundle: %.0f KiB\n", $$5/1024}'
+	@printf "wasm bundle: %s bytes, %s gzipped\n" "$$(stat -c %s $(SITE)/pkg/findkin_bg.wasm)" "$$(gzip -9c $(SITE)/pkg/findkin_bg.wasm | wc -c)"
 
 server:
 	cargo build --release -p findkin

@@ -379,7 +379,7 @@ def report(results: list[Result], sweep: list[tuple[float, float, float]],
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--records", type=Path, required=True, help="registry CSV (DESIGN.md format)")
+    p.add_argument("--records", type=Path, required=True, help="registry CSV (format in docs/ARCHITECTURE.md)")
     p.add_argument("--queries", type=Path, required=True, help="query set, JSON lines")
     p.add_argument("--findkin", type=Path, default=Path("/work/main/target/release/findkin"),
                    help="findkin binary (default: %(default)s)")

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 BIN=${FINDKIN_BIN:-${CARGO_TARGET_DIR:-target}/release/findkin}
 SITE=${FINDKIN_SITE_ROOT:-${CARGO_TARGET_DIR:-target}/site}
 N=${N:-1000000}
-DEV=../shared/eval/dev
+DEV=eval/dev
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 

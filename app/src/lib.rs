@@ -4,6 +4,8 @@
 
 pub mod backend;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod document;
 pub mod i18n;
 pub mod pages;
 #[cfg(feature = "ssr")]
@@ -45,6 +47,7 @@ pub fn App() -> impl IntoView {
     let site = SiteContext::current();
     provide_context(site);
     let lang = site.lang;
+    mark_hydrated();
     view! {
         <Stylesheet id="findkin" href="/pkg/findkin.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
@@ -61,6 +64,19 @@ pub fn App() -> impl IntoView {
             <components::Footer/>
         </Router>
     }
+}
+
+/// Sets `data-hydrated="1"` on `<html>` once the browser half has taken
+/// over the server-rendered page: effects run only after hydration, so the
+/// browser tests (and anyone debugging a page) can tell a live page from a
+/// dead one.
+fn mark_hydrated() {
+    #[cfg(feature = "hydrate")]
+    Effect::new(|_| {
+        if let Some(root) = document().document_element() {
+            let _ = root.set_attribute("data-hydrated", "1");
+        }
+    });
 }
 
 /// Entry point of the browser half: attaches to the server-rendered page.

@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 
+use crate::document::{static_document, Referrer};
 use crate::i18n::{t, tf, Lang};
 
 /// The page frame of the public side for these pages.
@@ -33,15 +34,7 @@ fn document(lang: Lang, demo: bool, title: String, self_path: &str, body: AnyVie
         <footer class="site-footer"><p>{t(lang, "footer.privacy")}</p></footer>
     }
     .to_html();
-    format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-         <meta name=\"referrer\" content=\"no-referrer\"><title>{}</title>\
-         <link rel=\"stylesheet\" href=\"/pkg/findkin.css\"></head><body>{}</body></html>",
-        lang.code(),
-        title.replace('&', "&amp;").replace('<', "&lt;"),
-        html
-    )
+    static_document(lang, &title, Referrer::Never, &html)
 }
 
 /// The request form as filled in so far.

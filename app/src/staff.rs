@@ -7,6 +7,7 @@
 
 use leptos::prelude::*;
 
+use crate::document::{static_document, Referrer};
 use crate::i18n::{t, tf, Lang};
 
 /// The signed-in staff member, as the pages need them.
@@ -71,19 +72,7 @@ fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<N
         </main>
     }
     .to_html();
-    format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" \
-         content=\"width=device-width, initial-scale=1\"><meta name=\"robots\" content=\"noindex\">\
-         <title>{}</title><link rel=\"stylesheet\" href=\"/pkg/findkin.css\"></head><body>{}</body></html>",
-        lang.code(),
-        escape(&title),
-        html
-    )
-}
-
-/// Escapes text for HTML outside the view macro (the title).
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    static_document(lang, &title, Referrer::SameOrigin, &html)
 }
 
 fn csrf_field(v: &Viewer) -> impl IntoView {

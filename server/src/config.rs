@@ -52,7 +52,7 @@ pub enum LogFormat {
 pub enum Command {
     /// Serve the web site and the JSON API.
     Serve(ServeArgs),
-    /// Import a registry CSV file (format in DESIGN.md).
+    /// Import a registry CSV file (format in docs/ARCHITECTURE.md).
     ///
     /// The whole file is checked first: any bad row and nothing is imported.
     /// Re-importing an external_id updates that record; nothing else is removed.
@@ -104,7 +104,7 @@ pub enum Command {
     /// Prints recall@1, recall@10, MRR, the share of empty public results for
     /// people not in the registry (expected: null), per kind, and latency.
     Eval {
-        /// The query file, e.g. ../shared/eval/dev/queries.jsonl.
+        /// The query file, e.g. eval/dev/queries.jsonl.
         queries: PathBuf,
         /// Print one JSON object instead of a table.
         #[arg(long)]
@@ -136,8 +136,9 @@ pub struct ServeArgs {
     pub addr: SocketAddr,
 
     /// Load a fictional demo registry (20,000 records) if the registry is
-    /// empty, and show a "demo data" banner on every page.
-    #[arg(long, env = "FINDKIN_DEMO")]
+    /// empty, and show a "demo data" banner on every page. The variable
+    /// takes what people type: 1/0, true/false, yes/no, on/off.
+    #[arg(long, env = "FINDKIN_DEMO", value_parser = clap::builder::BoolishValueParser::new())]
     pub demo: bool,
 
     /// Public search requests per minute per client address (0: no limit).

@@ -1,4 +1,4 @@
-//! Reading a registry CSV (format in DESIGN.md) into validated records.
+//! Reading a registry CSV (format in docs/ARCHITECTURE.md) into validated records.
 //!
 //! The whole file is checked before anything is written, and every problem
 //! is reported with its line, column and reason, so an operator can fix

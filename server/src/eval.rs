@@ -1,5 +1,5 @@
 //! `findkin eval`: search quality and latency on a query set (JSON lines,
-//! format in DESIGN.md) against the current registry.
+//! format in docs/ARCHITECTURE.md) against the current registry.
 
 use std::collections::BTreeMap;
 use std::time::Instant;

@@ -1,4 +1,4 @@
-//! The contact request workflow (DESIGN.md) as a pure state machine: which
+//! The contact request workflow (docs/ARCHITECTURE.md) as a pure state machine: which
 //! step is allowed from which state, by whom. Storage applies the result.
 //!
 //! ```text

@@ -30,9 +30,15 @@ pub fn site_root() -> PathBuf {
     std::env::var_os("FINDKIN_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| target_dir().join("site"))
 }
 
-/// The shared development evaluation set (`../shared/eval/dev`).
+/// The development evaluation set, kept in the repository (`eval/dev`).
 pub fn eval_dir() -> PathBuf {
-    workspace_root().join("../shared/eval/dev")
+    eval_set("dev")
+}
+
+/// An evaluation set kept in the repository: `eval/dev` (our own rules) or
+/// `eval/dev2` (independent sources). Nothing outside the clone is read.
+pub fn eval_set(name: &str) -> PathBuf {
+    workspace_root().join("eval").join(name)
 }
 
 /// Runs `findkin --data-dir DIR ARGS…` to completion.
@@ -60,14 +66,21 @@ pub fn free_port() -> u16 {
 /// A data directory with the dev registry imported once per test binary.
 pub fn dev_registry() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let csv = eval_dir().join("records.csv");
-        let out = findkin(dir.path(), &["import", csv.to_str().unwrap_or_default()]);
-        assert!(out.status.success(), "import failed: {}", stderr(&out));
-        dir
-    })
-    .path()
+    DIR.get_or_init(|| imported("dev")).path()
+}
+
+/// A data directory with the second (harder) evaluation set imported once per test binary.
+pub fn dev2_registry() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| imported("dev2")).path()
+}
+
+fn imported(set: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let csv = eval_set(set).join("records.csv");
+    let out = findkin(dir.path(), &["import", csv.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "import of {set} failed: {}", stderr(&out));
+    dir
 }
 
 /// A running `findkin serve`, stopped when dropped.
@@ -79,6 +92,11 @@ pub struct Server {
 impl Server {
     /// Starts the server on a free loopback port and waits until `/healthz` answers.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(data_dir, extra, &[])
+    }
+
+    /// As [`Server::start`], with environment variables set for the server.
+    pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
         let child = Command::new(bin())
@@ -88,6 +106,7 @@ impl Server {
             .arg(site_root())
             .args(extra)
             .env("FINDKIN_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()

@@ -1,6 +1,6 @@
 //! The `findkin` command line against the dev registry and bad inputs.
 
-use findkin_tests::{dev_registry, eval_dir, findkin, stderr, stdout, unique_people};
+use findkin_tests::{dev2_registry, dev_registry, eval_dir, eval_set, findkin, stderr, stdout, unique_people};
 use serde_json::Value;
 
 fn search_json(dir: &std::path::Path, args: &[&str]) -> Vec<Value> {
@@ -230,5 +230,39 @@ fn eval_on_the_dev_set_meets_the_quality_bar() {
     }
     for key in ["p50_ms", "p99_ms"] {
         assert!(report["latency"][key].as_f64().is_some(), "latency {key} reported");
+    }
+}
+
+/// The harder second set (independent name sources, every transliteration
+/// standard, declension): a floor under today's quality, so that a change
+/// which loses ground there fails.
+#[test]
+fn eval_on_the_second_dev_set_keeps_its_floor() {
+    let queries = eval_set("dev2").join("queries.jsonl");
+    let out = findkin(dev2_registry(), &["eval", queries.to_str().unwrap_or_default(), "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("eval JSON");
+    let overall = &report["overall"];
+    let num = |v: &Value| v.as_f64().unwrap_or(0.0);
+    assert_eq!(overall["queries"].as_u64(), Some(720), "the whole set was read");
+    assert!(num(&overall["recall_at_10"]) >= 0.96, "recall@10 {}", overall["recall_at_10"]);
+    assert!(num(&overall["recall_at_1"]) >= 0.95, "recall@1 {}", overall["recall_at_1"]);
+    assert!(num(&overall["public_recall"]) >= 0.90, "public recall {}", overall["public_recall"]);
+    assert!(num(&overall["negative_empty_rate"]) >= 0.95, "absent people shown {}", overall["negative_empty_rate"]);
+}
+
+/// Every setting of `serve` names its environment variable in the help.
+#[test]
+fn serve_help_names_every_environment_variable() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let out = findkin(tmp.path(), &["serve", "--help"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let help = stdout(&out);
+    let flags = help.lines().filter(|l| l.trim_start().starts_with("--") && !l.contains("--help")).count();
+    let vars = help.matches("[env: FINDKIN_").count();
+    assert!(flags >= 6, "serve has its flags: {help}");
+    assert_eq!(vars, flags, "every flag shows its variable: {help}");
+    for var in ["FINDKIN_ADDR", "FINDKIN_DEMO", "FINDKIN_DATA_DIR", "FINDKIN_DATABASE_URL", "FINDKIN_SITE_ROOT"] {
+        assert!(help.contains(&format!("[env: {var}")), "{var} in: {help}");
     }
 }

@@ -91,8 +91,14 @@ async fn results_page_renders_on_the_server_in_three_languages() {
 
 #[tokio::test]
 async fn demo_mode_loads_fictional_people_and_says_so() {
+    // The banner check can fail: a real registry served with FINDKIN_DEMO=0 has none.
+    let real = Server::start_with_env(dev_registry(), &[], &[("FINDKIN_DEMO", "0")]);
+    let (_, html, _) = get(&real.url("/")).await;
+    assert!(!html.contains("demo-banner"), "no banner without demo mode");
+    drop(real);
+    // The variable takes what a person would type, here 1 rather than true.
     let tmp = tempfile::tempdir().expect("tmp");
-    let server = Server::start(tmp.path(), &["--demo"]);
+    let server = Server::start_with_env(tmp.path(), &[], &[("FINDKIN_DEMO", "1")]);
     let (_, html, _) = get(&server.url("/")).await;
     assert!(html.contains("demo-banner"), "banner on the home page");
     assert!(html.contains("вымышлены"));

@@ -510,7 +510,7 @@ mod tests {
 
     #[test]
     fn requester_view_has_no_staff_fields() {
-        // The serialised view names only what DESIGN.md lets a requester see.
+        // The serialised view names only what docs/ARCHITECTURE.md lets a requester see.
         let v = requester_view(
             &RequestRow {
                 id: 1,

@@ -133,7 +133,7 @@ pub async fn export(State(st): State<AppState>, ctx: Ctx, Query(p): Params) -> R
         .into_response())
 }
 
-/// Disclosure level of each field (DESIGN.md): the page labels every value.
+/// Disclosure level of each field (docs/ARCHITECTURE.md): the page labels every value.
 fn level(field: &str) -> &'static str {
     match field {
         "surname" | "given_name" | "patronymic" | "region" => "public",
