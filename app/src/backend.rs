@@ -26,6 +26,11 @@ pub enum SearchProblem {
     QueryTooLong,
     TooManyWords,
     BadBirthYear,
+    /// A surname alone (one word, no birth year) would list a whole family
+    /// name: the page asks for a given name or a year instead.
+    NeedsMore,
+    /// This client has used up its search budget for now.
+    RateLimited,
     Unavailable,
 }
 
@@ -37,6 +42,8 @@ impl SearchProblem {
             SearchProblem::QueryTooLong => "search.error.too_long",
             SearchProblem::TooManyWords => "search.error.too_many_words",
             SearchProblem::BadBirthYear => "search.error.birth_year",
+            SearchProblem::NeedsMore => "search.error.needs_more",
+            SearchProblem::RateLimited => "search.error.rate_limited",
             SearchProblem::Unavailable => "search.error.unavailable",
         }
     }
@@ -62,6 +69,10 @@ pub fn parse_birth_year(text: &str) -> Result<Option<u16>, SearchProblem> {
         _ => Err(SearchProblem::BadBirthYear),
     }
 }
+
+/// The error text of a refused server-function call, so the page can tell
+/// a spent budget from a failure.
+pub const RATE_LIMITED_FN_ERROR: &str = "rate_limited";
 
 #[cfg(feature = "ssr")]
 #[async_trait::async_trait]

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use findkin_app::backend::{Backend, PublicHit, SearchProblem, PUBLIC_LIMIT};
-use findkin_search::{Hit, SearchError, SearchOptions};
+use findkin_search::{Hit, Query, SearchError, SearchOptions};
 
 use crate::registry::Registry;
 use crate::Error;
@@ -78,31 +78,63 @@ pub fn problem_of(e: &Error) -> SearchProblem {
     }
 }
 
+/// Why the public search gave no list: the query was refused (the caller
+/// words it), or the search itself failed (logged, a 500).
+#[derive(Debug, thiserror::Error)]
+pub enum PublicSearchError {
+    #[error("query refused: {0:?}")]
+    Refused(SearchProblem),
+    #[error(transparent)]
+    Failed(Error),
+}
+
+impl From<Error> for PublicSearchError {
+    fn from(e: Error) -> Self {
+        match problem_of(&e) {
+            SearchProblem::Unavailable => PublicSearchError::Failed(e),
+            p => PublicSearchError::Refused(p),
+        }
+    }
+}
+
+/// The public side shows people only for a query that names more than a
+/// family: two words (an initial counts), or one with a birth year.
+/// Otherwise a public list of common surnames would list the registry.
+fn check_specific(query: &str, birth_year: Option<u16>) -> Result<(), PublicSearchError> {
+    let parsed = Query::parse(query, birth_year).map_err(Error::from)?;
+    if parsed.words.len() < 2 && birth_year.is_none() {
+        return Err(PublicSearchError::Refused(SearchProblem::NeedsMore));
+    }
+    Ok(())
+}
+
 /// The public search, shared by the pages and the JSON API.
 pub async fn public_search(
     registry: &Arc<Registry>,
     query: &str,
     birth_year: Option<u16>,
-) -> Result<Vec<PublicHit>, Error> {
+) -> Result<Vec<PublicHit>, PublicSearchError> {
+    check_specific(query, birth_year)?;
     let registry = Arc::clone(registry);
     let query = query.to_string();
     let hits = tokio::task::spawn_blocking(move || {
         registry.search(&query, birth_year, SearchOptions { limit: PUBLIC_LIMIT, public_only: true })
     })
     .await
-    .map_err(|e| Error::Config(format!("search task failed: {e}")))??;
+    .map_err(|e| Error::Config(format!("search task failed: {e}")))?
+    .map_err(Error::from)?;
     Ok(hits.iter().map(to_public).collect())
 }
 
 #[async_trait::async_trait]
 impl Backend for SiteBackend {
     async fn search_public(&self, query: &str, birth_year: Option<u16>) -> Result<Vec<PublicHit>, SearchProblem> {
-        public_search(&self.registry, query, birth_year).await.map_err(|e| {
-            let p = problem_of(&e);
-            if p == SearchProblem::Unavailable {
+        public_search(&self.registry, query, birth_year).await.map_err(|e| match e {
+            PublicSearchError::Refused(p) => p,
+            PublicSearchError::Failed(e) => {
                 tracing::error!(error = %e, "public search failed");
+                SearchProblem::Unavailable
             }
-            p
         })
     }
 }
@@ -110,6 +142,21 @@ impl Backend for SiteBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_surname_alone_asks_for_more() {
+        let refused =
+            |q: &str, y| matches!(check_specific(q, y), Err(PublicSearchError::Refused(SearchProblem::NeedsMore)));
+        assert!(refused("Иванов", None));
+        assert!(refused("  ИВАНОВ, ", None));
+        assert!(!refused("Иванов", Some(1990)));
+        assert!(!refused("Иванов Сергей", None));
+        assert!(!refused("Иванов С.", None));
+        assert!(matches!(
+            check_specific(&"я".repeat(500), None),
+            Err(PublicSearchError::Refused(SearchProblem::QueryTooLong))
+        ));
+    }
 
     #[test]
     fn capitals_are_softened() {

@@ -146,6 +146,36 @@ pub struct ServeArgs {
     #[arg(long, env = "FINDKIN_SEARCH_RATE", default_value_t = 120)]
     pub search_rate_per_minute: u32,
 
+    /// Public searches per second for all clients together: the cap that
+    /// many addresses cannot get around.
+    #[arg(long, env = "FINDKIN_SEARCH_GLOBAL_RATE", default_value_t = 200)]
+    pub search_global_per_second: u32,
+
+    /// Reverse proxies (comma-separated addresses or CIDRs, e.g.
+    /// 127.0.0.1,10.0.0.0/8) whose Forwarded / X-Forwarded-For names the
+    /// client. By default only the socket address counts.
+    #[arg(long, env = "FINDKIN_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
+    pub trusted_proxies: TrustedProxies,
+
+    /// Serve Prometheus metrics at http://ADDR/metrics (off by default;
+    /// keep it off the public network).
+    #[arg(long, env = "FINDKIN_METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+
+    /// Seconds a client gets to send a request's headers, and to start the
+    /// next request on a kept-alive connection.
+    #[arg(long, env = "FINDKIN_HEADER_TIMEOUT", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+
+    /// Seconds a request may take, its body included: generous for photos
+    /// sent over Tor from a slow phone, finite for a client that trickles.
+    #[arg(long, env = "FINDKIN_REQUEST_TIMEOUT", default_value_t = 120)]
+    pub request_timeout_secs: u64,
+
+    /// Most connections served at once; more wait in the listen backlog.
+    #[arg(long, env = "FINDKIN_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+
     /// Send notifications by SMTP (e.g. smtp://user:pass@mail.example.org:587);
     /// without it they are written as .eml files to DATA_DIR/outbox.
     #[arg(long, env = "FINDKIN_SMTP_URL")]
@@ -169,11 +199,25 @@ impl ServeArgs {
             addr: env("LEPTOS_SITE_ADDR").and_then(|a| a.parse().ok()).unwrap_or(([127, 0, 0, 1], 3000).into()),
             demo: true,
             search_rate_per_minute: 120,
+            search_global_per_second: 200,
+            trusted_proxies: TrustedProxies::default(),
+            metrics_addr: None,
+            header_timeout_secs: 10,
+            request_timeout_secs: 120,
+            max_connections: 1024,
             smtp_url: None,
             mail_from: "findkin <noreply@localhost>".into(),
             site_root: env("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/site")),
         }
     }
+}
+
+/// The parsed `--trusted-proxies` list.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies(pub Vec<ipnet::IpNet>);
+
+fn parse_trusted_proxies(text: &str) -> Result<TrustedProxies, String> {
+    crate::http::client_ip::parse_trusted(text).map(TrustedProxies)
 }
 
 /// Records loaded by `serve --demo` into an empty registry.

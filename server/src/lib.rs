@@ -11,6 +11,7 @@ pub mod csv_import;
 pub mod demo_data;
 pub mod eval;
 pub mod http;
+pub mod metrics;
 pub mod notify;
 pub mod photos;
 pub mod record_store;

@@ -11,7 +11,8 @@ use findkin::audit::Entry;
 use findkin::auth::{totp, Role};
 use findkin::config::{Cli, Command, LogFormat, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED};
 use findkin::csv_import::parse_csv;
-use findkin::http::AppState;
+use findkin::http::search_guard::SearchBudget;
+use findkin::http::{AppState, ConnectionLimits};
 use findkin::registry::Registry;
 use findkin::{demo_data, eval, http, Error};
 use findkin_search::SearchOptions;
@@ -283,12 +284,21 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         .site_pkg_dir("pkg")
         .site_addr(args.addr)
         .build();
+    if let Some(addr) = args.metrics_addr {
+        findkin::metrics::serve(addr, Arc::clone(&registry)).await?;
+    }
     http::serve(AppState {
         leptos_options,
         registry,
         demo,
         data_dir: cli.data_dir.clone(),
-        search_rate_per_minute: args.search_rate_per_minute,
+        search_budget: SearchBudget::new(args.search_rate_per_minute, args.search_global_per_second),
+        trusted_proxies: Arc::new(args.trusted_proxies.0.clone()),
+        limits: ConnectionLimits {
+            header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
+            request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
+            max_connections: args.max_connections,
+        },
     })
     .await?;
     Ok(ExitCode::SUCCESS)

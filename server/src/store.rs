@@ -137,6 +137,20 @@ impl Store {
         Ok(n as u64)
     }
 
+    /// Gauges for `/metrics`: notifications not yet sent, and contact
+    /// requests still waiting for someone (not released or closed).
+    pub async fn backlog(&self) -> Result<(u64, u64), Error> {
+        let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contact_requests WHERE state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((outbox as u64, open as u64))
+    }
+
     /// The newest change number (0 when nothing was ever written).
     pub async fn last_change(&self) -> Result<i64, Error> {
         let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM record_changes").fetch_one(&self.pool).await?;

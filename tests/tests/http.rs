@@ -106,7 +106,7 @@ async fn demo_mode_loads_fictional_people_and_says_so() {
     let v: Value = serde_json::from_str(&body).expect("json");
     assert_eq!(v["indexed"], 20_000);
     assert_eq!(v["demo"], true);
-    let (_, body, _) = get(&server.url(&format!("/api/v1/search?q={}", enc("Иванов")))).await;
+    let (_, body, _) = get(&server.url(&format!("/api/v1/search?q={}", enc("Иванов Александр")))).await;
     let v: Value = serde_json::from_str(&body).expect("json");
     assert!(!v["hits"].as_array().map(Vec::is_empty).unwrap_or(true), "demo people are findable");
 }
@@ -148,7 +148,7 @@ async fn openapi_document_describes_the_api() {
 #[tokio::test]
 async fn public_search_is_rate_limited_per_client() {
     let server = Server::start(dev_registry(), &["--search-rate-per-minute", "8"]);
-    let url = server.url(&format!("/api/v1/search?q={}", enc("Иванов")));
+    let url = server.url(&format!("/api/v1/search?q={}", enc("Иванов Александр")));
     let mut statuses = Vec::new();
     for _ in 0..4 {
         statuses.push(get(&url).await.0);

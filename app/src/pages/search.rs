@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::backend::{search_public, PublicHit, SearchOutcome, SearchProblem};
+use crate::backend::{search_public, PublicHit, SearchOutcome, SearchProblem, RATE_LIMITED_FN_ERROR};
 use crate::components::{encode_component, SearchForm};
 use crate::i18n::{t, tf, Lang};
 use crate::site::SiteContext;
@@ -33,6 +33,9 @@ pub fn SearchPage() -> impl IntoView {
                         None => view! { <p class="muted intro">{t(lang, "search.intro")}</p> }.into_any(),
                         Some(Ok(SearchOutcome::Hits(hits))) => hit_list(lang, hits, &q.get().unwrap_or_default()).into_any(),
                         Some(Ok(SearchOutcome::Refused(p))) => problem(lang, p).into_any(),
+                        Some(Err(e)) if e.to_string().contains(RATE_LIMITED_FN_ERROR) => {
+                            problem(lang, SearchProblem::RateLimited).into_any()
+                        }
                         Some(Err(_)) => problem(lang, SearchProblem::Unavailable).into_any(),
                     })}
                 </Transition>

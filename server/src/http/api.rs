@@ -9,7 +9,8 @@ use serde_json::json;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::backend::{problem_of, public_search};
+use crate::backend::{public_search, PublicSearchError};
+use findkin_app::i18n::{t, Lang};
 
 #[derive(Debug, Deserialize)]
 pub struct SearchParams {
@@ -30,6 +31,8 @@ fn bad(problem: SearchProblem, message: String) -> ApiError {
         SearchProblem::QueryTooLong => "query_too_long",
         SearchProblem::TooManyWords => "too_many_words",
         SearchProblem::BadBirthYear => "bad_birth_year",
+        SearchProblem::NeedsMore => "needs_given_name_or_year",
+        SearchProblem::RateLimited => "rate_limited",
         SearchProblem::Unavailable => "unavailable",
     };
     ApiError::BadRequest { code, message }
@@ -60,10 +63,8 @@ pub async fn search(
         .map_err(|pr| bad(pr, format!("birth_year {year_text:?} is not a year between 1900 and 2030")))?;
     match public_search(&st.registry, &q, birth_year).await {
         Ok(hits) => Ok(Json(SearchResponse { query: q, birth_year, hits })),
-        Err(e) => match problem_of(&e) {
-            SearchProblem::Unavailable => Err(ApiError::Internal(e)),
-            pr => Err(bad(pr, e.to_string())),
-        },
+        Err(PublicSearchError::Failed(e)) => Err(ApiError::Internal(e)),
+        Err(PublicSearchError::Refused(pr)) => Err(bad(pr, t(Lang::En, pr.message_key()))),
     }
 }
 

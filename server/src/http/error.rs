@@ -16,6 +16,9 @@ pub enum ApiError {
     NotFound,
     #[error("too many requests")]
     TooManyRequests,
+    /// The body is larger than this route takes.
+    #[error("request body too large")]
+    TooLarge,
     #[error("internal error")]
     Internal(#[from] crate::Error),
 }
@@ -31,6 +34,11 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; wait a minute and retry".into())
             }
+            ApiError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request is too large; photos may be at most 10 MB each".into(),
+            ),
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "request failed");
                 (
@@ -41,5 +49,16 @@ impl IntoResponse for ApiError {
             }
         };
         (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    }
+}
+
+impl ApiError {
+    /// A multipart form that could not be read: too large (413) or malformed (400).
+    pub fn from_multipart(e: axum::extract::multipart::MultipartError) -> ApiError {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge
+        } else {
+            ApiError::BadRequest { code: "bad_form", message: e.body_text() }
+        }
     }
 }

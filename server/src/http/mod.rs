@@ -2,8 +2,12 @@
 //! static files, and the layers around them (request ids, logs, headers).
 
 mod api;
+pub mod client_ip;
 mod error;
+mod headers;
+mod listen;
 pub mod requests;
+pub mod search_guard;
 mod site;
 mod staff;
 
@@ -45,36 +49,25 @@ pub struct AppState {
     pub demo: bool,
     /// For uploads waiting for confirmation.
     pub data_dir: std::path::PathBuf,
-    /// Public search requests per minute per client address; 0: no limit.
-    pub search_rate_per_minute: u32,
+    /// The one search budget of every door to the registry; `None`: no limit.
+    pub search_budget: Option<Arc<search_guard::SearchBudget>>,
+    /// Proxies allowed to name the client in `Forwarded` / `X-Forwarded-For`.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Connection limits and timeouts of the listener.
+    pub limits: ConnectionLimits,
 }
 
-/// The public search route, rate-limited per client address (governor).
-fn search_route(rate_per_minute: u32) -> axum::routing::MethodRouter<AppState> {
-    let route = get(api::search);
-    if rate_per_minute == 0 {
-        return route;
-    }
-    let period = Duration::from_millis(60_000 / u64::from(rate_per_minute)).max(Duration::from_millis(1));
-    let config = tower_governor::governor::GovernorConfigBuilder::default()
-        .period(period)
-        .burst_size((rate_per_minute / 4).clamp(1, 30))
-        .finish();
-    let Some(config) = config else { return route };
-    let config = Arc::new(config);
-    let limiter = config.limiter().clone();
-    // Forget idle clients so the table does not grow without bound.
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tick.tick().await;
-            limiter.retain_recent();
-        }
-    });
-    route.layer(
-        tower_governor::GovernorLayer::new(config)
-            .error_handler(|_| axum::response::IntoResponse::into_response(ApiError::TooManyRequests)),
-    )
+/// How long a client may take and how many may be connected at once, so
+/// that slow or idle connections cannot hold the server.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectionLimits {
+    /// To send the request line and headers (and the idle time between
+    /// requests on a kept-alive connection).
+    pub header_timeout: Duration,
+    /// For a whole request, body included (uploads from slow phones too).
+    pub request_timeout: Duration,
+    /// Most connections served at once; further ones wait in the backlog.
+    pub max_connections: usize,
 }
 
 /// Builds the whole router.
@@ -85,7 +78,7 @@ pub fn router(state: AppState) -> Router {
     let options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(api::healthz))
-        .route("/api/v1/search", search_route(state.search_rate_per_minute))
+        .route("/api/v1/search", get(api::search))
         .route("/api/v1/openapi.json", get(api::openapi))
         .route("/api/v1/requests", post(requests::api_submit))
         .route("/api/v1/requests/{reference}", get(requests::api_status))
@@ -111,7 +104,18 @@ pub fn router(state: AppState) -> Router {
             move || shell(options.clone()),
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), search_guard::search_guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), site::site_context))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::client_ip))
+        .layer(axum::middleware::from_fn(headers::no_store))
+        .layer(axum::middleware::from_fn(crate::metrics::track))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            state.limits.request_timeout,
+        ))
+        // No route takes more than the staff import; anything larger is
+        // refused from its Content-Length before a byte is read.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(staff::MAX_BODY_BYTES))
         // Slow phones behind Tor: the wasm bundle and pages shrink about threefold.
         .layer(CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(
@@ -165,12 +169,22 @@ fn spawn_index_follower(registry: Arc<Registry>) {
 pub async fn serve(state: AppState) -> Result<(), Error> {
     let addr = state.leptos_options.site_addr;
     spawn_index_follower(Arc::clone(&state.registry));
+    if let Some(budget) = state.search_budget.clone() {
+        // Forget idle clients so the budget table does not grow without bound.
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                budget.retain_recent();
+            }
+        });
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!("serving on http://{addr}");
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await?;
+    let limits = state.limits;
+    listen::serve_connections(listener, router(state), limits, shutdown_signal()).await;
     Ok(())
 }
 

@@ -154,13 +154,12 @@ pub async fn submit(
         let field = match multipart.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(ApiError::BadRequest { code: "bad_form", message: e.body_text() }),
+            Err(e) => return Err(ApiError::from_multipart(e)),
         };
         let name = field.name().unwrap_or("").to_string();
         if name == "photos" {
             let file_name = field.file_name().unwrap_or("").to_string();
-            let bytes =
-                field.bytes().await.map_err(|e| ApiError::BadRequest { code: "bad_form", message: e.body_text() })?;
+            let bytes = field.bytes().await.map_err(ApiError::from_multipart)?;
             if !bytes.is_empty() {
                 if uploads.len() == MAX_PHOTOS {
                     too_many = true;
@@ -362,10 +361,10 @@ pub async fn add_photo(
     let (lang, _) = lang_of(&site);
     let mut token = String::new();
     let mut bytes = Vec::new();
-    while let Ok(Some(field)) = multipart.next_field().await {
+    while let Some(field) = multipart.next_field().await.map_err(ApiError::from_multipart)? {
         match field.name() {
-            Some("t") => token = field.text().await.unwrap_or_default(),
-            Some("photo") => bytes = field.bytes().await.map(|b| b.to_vec()).unwrap_or_default(),
+            Some("t") => token = field.text().await.map_err(ApiError::from_multipart)?,
+            Some("photo") => bytes = field.bytes().await.map_err(ApiError::from_multipart)?.to_vec(),
             _ => {}
         }
     }

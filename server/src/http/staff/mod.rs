@@ -29,6 +29,10 @@ use crate::auth::sessions::{Session, Stage, COOKIE as SESSION_COOKIE};
 use crate::auth::{can, truncate_address, Action, Role};
 use crate::Error;
 
+/// The largest body any route takes (the registry import), for the
+/// server-wide limit.
+pub const MAX_BODY_BYTES: usize = import::MAX_BYTES + 1024 * 1024;
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/staff", get(dashboard::show))
