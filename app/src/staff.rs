@@ -45,6 +45,7 @@ fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<N
                 {v.can_import.then(|| view! { <a href="/staff/import">{t(lang, "staff.nav.import")}</a> })}
                 {v.can_audit.then(|| view! { <a href="/staff/audit">{t(lang, "staff.nav.audit")}</a> })}
                 <span class="who">{format!("{} · {}", v.name, t(lang, v.role_key))}</span>
+                <a href="/staff/password">{t(lang, "staff.nav.password")}</a>
                 <form method="post" action="/staff/logout" class="inline">
                     <input type="hidden" name="csrf" value=v.csrf.clone()/>
                     <button type="submit" class="link">{t(lang, "staff.nav.logout")}</button>
@@ -107,7 +108,11 @@ pub enum SignInStep {
         qr_svg: String,
         secret: String,
     },
-    ChangePassword,
+    /// A new password. At first sign-in the one-time password stands in for
+    /// the current one (and there is no console to go back to yet).
+    ChangePassword {
+        first_login: bool,
+    },
 }
 
 pub fn sign_in_page(lang: Lang, step: SignInStep, csrf: Option<String>, notice: Option<Notice>) -> String {
@@ -157,18 +162,23 @@ pub fn sign_in_page(lang: Lang, step: SignInStep, csrf: Option<String>, notice: 
             }
             .into_any(),
         ),
-        SignInStep::ChangePassword => (
+        SignInStep::ChangePassword { first_login } => (
             t(lang, "staff.password.title"),
             view! {
                 <form method="post" action="/staff/password" class="panel narrow">
                     <h1>{t(lang, "staff.password.title")}</h1>
-                    <p>{t(lang, "staff.password.hint")}</p>
+                    <p>{t(lang, if first_login { "staff.password.hint" } else { "staff.password.hint_change" })}</p>
                     {csrf}
+                    <label for="current_password">
+                        {t(lang, if first_login { "staff.password.one_time" } else { "staff.password.current" })}
+                    </label>
+                    <input id="current_password" name="current_password" type="password" autocomplete="current-password" required/>
                     <label for="new_password">{t(lang, "staff.password.new")}</label>
                     <input id="new_password" name="new_password" type="password" autocomplete="new-password" minlength="12" required/>
                     <label for="repeat">{t(lang, "staff.password.repeat")}</label>
                     <input id="repeat" name="repeat" type="password" autocomplete="new-password" required/>
                     <button type="submit" class="primary">{t(lang, "staff.password.submit")}</button>
+                    {(!first_login).then(|| view! { <p><a href="/staff">{t(lang, "staff.back")}</a></p> })}
                 </form>
             }
             .into_any(),

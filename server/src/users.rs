@@ -6,10 +6,29 @@ use crate::auth::{password, Role, StaffUser};
 use crate::store::Store;
 use crate::Error;
 
-/// Consecutive failures before an account locks.
+/// Wrong second-factor codes in a row before the account's second factor
+/// locks. Only someone who already has the password can cause them, so a
+/// stranger cannot use this to lock anyone out; wrong passwords are
+/// throttled per address instead (`auth::throttle`).
 pub const LOCK_AFTER: i64 = 5;
-/// How long a locked account stays locked, in seconds.
+/// How long the second factor stays locked, in seconds.
 pub const LOCK_SECONDS: i64 = 15 * 60;
+
+/// The failure count and lock after one more failure at time `t`. Once a
+/// lock has run out the count starts again, so a single failure after it
+/// does not lock the account anew.
+pub fn after_failure(failures: i64, locked_until: i64, t: i64) -> (i64, i64) {
+    let lock_expired = locked_until != 0 && locked_until <= t;
+    let failures = if lock_expired { 1 } else { failures + 1 };
+    let locked_until = if failures >= LOCK_AFTER {
+        t + LOCK_SECONDS
+    } else if lock_expired {
+        0
+    } else {
+        locked_until
+    };
+    (failures, locked_until)
+}
 
 /// A staff account as stored.
 #[derive(Debug, Clone)]
@@ -122,20 +141,25 @@ impl Store {
         row.as_ref().map(account).transpose()
     }
 
-    /// Counts a failed sign-in step; locks the account after [`LOCK_AFTER`]
-    /// in a row. Returns the failures so far.
-    pub async fn record_failure(&self, id: i64) -> Result<i64, Error> {
-        let failures: i64 = sqlx::query_scalar(
-            "UPDATE users SET failed_attempts = failed_attempts + 1,
-                locked_until = CASE WHEN failed_attempts + 1 >= ?1 THEN ?2 ELSE locked_until END
-             WHERE id = ?3 RETURNING failed_attempts",
-        )
-        .bind(LOCK_AFTER)
-        .bind(now() + LOCK_SECONDS)
-        .bind(id)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(failures)
+    /// Counts a wrong second-factor code at time `t` ([`after_failure`]).
+    /// Returns the failures so far and the time the lock ends (0: none).
+    pub async fn record_failure(&self, id: i64, t: i64) -> Result<(i64, i64), Error> {
+        // IMMEDIATE: read and write the count under one lock, so parallel
+        // failures are all counted.
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let row = sqlx::query("SELECT failed_attempts, locked_until FROM users WHERE id = ?")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let (failures, locked_until) = after_failure(row.try_get("failed_attempts")?, row.try_get("locked_until")?, t);
+        sqlx::query("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?")
+            .bind(failures)
+            .bind(locked_until)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((failures, locked_until))
     }
 
     pub async fn clear_failures(&self, id: i64) -> Result<(), Error> {
@@ -181,5 +205,23 @@ impl Store {
 
     pub async fn count_users(&self) -> Result<i64, Error> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_that_ran_out_is_not_renewed_by_one_failure() {
+        let t = 1_800_000_000;
+        let mut state = (0, 0);
+        for _ in 0..LOCK_AFTER {
+            state = after_failure(state.0, state.1, t);
+        }
+        assert_eq!(state, (LOCK_AFTER, t + LOCK_SECONDS), "locked after the limit");
+        let later = t + LOCK_SECONDS + 1;
+        assert_eq!(after_failure(state.0, state.1, later), (1, 0), "counting starts again");
+        assert_eq!(after_failure(2, 0, t), (3, 0));
     }
 }

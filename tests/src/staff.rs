@@ -10,6 +10,13 @@ pub fn client() -> Client {
     Client::builder().cookie_store(true).redirect(Policy::none()).build().expect("client")
 }
 
+/// A client whose requests come from another loopback address (`127.0.0.2`,
+/// …): the server sees a different client, as if from another machine.
+pub fn client_from(source: &str) -> Client {
+    let ip: std::net::IpAddr = source.parse().expect("source address");
+    Client::builder().cookie_store(true).redirect(Policy::none()).local_address(ip).build().expect("client")
+}
+
 pub fn between<'a>(html: &'a str, start: &str, end: &str) -> Option<&'a str> {
     let from = html.find(start)? + start.len();
     let len = html[from..].find(end)?;
@@ -40,16 +47,17 @@ pub struct Staff {
     pub secret: String,
 }
 
-/// First sign-in: one-time password, new password, TOTP enrolment.
+/// First sign-in: one-time password, new password (the one-time password
+/// given again as the current one), TOTP enrolment.
 pub async fn first_login(s: &Server, name: &str, one_time: &str) -> Staff {
     let c = client();
     let (st, loc, _) = post(&c, &s.url("/staff/login"), &[("name", name), ("password", one_time)]).await;
     assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/password"));
     let password = format!("{}-long-enough-{}", one_time, name.len());
     let token = csrf(&c, &s.url("/staff/password")).await;
-    let (st, loc, body) =
-        post(&c, &s.url("/staff/password"), &[("csrf", &token), ("new_password", &password), ("repeat", &password)])
-            .await;
+    let form =
+        [("csrf", token.as_str()), ("current_password", one_time), ("new_password", &password), ("repeat", &password)];
+    let (st, loc, body) = post(&c, &s.url("/staff/password"), &form).await;
     assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/enrol"), "{body}");
     let (_, enrol) = text(&c, &s.url("/staff/enrol")).await;
     assert!(enrol.contains("<svg"), "the QR code is rendered by the server");

@@ -310,6 +310,7 @@ async fn staff_signs_in_with_totp_edits_a_record_and_sees_the_history() {
         .await
         .expect("type");
     c.find(Locator::Id("repeat")).await.expect("repeat").send_keys(new_password).await.expect("type");
+    c.find(Locator::Id("current_password")).await.expect("one-time").send_keys(&creds[0].1).await.expect("type");
     c.find(Locator::Css("button[type=submit]")).await.expect("submit").click().await.expect("click");
     let secret = c.wait().for_element(Locator::Id("totp-secret")).await.expect("secret").text().await.expect("text");
     assert!(c.find(Locator::Css(".qr svg")).await.is_ok(), "QR code shown");

@@ -1,10 +1,13 @@
 //! The staff side over HTTP: sign-in with password and TOTP, replay
-//! refusal, lockout, each role's allowed and refused actions, the edit
-//! conflict, import preview, and the audit rows all of this writes.
+//! refusal, throttling per address, password changes, each role's allowed
+//! and refused actions, the edit conflict, import preview, and the audit
+//! rows all of this writes.
 
-use findkin_tests::staff::{between, client, csrf, first_login, login, post, text, Staff};
+use std::time::{Duration, Instant};
+
+use findkin_tests::staff::{between, client, client_from, csrf, first_login, login, post, text, Staff};
 use findkin_tests::{findkin, staff_registry, unix_now, Server};
-use reqwest::StatusCode;
+use reqwest::{Client, StatusCode};
 
 async fn audit_csv(s: &Server, admin: &Staff) -> String {
     let (st, body) = text(&admin.c, &s.url("/staff/audit.csv")).await;
@@ -71,23 +74,138 @@ async fn session_cookie_is_locked_down_and_logout_ends_it() {
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "signed out");
 }
 
+/// A sign-in attempt: status, `Retry-After` (seconds), body and time taken.
+async fn try_login(c: &Client, s: &Server, name: &str, password: &str) -> (StatusCode, Option<u64>, String, Duration) {
+    let started = Instant::now();
+    let r = c.post(s.url("/staff/login")).form(&[("name", name), ("password", password)]).send().await.expect("POST");
+    let retry = r.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let status = r.status();
+    let body = r.text().await.unwrap_or_default();
+    (status, retry, body, started.elapsed())
+}
+
 #[tokio::test]
-async fn repeated_failures_lock_the_account() {
+async fn a_guessing_address_is_throttled_but_the_owner_still_signs_in() {
     let (dir, creds) = staff_registry(&[("mod1", "moderator"), ("adm", "admin")]);
     let s = Server::start(dir.path(), &[]);
-    let adm = first_login(&s, &creds[1].0, &creds[1].1).await;
-    let c = client();
-    for _ in 0..5 {
-        let (st, _, _) = post(&c, &s.url("/staff/login"), &[("name", "mod1"), ("password", "wrong password!")]).await;
-        assert_eq!(st, StatusCode::UNAUTHORIZED);
+    let owner = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let attacker = client_from("127.0.0.2");
+    for i in 0..5 {
+        let (st, _, body, _) = try_login(&attacker, &s, "mod1", "wrong password!").await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "attempt {i}: {body}");
     }
-    // Even the right password is refused while locked.
-    let (st, _, body) = post(&c, &s.url("/staff/login"), &[("name", "mod1"), ("password", &creds[0].1)]).await;
-    assert_eq!(st, StatusCode::UNAUTHORIZED);
-    assert!(body.contains("заблокирован"), "{body}");
+    // Then the address must wait: refused with 429 before anything is checked,
+    // even with the right password or another name, and told when to come back.
+    for (name, password) in [("mod1", "wrong password!"), ("mod1", owner.password.as_str()), ("adm", "x")] {
+        let (st, retry, body, _) = try_login(&attacker, &s, name, password).await;
+        assert_eq!(st, StatusCode::TOO_MANY_REQUESTS, "{name}: {body}");
+        assert!(retry.is_some_and(|r| (1..=30).contains(&r)), "Retry-After {retry:?}");
+        assert!(body.contains("Попробуйте снова через 1 мин."), "{body}");
+    }
+    // The owner, elsewhere, is not locked out.
+    let (c, st, loc) = login(&s, &owner, unix_now() + 30).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff"), "the owner signs in from another address");
+    assert_eq!(text(&c, &s.url("/staff/requests")).await.0, StatusCode::OK);
+
+    let adm = first_login(&s, &creds[1].0, &creds[1].1).await;
     let log = audit_csv(&s, &adm).await;
-    assert!(log.contains(",account_locked,") && log.contains(",login_refused_locked,"), "{log}");
-    assert_eq!(log.matches(",login_failed,").count(), 5);
+    assert_eq!(log.matches(",login_failed,").count(), 5, "refusals are not checked, so not logged as failures");
+    assert!(log.contains(",address_throttled,"), "{log}");
+    assert!(!log.contains(",account_locked,"), "{log}");
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+#[tokio::test]
+async fn unknown_and_known_names_get_the_same_answer_in_the_same_time() {
+    let (dir, _) = staff_registry(&[("mod2", "moderator")]);
+    let s = Server::start(dir.path(), &[]);
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    for round in 0..7u8 {
+        // A fresh address each round stays below the throttle.
+        let c = client_from(&format!("127.0.1.{}", round + 1));
+        let mut pair = Vec::new();
+        for name in if round % 2 == 0 { ["mod2", "nobody-here"] } else { ["nobody-here", "mod2"] } {
+            let (st, retry, body, took) = try_login(&c, &s, name, "wrong password!").await;
+            pair.push((name, st, retry, body));
+            if name == "mod2" {
+                known.push(took)
+            } else {
+                unknown.push(took)
+            }
+        }
+        let (a, b) = (&pair[0], &pair[1]);
+        assert_eq!((a.1, a.2), (StatusCode::UNAUTHORIZED, None), "{}", a.0);
+        assert_eq!((a.1, a.2), (b.1, b.2), "same status, no Retry-After");
+        assert_eq!(a.3, b.3, "the same page whether the name exists or not");
+        assert!(a.3.contains("Неверное имя пользователя или пароль."), "{}", a.3);
+    }
+    let (k, u) = (median(known), median(unknown));
+    assert!(u.as_secs_f64() >= 0.5 * k.as_secs_f64(), "unknown {u:?} vs known {k:?}: a real hash check either way");
+    assert!(k.as_secs_f64() >= 0.5 * u.as_secs_f64(), "known {k:?} vs unknown {u:?}: no per-account slow-down");
+}
+
+/// Tries to change the password; the status and where it redirects.
+async fn change(c: &Client, s: &Server, token: &str, current: Option<&str>, new: &str) -> (StatusCode, String, String) {
+    let mut form = vec![("csrf", token), ("new_password", new), ("repeat", new)];
+    form.extend(current.map(|p| ("current_password", p)));
+    post(c, &s.url("/staff/password"), &form).await
+}
+
+#[tokio::test]
+async fn changing_a_password_needs_the_second_factor_and_the_current_password() {
+    let (dir, creds) = staff_registry(&[("ed8", "editor"), ("ed9", "editor")]);
+    let s = Server::start(dir.path(), &[]);
+    let ed = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let checker = client_from("127.0.0.4");
+    let new = "a-brand-new-password-77";
+
+    // A phished password alone (no second factor) cannot replace the password.
+    let half = client();
+    let (st, loc, _) = post(&half, &s.url("/staff/login"), &[("name", "ed8"), ("password", &ed.password)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/verify"));
+    let r = half.get(s.url("/staff/password")).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "no password form at the password stage");
+    let token = csrf(&half, &s.url("/staff/verify")).await;
+    let (st, loc, _) = change(&half, &s, &token, Some(&ed.password), new).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/verify"), "refused: sent on to the code");
+    assert_eq!(try_login(&checker, &s, "ed8", new).await.0, StatusCode::UNAUTHORIZED, "password unchanged");
+
+    // Signed in fully: the console links to the form, which asks for the current password.
+    let (_, dash) = text(&ed.c, &s.url("/staff")).await;
+    assert!(dash.contains("href=\"/staff/password\""), "a change-password entry");
+    let (st, form) = text(&ed.c, &s.url("/staff/password")).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(form.contains("name=\"current_password\"") && form.contains("Текущий пароль"), "{form}");
+    let token = between(&form, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string();
+    for current in [None, Some("not-my-password-at-all")] {
+        let (st, _, body) = change(&ed.c, &s, &token, current, new).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{current:?}");
+        assert!(body.contains("Текущий пароль указан неверно."), "{body}");
+    }
+    assert_eq!(try_login(&checker, &s, "ed8", new).await.0, StatusCode::UNAUTHORIZED, "password unchanged");
+    let (st, loc, _) = change(&ed.c, &s, &token, Some(&ed.password), new).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff?ok=staff.notice.password_changed"));
+    assert_eq!(try_login(&checker, &s, "ed8", new).await.0, StatusCode::SEE_OTHER, "the new password works");
+    assert_eq!(text(&ed.c, &s.url("/staff")).await.0, StatusCode::OK, "this session goes on");
+    let r = half.get(s.url("/staff/verify")).send().await.expect("GET");
+    assert_eq!(r.status(), StatusCode::SEE_OTHER, "the other (half-signed-in) session was ended");
+
+    // First sign-in: the one-time password must be given as the current one.
+    let first = client_from("127.0.0.3");
+    let (st, loc, _) = post(&first, &s.url("/staff/login"), &[("name", "ed9"), ("password", &creds[1].1)]).await;
+    assert_eq!((st, loc.as_str()), (StatusCode::SEE_OTHER, "/staff/password"));
+    let (_, form) = text(&first, &s.url("/staff/password")).await;
+    assert!(form.contains("Разовый пароль"), "{form}");
+    let token = between(&form, "name=\"csrf\" value=\"", "\"").unwrap_or_default().to_string();
+    for current in [None, Some("not-the-one-time-password")] {
+        let (st, _, body) = change(&first, &s, &token, current, new).await;
+        assert_eq!(st, StatusCode::UNAUTHORIZED, "{current:?}: {body}");
+    }
+    first_login(&s, &creds[1].0, &creds[1].1).await;
 }
 
 #[tokio::test]

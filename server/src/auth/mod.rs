@@ -3,6 +3,7 @@
 
 pub mod password;
 pub mod sessions;
+pub mod throttle;
 pub mod totp;
 
 use serde::Serialize;

@@ -4,6 +4,7 @@ use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use rand::Rng;
+use std::sync::OnceLock;
 
 /// Shortest password a staff member may choose.
 pub const MIN_LENGTH: usize = 12;
@@ -15,6 +16,27 @@ pub fn hash(password: &str) -> Result<String, String> {
 
 pub fn verify(password: &str, stored: &str) -> bool {
     PasswordHash::new(stored).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+}
+
+/// A real hash of a random password, made once with the same parameters
+/// as every stored hash: checking a name that does not exist costs the same
+/// argon2 work as checking one that does.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| hash(&generate_one_time()).unwrap_or_default())
+}
+
+/// Checks `password` against an account's hash, or, when there is no
+/// account, against the dummy hash (always refused) so the answer takes
+/// as long either way.
+pub fn verify_or_dummy(password: &str, stored: Option<&str>) -> bool {
+    match stored {
+        Some(h) => verify(password, h),
+        None => {
+            let _ = verify(password, dummy_hash());
+            false
+        }
+    }
 }
 
 /// A one-time password to hand over: 20 characters without look-alikes.
@@ -46,6 +68,16 @@ mod tests {
         assert!(!verify("wrong", &h));
         assert_ne!(h, hash("correct horse battery").unwrap());
         assert!(!verify("x", "not a hash"));
+    }
+
+    #[test]
+    fn a_missing_account_runs_argon2_on_a_valid_dummy_and_is_refused() {
+        assert!(PasswordHash::new(dummy_hash()).is_ok(), "the dummy is a valid PHC string");
+        assert!(dummy_hash().starts_with("$argon2id$"));
+        assert!(!verify_or_dummy("anything", None));
+        let h = hash("correct horse battery").unwrap();
+        assert!(verify_or_dummy("correct horse battery", Some(&h)));
+        assert!(!verify_or_dummy("wrong", Some(&h)));
     }
 
     #[test]

@@ -72,6 +72,11 @@ impl Store {
     /// The live session for a cookie token. Expired sessions, and sessions
     /// of disabled accounts, are deleted and yield `None`.
     pub async fn session(&self, token: &str) -> Result<Option<Session>, Error> {
+        self.session_at(token, now()).await
+    }
+
+    /// [`Store::session`] as seen at time `t` (tests pass their own clock).
+    pub async fn session_at(&self, token: &str, t: i64) -> Result<Option<Session>, Error> {
         let token_hash = hash_token(token);
         let row = sqlx::query(
             "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen, u.id, u.name, u.role, u.disabled
@@ -81,7 +86,6 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let t = now();
         let stage = if row.try_get::<String, _>("stage")? == "full" { Stage::Full } else { Stage::Password };
         let created: i64 = row.try_get("created_at")?;
         let last_seen: i64 = row.try_get("last_seen")?;
@@ -105,6 +109,33 @@ impl Store {
             stage,
             csrf: row.try_get("csrf_token")?,
         }))
+    }
+
+    /// Deletes every session that has expired by time `t`, above all the
+    /// password-stage ones nobody came back to finish, which would
+    /// otherwise pile up.
+    pub async fn purge_expired_sessions(&self, t: i64) -> Result<u64, Error> {
+        let done = sqlx::query(
+            "DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2
+                OR (stage = 'password' AND created_at < ?3)",
+        )
+        .bind(t - IDLE_SECONDS)
+        .bind(t - ABSOLUTE_SECONDS)
+        .bind(t - SECOND_FACTOR_SECONDS)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Ends a user's other sessions (after a password change: whoever knew
+    /// the old password is signed out).
+    pub async fn end_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64, Error> {
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
+            .bind(user_id)
+            .bind(keep_token_hash)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     pub async fn end_session(&self, token_hash: &str) -> Result<(), Error> {
@@ -152,7 +183,43 @@ mod tests {
         assert!(store.session(&token).await.expect("q").is_none(), "second factor must follow soon");
 
         let token = store.create_session(id, Stage::Full).await.expect("session");
+        let other = store.create_session(id, Stage::Full).await.expect("session");
+        let kept = store.session(&token).await.expect("q").expect("live").token_hash;
+        assert_eq!(store.end_other_sessions(id, &kept).await.expect("end"), 1);
+        assert!(store.session(&other).await.expect("q").is_none(), "the other session ended");
         store.disable_user("ann").await.expect("disable");
         assert!(store.session(&token).await.expect("q").is_none(), "disabled account");
+    }
+
+    async fn sessions_in_table(store: &Store) -> i64 {
+        sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&store.pool).await.expect("count")
+    }
+
+    #[tokio::test]
+    async fn unfinished_password_stage_sessions_expire_and_are_purged() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        store.add_user("bob", Role::Moderator).await.expect("user");
+        let id = store.account_by_name("bob").await.expect("q").expect("bob").user.id;
+        let t0 = now();
+        let pending = store.create_session(id, Stage::Password).await.expect("session");
+        let full = store.create_session(id, Stage::Full).await.expect("session");
+        // Kept alive by requests, the password stage still ends after its short limit.
+        for minute in 1..10 {
+            assert!(store.session_at(&pending, t0 + minute * 60).await.expect("q").is_some(), "{minute} min");
+        }
+        let late = t0 + SECOND_FACTOR_SECONDS + 1;
+        assert!(store.session_at(&pending, late).await.expect("q").is_none(), "stale password stage");
+        assert!(store.session_at(&full, late).await.expect("q").is_some(), "a full session lives on");
+
+        // Abandoned ones are deleted without anyone coming back.
+        for _ in 0..3 {
+            store.create_session(id, Stage::Password).await.expect("session");
+        }
+        assert_eq!(store.purge_expired_sessions(t0 + 60).await.expect("purge"), 0, "fresh ones stay");
+        assert_eq!(store.purge_expired_sessions(t0 + SECOND_FACTOR_SECONDS + 61).await.expect("purge"), 3);
+        assert_eq!(sessions_in_table(&store).await, 1, "only the full session is left");
+        store.purge_expired_sessions(t0 + ABSOLUTE_SECONDS + 61).await.expect("purge");
+        assert_eq!(sessions_in_table(&store).await, 0, "old full sessions go too");
     }
 }

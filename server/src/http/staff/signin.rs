@@ -1,10 +1,18 @@
 //! Signing in: password, then (first time) a new password and TOTP
-//! enrolment, then a TOTP code. Failures slow down, then lock the account.
+//! enrolment, then a TOTP code.
+//!
+//! Every step that checks a secret is throttled per client address
+//! (`auth::throttle`): a stranger guessing slows down only their own
+//! address and cannot lock a moderator out. Only wrong second-factor codes,
+//! which need the password, also count per account.
 
-use std::time::Duration;
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::http::header::RETRY_AFTER;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use findkin_app::i18n::{t, tf};
@@ -14,12 +22,44 @@ use serde::Deserialize;
 use super::{check_csrf, clear_cookie, page, redirect, session_cookie, with_cookie, Ctx, StaffError};
 use crate::audit::Entry;
 use crate::auth::sessions::{Session, Stage};
+use crate::auth::throttle::{client_key, Admission};
 use crate::auth::{password, totp};
 use crate::http::AppState;
-use crate::users::{now, Account, LOCK_AFTER};
+use crate::users::{now, Account};
+
+/// The bucket the client's failures count in. The peer address for now; a
+/// trusted-proxy helper is to replace this lookup in this one place.
+pub struct Client {
+    key: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Client {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip())
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        Ok(Client { key: client_key(ip) })
+    }
+}
 
 fn error_page(ctx: &Ctx, step: SignInStep, csrf: Option<String>, text: String) -> Response {
     page(StatusCode::UNAUTHORIZED, sign_in_page(ctx.lang, step, csrf, Some(Notice { ok: false, text })))
+}
+
+/// A refusal to even check: 429 with `Retry-After`, and the wait in words
+/// (message `key` with `{minutes}`).
+fn too_many(ctx: &Ctx, step: SignInStep, csrf: Option<String>, key: &str, retry_after: i64) -> Response {
+    let seconds = retry_after.max(1);
+    let minutes = ((seconds + 59) / 60).to_string();
+    let text = tf(ctx.lang, key, &[("minutes", &minutes)]);
+    let mut resp =
+        page(StatusCode::TOO_MANY_REQUESTS, sign_in_page(ctx.lang, step, csrf, Some(Notice { ok: false, text })));
+    resp.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+    resp
 }
 
 /// The session between the password and the second factor.
@@ -40,11 +80,6 @@ fn next_step(a: &Account) -> &'static str {
     } else {
         "/staff/verify"
     }
-}
-
-/// Slows repeated failures down: a quarter second per failure, at most two.
-async fn slow_down(failures: i64) {
-    tokio::time::sleep(Duration::from_millis((failures.clamp(1, 8) * 250) as u64)).await;
 }
 
 async fn audit(
@@ -69,20 +104,52 @@ async fn audit(
     Ok(())
 }
 
-/// Counts a failure, locks at the limit, and says what happened.
-async fn failed(st: &AppState, ctx: &Ctx, a: &Account, action: &str) -> Result<String, StaffError> {
-    let failures = st.registry.store.record_failure(a.user.id).await?;
-    audit(st, ctx, Some(a), &a.user.name, action, Some(format!("failure {failures}"))).await?;
-    slow_down(failures).await;
-    if failures >= LOCK_AFTER {
-        audit(st, ctx, Some(a), &a.user.name, "account_locked", None).await?;
-        return Ok(t(ctx.lang, "staff.login.locked"));
-    }
-    Ok(t(ctx.lang, if action == "login_failed" { "staff.login.wrong" } else { "staff.totp.wrong" }))
+/// Counts an attempt against the client's address before anything is
+/// checked (parallel guesses cannot slip past the limit).
+async fn admission(st: &AppState, client: &Client) -> Result<Admission, StaffError> {
+    Ok(st.registry.store.admit_attempt(&client.key, now()).await?)
 }
 
-fn locked(a: &Account) -> bool {
-    a.locked_until > now()
+/// The attempt was right: it does not count against the address.
+async fn forgive(st: &AppState, client: &Client) -> Result<(), StaffError> {
+    st.registry.store.forgive_attempt(&client.key).await?;
+    Ok(())
+}
+
+/// Logs a failed attempt, and the wait it starts for the address, if any.
+async fn failed(
+    st: &AppState,
+    ctx: &Ctx,
+    a: Option<&Account>,
+    name: &str,
+    action: &str,
+    details: &str,
+    wait: i64,
+) -> Result<(), StaffError> {
+    audit(st, ctx, a, name, action, Some(details.to_string())).await?;
+    if wait > 0 {
+        audit(st, ctx, a, name, "address_throttled", Some(format!("wait {wait} s"))).await?;
+    }
+    Ok(())
+}
+
+/// A wrong second-factor code: counted for the address and the account;
+/// says what happened.
+async fn code_failed(st: &AppState, ctx: &Ctx, a: &Account, action: &str, wait: i64) -> Result<String, StaffError> {
+    let t_now = now();
+    let (failures, locked_until) = st.registry.store.record_failure(a.user.id, t_now).await?;
+    failed(st, ctx, Some(a), &a.user.name, action, &format!("failure {failures}"), wait).await?;
+    if locked_until > t_now {
+        audit(st, ctx, Some(a), &a.user.name, "account_locked", None).await?;
+        let minutes = ((locked_until - t_now + 59) / 60).to_string();
+        return Ok(tf(ctx.lang, "staff.totp.locked_for", &[("minutes", &minutes)]));
+    }
+    Ok(t(ctx.lang, "staff.totp.wrong"))
+}
+
+/// Seconds left of the account's second-factor lock, if it is locked.
+fn locked_for(a: &Account) -> Option<i64> {
+    Some(a.locked_until - now()).filter(|&left| left > 0)
 }
 
 pub async fn login_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response, StaffError> {
@@ -110,43 +177,51 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
+/// Checks a password off the async threads; a missing account is checked
+/// against the dummy hash, so it takes as long.
+async fn password_matches(given: String, stored: Option<String>) -> bool {
+    tokio::task::spawn_blocking(move || password::verify_or_dummy(&given, stored.as_deref())).await.unwrap_or(false)
+}
+
+/// Sign-in housekeeping, done when someone signs in: sessions left at the
+/// password stage and long-quiet addresses are deleted.
+async fn purge(st: &AppState) -> Result<(), StaffError> {
+    let t_now = now();
+    st.registry.store.purge_expired_sessions(t_now).await?;
+    st.registry.store.purge_throttle(t_now).await?;
+    Ok(())
+}
+
 pub async fn login(
     State(st): State<AppState>,
     ctx: Ctx,
+    client: Client,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, StaffError> {
     if !same_origin(&headers) {
         return Err(StaffError::StaleForm { lang: ctx.lang });
     }
-    let name: String = f.name.trim().chars().take(40).collect();
-    let account = st.registry.store.account_by_name(&name).await?;
-    let Some(a) = account.filter(|a| !a.disabled) else {
-        // Same work and wait as a wrong password: no hint which names exist.
-        let _ = tokio::task::spawn_blocking(move || {
-            password::verify(&f.password, "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHQ$aGFzaA")
-        })
-        .await;
-        audit(&st, &ctx, None, &name, "login_failed", Some("unknown or disabled account".into())).await?;
-        slow_down(1).await;
-        return Ok(error_page(&ctx, SignInStep::Password, None, t(ctx.lang, "staff.login.wrong")));
+    let wait = match admission(&st, &client).await? {
+        Admission::Admitted { wait_if_failed } => wait_if_failed,
+        Admission::Refused { retry_after } => {
+            return Ok(too_many(&ctx, SignInStep::Password, None, "staff.login.throttled", retry_after))
+        }
     };
-    if locked(&a) {
-        audit(&st, &ctx, Some(&a), &name, "login_refused_locked", None).await?;
-        let minutes = ((a.locked_until - now()) / 60 + 1).to_string();
-        return Ok(error_page(
-            &ctx,
-            SignInStep::Password,
-            None,
-            tf(ctx.lang, "staff.login.locked_for", &[("minutes", &minutes)]),
-        ));
-    }
-    let hash = a.password_hash.clone();
-    let ok = tokio::task::spawn_blocking(move || password::verify(&f.password, &hash)).await.unwrap_or(false);
-    if !ok {
-        let text = failed(&st, &ctx, &a, "login_failed").await?;
-        return Ok(error_page(&ctx, SignInStep::Password, None, text));
-    }
+    purge(&st).await?;
+    let name: String = f.name.trim().chars().take(40).collect();
+    let account = st.registry.store.account_by_name(&name).await?.filter(|a| !a.disabled);
+    let ok = password_matches(f.password, account.as_ref().map(|a| a.password_hash.clone())).await;
+    let a = match (account, ok) {
+        (Some(a), true) => a,
+        // Same work, message, status and page whether or not the name exists.
+        (a, _) => {
+            let details = if a.is_some() { "wrong password" } else { "unknown or disabled account" };
+            failed(&st, &ctx, a.as_ref(), &name, "login_failed", details, wait).await?;
+            return Ok(error_page(&ctx, SignInStep::Password, None, t(ctx.lang, "staff.login.wrong")));
+        }
+    };
+    forgive(&st, &client).await?;
     audit(&st, &ctx, Some(&a), &name, "password_accepted", None).await?;
     let token = st.registry.store.create_session(a.user.id, Stage::Password).await?;
     Ok(with_cookie(redirect(next_step(&a)), session_cookie(&token, ctx.secure)))
@@ -172,28 +247,42 @@ async fn complete(st: &AppState, ctx: &Ctx, s: &Session, a: &Account) -> Result<
     Ok(with_cookie(redirect("/staff"), session_cookie(&token, ctx.secure)))
 }
 
-pub async fn verify(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> Result<Response, StaffError> {
+pub async fn verify(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    client: Client,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
     check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
     let a = account(&st, &s).await?;
     let csrf = Some(s.csrf.clone());
-    if locked(&a) {
+    if let Some(left) = locked_for(&a) {
         st.registry.store.end_session(&s.token_hash).await?;
-        return Ok(with_cookie(
-            error_page(&ctx, SignInStep::Password, None, t(ctx.lang, "staff.login.locked")),
-            clear_cookie(),
-        ));
+        audit(&st, &ctx, Some(&a), &a.user.name, "login_refused_locked", None).await?;
+        let resp = too_many(&ctx, SignInStep::Password, None, "staff.totp.locked_for", left);
+        return Ok(with_cookie(resp, clear_cookie()));
     }
     let Some(secret) = a.totp_secret.clone().filter(|_| a.totp_enrolled) else {
         return Ok(redirect(next_step(&a)));
     };
+    let wait = match admission(&st, &client).await? {
+        Admission::Admitted { wait_if_failed } => wait_if_failed,
+        Admission::Refused { retry_after } => {
+            return Ok(too_many(&ctx, SignInStep::Code, csrf, "staff.login.throttled", retry_after))
+        }
+    };
     let t_now = now() as u64;
     match totp::verify(&secret, &f.code, t_now, a.totp_last_step) {
-        Some(step) if st.registry.store.accept_totp_step(a.user.id, step).await? => complete(&st, &ctx, &s, &a).await,
+        Some(step) if st.registry.store.accept_totp_step(a.user.id, step).await? => {
+            forgive(&st, &client).await?;
+            complete(&st, &ctx, &s, &a).await
+        }
         _ => {
             // A right code that was already used is a replay: say so in the log.
             let replay = totp::verify(&secret, &f.code, t_now, i64::MIN).is_some();
-            let text = failed(&st, &ctx, &a, if replay { "totp_replay_refused" } else { "totp_failed" }).await?;
+            let action = if replay { "totp_replay_refused" } else { "totp_failed" };
+            let text = code_failed(&st, &ctx, &a, action, wait).await?;
             Ok(error_page(&ctx, SignInStep::Code, csrf, text))
         }
     }
@@ -217,59 +306,115 @@ pub async fn enrol_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response
     Ok(page(StatusCode::OK, sign_in_page(ctx.lang, SignInStep::Enrol { qr_svg, secret }, Some(s.csrf), None)))
 }
 
-pub async fn enrol(State(st): State<AppState>, ctx: Ctx, Form(f): Form<CodeForm>) -> Result<Response, StaffError> {
+pub async fn enrol(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    client: Client,
+    Form(f): Form<CodeForm>,
+) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
     check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
     let a = account(&st, &s).await?;
-    let Some(secret) = a.totp_secret.clone().filter(|_| !a.totp_enrolled) else {
+    let Some(secret) = a.totp_secret.clone().filter(|_| !a.totp_enrolled && !a.must_change_password) else {
         return Ok(redirect(next_step(&a)));
+    };
+    let enrol_step = |secret: String| {
+        let qr_svg = totp::qr_svg(&secret, &a.user.name).unwrap_or_default();
+        SignInStep::Enrol { qr_svg, secret }
+    };
+    let wait = match admission(&st, &client).await? {
+        Admission::Admitted { wait_if_failed } => wait_if_failed,
+        Admission::Refused { retry_after } => {
+            let step = enrol_step(secret);
+            return Ok(too_many(&ctx, step, Some(s.csrf.clone()), "staff.login.throttled", retry_after));
+        }
     };
     match totp::verify(&secret, &f.code, now() as u64, a.totp_last_step) {
         Some(step) if st.registry.store.accept_totp_step(a.user.id, step).await? => {
+            forgive(&st, &client).await?;
             audit(&st, &ctx, Some(&a), &a.user.name, "totp_enrolled", None).await?;
             complete(&st, &ctx, &s, &a).await
         }
         _ => {
-            let text = failed(&st, &ctx, &a, "totp_failed").await?;
-            let qr_svg = totp::qr_svg(&secret, &a.user.name).unwrap_or_default();
-            Ok(error_page(&ctx, SignInStep::Enrol { qr_svg, secret }, Some(s.csrf), text))
+            let text = code_failed(&st, &ctx, &a, "totp_failed", wait).await?;
+            Ok(error_page(&ctx, enrol_step(secret), Some(s.csrf), text))
         }
     }
 }
 
+/// Who may change a password: a fully signed-in member, or, at the
+/// password stage, only an account whose one-time password must change.
+/// A password alone must never be enough to replace the password.
+fn may_change_password(s: &Session, a: &Account) -> bool {
+    s.stage == Stage::Full || a.must_change_password
+}
+
+fn change_step(s: &Session) -> SignInStep {
+    SignInStep::ChangePassword { first_login: s.stage == Stage::Password }
+}
+
 pub async fn password_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
-    Ok(page(StatusCode::OK, sign_in_page(ctx.lang, SignInStep::ChangePassword, Some(s.csrf), None)))
+    let a = account(&st, &s).await?;
+    if !may_change_password(&s, &a) {
+        return Ok(redirect(next_step(&a)));
+    }
+    Ok(page(StatusCode::OK, sign_in_page(ctx.lang, change_step(&s), Some(s.csrf), None)))
 }
 
 #[derive(Deserialize)]
 pub struct PasswordForm {
     csrf: Option<String>,
+    /// The current password (at first sign-in: the one-time password).
+    #[serde(default)]
+    current_password: String,
     new_password: String,
     repeat: String,
+}
+
+/// Why a new password is refused (translation key), if it is.
+fn new_password_problem(f: &PasswordForm, name: &str) -> Option<&'static str> {
+    if f.new_password != f.repeat {
+        Some("staff.password.mismatch")
+    } else if f.new_password == f.current_password {
+        Some("staff.password.same")
+    } else {
+        password::weakness(&f.new_password, name)
+    }
 }
 
 pub async fn change_password(
     State(st): State<AppState>,
     ctx: Ctx,
+    client: Client,
     Form(f): Form<PasswordForm>,
 ) -> Result<Response, StaffError> {
     let s = pending(&st, &ctx).await?;
     check_csrf(&s, ctx.lang, f.csrf.as_deref())?;
     let a = account(&st, &s).await?;
+    if !may_change_password(&s, &a) {
+        audit(&st, &ctx, Some(&a), &a.user.name, "password_change_refused", Some("second factor pending".into()))
+            .await?;
+        return Ok(redirect(next_step(&a)));
+    }
     let csrf = Some(s.csrf.clone());
-    let problem = if f.new_password != f.repeat {
-        Some("staff.password.mismatch")
-    } else if password::verify(&f.new_password, &a.password_hash) {
-        Some("staff.password.same")
-    } else {
-        password::weakness(&f.new_password, &a.user.name)
+    let wait = match admission(&st, &client).await? {
+        Admission::Admitted { wait_if_failed } => wait_if_failed,
+        Admission::Refused { retry_after } => {
+            return Ok(too_many(&ctx, change_step(&s), csrf, "staff.login.throttled", retry_after))
+        }
     };
-    if let Some(key) = problem {
-        return Ok(error_page(&ctx, SignInStep::ChangePassword, csrf, t(ctx.lang, key)));
+    if !password_matches(f.current_password.clone(), Some(a.password_hash.clone())).await {
+        failed(&st, &ctx, Some(&a), &a.user.name, "password_change_failed", "wrong current password", wait).await?;
+        return Ok(error_page(&ctx, change_step(&s), csrf, t(ctx.lang, "staff.password.current_wrong")));
+    }
+    forgive(&st, &client).await?;
+    if let Some(key) = new_password_problem(&f, &a.user.name) {
+        return Ok(error_page(&ctx, change_step(&s), csrf, t(ctx.lang, key)));
     }
     st.registry.store.set_password(a.user.id, &f.new_password).await?;
-    audit(&st, &ctx, Some(&a), &a.user.name, "password_changed", None).await?;
+    let ended = st.registry.store.end_other_sessions(a.user.id, &s.token_hash).await?;
+    audit(&st, &ctx, Some(&a), &a.user.name, "password_changed", Some(format!("{ended} other sessions ended"))).await?;
     Ok(redirect(if s.stage == Stage::Full {
         "/staff?ok=staff.notice.password_changed"
     } else if a.totp_enrolled {
