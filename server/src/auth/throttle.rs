@@ -5,7 +5,6 @@
 //! Every attempt is counted *before* it is checked and forgiven when it
 //! turns out right, so parallel guesses cannot slip past the limit.
 
-use std::net::IpAddr;
 
 use sqlx::Row;
 
@@ -20,22 +19,6 @@ pub const FIRST_WAIT_SECONDS: i64 = 30;
 pub const MAX_WAIT_SECONDS: i64 = 60 * 60;
 /// An address quiet this long starts afresh.
 pub const FORGET_SECONDS: i64 = 24 * 60 * 60;
-
-/// The bucket an address's failures count in: an IPv4 address, or an IPv6
-/// /64 (one subscriber usually holds a whole /64 and can pick any address
-/// in it).
-pub fn client_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
 
 /// How long an address waits after `failures` failures in a row: nothing
 /// for the first few, then 30 s doubling up to an hour.
@@ -115,17 +98,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn addresses_share_a_bucket_per_ipv4_address_or_ipv6_64() {
-        let key = |s: &str| client_key(s.parse().expect("address"));
-        assert_eq!(key("203.0.113.7"), "203.0.113.7");
-        assert_ne!(key("203.0.113.7"), key("203.0.113.8"));
-        assert_eq!(key("2001:db8:1:2::1"), "2001:db8:1:2::/64");
-        assert_eq!(key("2001:db8:1:2:ffff::9"), key("2001:db8:1:2::1"));
-        assert_ne!(key("2001:db8:1:3::1"), key("2001:db8:1:2::1"));
-        assert_eq!(key("::ffff:10.1.2.3"), "10.1.2.3");
-    }
 
     #[test]
     fn the_wait_starts_after_a_few_failures_and_doubles_to_a_limit() {

@@ -7,9 +7,9 @@
 //! which need the password, also count per account.
 
 use std::convert::Infallible;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr};
 
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -22,13 +22,14 @@ use serde::Deserialize;
 use super::{check_csrf, clear_cookie, page, redirect, session_cookie, with_cookie, Ctx, StaffError};
 use crate::audit::Entry;
 use crate::auth::sessions::{Session, Stage};
-use crate::auth::throttle::{client_key, Admission};
+use crate::auth::throttle::Admission;
+use crate::http::client_ip::ClientIp;
 use crate::auth::{password, totp};
 use crate::http::AppState;
 use crate::users::{now, Account};
 
-/// The bucket the client's failures count in. The peer address for now; a
-/// trusted-proxy helper is to replace this lookup in this one place.
+/// The bucket the client's failures count in: the client's IPv4 address or
+/// IPv6 /64, as the trusted-proxy rules resolve it.
 pub struct Client {
     key: String,
 }
@@ -37,12 +38,8 @@ impl<S: Send + Sync> FromRequestParts<S> for Client {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip())
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        Ok(Client { key: client_key(ip) })
+        let ip = parts.extensions.get::<ClientIp>().copied().unwrap_or(ClientIp(IpAddr::V4(Ipv4Addr::UNSPECIFIED)));
+        Ok(Client { key: ip.key().to_string() })
     }
 }
 
