@@ -8,13 +8,18 @@
 //! byte stream), decoded under memory limits, and re-encoded from pixels only as a
 //! fresh JPEG plus a thumbnail. Nothing of the upload's bytes survives.
 
+use std::borrow::Cow;
+use std::future::Future;
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
-use image::{DynamicImage, GenericImageView, ImageError, ImageFormat, ImageReader, RgbImage};
+use image::{ColorType, DynamicImage, GenericImageView, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
+use tokio::sync::Semaphore;
+
+const MIB: u64 = 1024 * 1024;
 
 /// Limits for an uploaded photo.
 #[derive(Debug, Clone, Copy)]
@@ -23,9 +28,12 @@ pub struct Limits {
     pub max_bytes: usize,
     /// Largest accepted width × height, checked from the header before decoding.
     pub max_pixels: u64,
-    /// Upper bound on what the decoder may allocate (the decoded image counts).
+    /// Upper bound on the memory one photo may take while it is cleaned: the decoded
+    /// image at its own depth, the decoder's working buffers, the scaled copies and the
+    /// decoder's copy of the file. Estimated from the header and checked before
+    /// decoding; also the decoder's own allocation limit.
     pub max_alloc: u64,
-    /// Wall-clock budget for checking and re-encoding one photo.
+    /// Wall-clock budget for checking and re-encoding one photo, waiting included.
     pub timeout: Duration,
     /// Long side of the thumbnail, in pixels.
     pub thumb_size: u32,
@@ -34,19 +42,27 @@ pub struct Limits {
 }
 
 impl Default for Limits {
-    /// 10 MiB, 40 megapixels, 256 MiB decoder allocation, 10 s, 320 px thumbnail,
-    /// 2048 px stored image: a modern phone photo fits, a decompression bomb does not.
+    /// 10 MiB, 40 megapixels, 180 MiB per photo, 10 s, 320 px thumbnail, 2048 px stored
+    /// image: a modern phone photo fits, a decompression bomb does not. 180 MiB is what
+    /// a 40 MP 8-bit RGB photo needs (120 MB decoded plus about 60 MB of copies); images
+    /// that take more per pixel (16-bit, alpha, progressive JPEG) get fewer pixels.
     fn default() -> Self {
         Limits {
             max_bytes: 10 * 1024 * 1024,
             max_pixels: 40_000_000,
-            max_alloc: 256 * 1024 * 1024,
+            max_alloc: 180 * MIB,
             timeout: Duration::from_secs(10),
             thumb_size: 320,
             max_side: 2048,
         }
     }
 }
+
+/// Memory shared by all photos being cleaned at once, in MiB. A photo waits until its
+/// estimate fits: one at the per-photo limit runs alone, ordinary phone photos (12 MP,
+/// about 50 MiB) run several at a time.
+const MEMORY_BUDGET_MIB: u32 = 192;
+static MEMORY_BUDGET: Semaphore = Semaphore::const_new(MEMORY_BUDGET_MIB as usize);
 
 /// A photo after checking and re-encoding: nothing of the upload's bytes survives (no
 /// EXIF, GPS, comments, trailing data).
@@ -71,10 +87,12 @@ pub enum PhotoError {
     TooLarge { max: usize },
     #[error("the file is not a JPEG, PNG or WebP image")]
     UnsupportedFormat,
-    /// Also returned when decoding would exceed `max_alloc` (e.g. 16-bit RGBA near the
-    /// pixel limit): for the uploader it is the same problem, the image is too big.
+    /// Also returned when cleaning would need more than `max_alloc` (e.g. 16-bit RGBA
+    /// at 25 MP): for the uploader it is the same problem, the image is too big. `max`
+    /// is then the pixel count that would fit at this image's depth.
     #[error("the image is {width}×{height} pixels; at most {max} pixels are accepted")]
     TooManyPixels { width: u32, height: u32, max: u64 },
+    /// Also returned for PNG metadata too large to be genuine (an iCCP zlib bomb).
     #[error("the image could not be read: it is damaged or not what it claims to be")]
     Corrupt,
     #[error("the image took too long to process")]
@@ -85,54 +103,141 @@ pub enum PhotoError {
 const JPEG_QUALITY: u8 = 85;
 /// JPEG cannot express a longer side; larger configured sides are clamped to it.
 const JPEG_MAX_SIDE: u32 = 65_535;
+/// Largest PNG metadata chunk (iCCP, zTXt, iTXt) accepted. These are zlib streams the
+/// png decoder would inflate up to its whole allocation limit; a real ICC profile
+/// compresses to a few KiB, so anything bigger is a crafted upload.
+const PNG_METADATA_MAX: usize = 64 * 1024;
 
-/// Checks and re-encodes an upload off the async runtime (spawn_blocking) with the
-/// limits' timeout.
+/// Checks and re-encodes an upload off the async runtime, within the limits' timeout
+/// and a memory budget shared by all uploads.
 ///
-/// A blocking task cannot be interrupted: on timeout the caller gets
-/// [`PhotoError::Timeout`] at once, and the task itself gives up at its next stage
-/// boundary (after decoding, resizing, encoding) because it checks the same deadline.
-/// Callers should bound how many uploads are cleaned at once (e.g. a semaphore), since
-/// each may use up to about `max_alloc` plus the working copies.
+/// The cheap checks run first (no decoding; the header gives the memory needed); then
+/// the upload waits until that much of the budget is free and decodes on a blocking
+/// thread that holds its share until it really ends. A blocking task cannot be
+/// interrupted: on timeout the caller gets [`PhotoError::Timeout`] at once, while the
+/// task gives up at its next stage boundary and only then frees its share.
 pub async fn clean(bytes: Vec<u8>, limits: Limits) -> Result<CleanPhoto, PhotoError> {
+    clean_within(&MEMORY_BUDGET, MEMORY_BUDGET_MIB, bytes, limits).await
+}
+
+/// [`clean`] against a given budget of `budget_mib` MiB (tests use small ones).
+async fn clean_within(
+    budget: &'static Semaphore,
+    budget_mib: u32,
+    bytes: Vec<u8>,
+    limits: Limits,
+) -> Result<CleanPhoto, PhotoError> {
     let deadline = Instant::now().checked_add(limits.timeout);
-    let task = tokio::task::spawn_blocking(move || clean_until(&bytes, limits, deadline));
-    match tokio::time::timeout(limits.timeout, task).await {
-        Ok(Ok(result)) => result,
-        // The task panicked or was cancelled; clean_until already catches panics.
-        Ok(Err(_)) => Err(PhotoError::Corrupt),
-        Err(_) => Err(PhotoError::Timeout),
+    let checked = blocking(deadline, move || guarded(|| check(Cow::Owned(bytes), &limits))).await?;
+    // A photo needing more than the whole budget runs alone rather than never.
+    let units = u32::try_from(checked.header.need.div_ceil(MIB)).unwrap_or(u32::MAX).clamp(1, budget_mib);
+    run_holding(budget, units, deadline, move || guarded(|| process(checked, &limits, deadline))).await
+}
+
+/// Runs `work` on a blocking thread once `units` permits of `budget` are free. The
+/// closure owns the permits, so they are released when `work` ends, not when the caller
+/// stops waiting: a timed-out decode still counts against the budget while it runs.
+async fn run_holding<T: Send + 'static>(
+    budget: &'static Semaphore,
+    units: u32,
+    deadline: Option<Instant>,
+    work: impl FnOnce() -> Result<T, PhotoError> + Send + 'static,
+) -> Result<T, PhotoError> {
+    let permit = until(deadline, budget.acquire_many(units)).await?.map_err(|_| PhotoError::Timeout)?;
+    blocking(deadline, move || {
+        let _permit = permit;
+        work()
+    })
+    .await
+}
+
+/// Runs `work` on a blocking thread, waiting for it until `deadline`.
+async fn blocking<T: Send + 'static>(
+    deadline: Option<Instant>,
+    work: impl FnOnce() -> Result<T, PhotoError> + Send + 'static,
+) -> Result<T, PhotoError> {
+    match until(deadline, tokio::task::spawn_blocking(work)).await? {
+        Ok(result) => result,
+        // The task panicked or was cancelled; `guarded` already catches panics.
+        Err(_) => Err(PhotoError::Corrupt),
     }
 }
 
-/// The same, synchronously (for tests and tools). The timeout is checked between
-/// stages (decode, resize, encode), not within them.
-pub fn clean_blocking(bytes: &[u8], limits: Limits) -> Result<CleanPhoto, PhotoError> {
-    clean_until(bytes, limits, Instant::now().checked_add(limits.timeout))
+/// The future's output, or [`PhotoError::Timeout`] once `deadline` has passed.
+async fn until<F: Future>(deadline: Option<Instant>, future: F) -> Result<F::Output, PhotoError> {
+    match deadline {
+        Some(deadline) => tokio::time::timeout_at(deadline.into(), future).await.map_err(|_| PhotoError::Timeout),
+        None => Ok(future.await),
+    }
 }
 
-/// Runs [`clean_inner`], turning a panic in a decoder into [`PhotoError::Corrupt`]: a
-/// decoder bug triggered by a crafted file must not take a worker down.
-fn clean_until(bytes: &[u8], limits: Limits, deadline: Option<Instant>) -> Result<CleanPhoto, PhotoError> {
-    catch_unwind(AssertUnwindSafe(|| clean_inner(bytes, &limits, deadline))).unwrap_or(Err(PhotoError::Corrupt))
+/// The same, synchronously and without the shared budget (for tests and tools). The
+/// timeout is checked between stages (decode, resize, encode), not within them.
+pub fn clean_blocking(bytes: &[u8], limits: Limits) -> Result<CleanPhoto, PhotoError> {
+    let deadline = Instant::now().checked_add(limits.timeout);
+    guarded(|| clean_inner(bytes, &limits, deadline))
+}
+
+/// Turns a panic into [`PhotoError::Corrupt`]: a decoder bug triggered by a crafted file
+/// must not take a worker down.
+fn guarded<T>(work: impl FnOnce() -> Result<T, PhotoError>) -> Result<T, PhotoError> {
+    catch_unwind(AssertUnwindSafe(work)).unwrap_or(Err(PhotoError::Corrupt))
 }
 
 fn clean_inner(bytes: &[u8], limits: &Limits, deadline: Option<Instant>) -> Result<CleanPhoto, PhotoError> {
+    process(check(Cow::Borrowed(bytes), limits)?, limits, deadline)
+}
+
+/// An upload that passed every check that needs no decoding.
+struct Checked<'a> {
+    /// The upload, without PNG metadata chunks.
+    bytes: Cow<'a, [u8]>,
+    format: ImageFormat,
+    name: &'static str,
+    header: Header,
+}
+
+/// What the header says, and what cleaning the image will cost.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    width: u32,
+    height: u32,
+    /// Estimated peak memory of cleaning, in bytes; at most `max_alloc`.
+    need: u64,
+}
+
+/// Size, format by content, exact end of the byte stream, PNG metadata, then the
+/// header: everything that can be refused before a pixel is decoded.
+fn check<'a>(bytes: Cow<'a, [u8]>, limits: &Limits) -> Result<Checked<'a>, PhotoError> {
     // Cheapest check first, before looking at the content at all.
     if bytes.len() > limits.max_bytes {
         return Err(PhotoError::TooLarge { max: limits.max_bytes });
     }
     // By content only: the file name and the declared type are the uploader's word.
-    let (format, name) = match image::guess_format(bytes) {
+    let (format, name) = match image::guess_format(&bytes) {
         Ok(ImageFormat::Jpeg) => (ImageFormat::Jpeg, "jpeg"),
         Ok(ImageFormat::Png) => (ImageFormat::Png, "png"),
         Ok(ImageFormat::WebP) => (ImageFormat::WebP, "webp"),
         _ => return Err(PhotoError::UnsupportedFormat),
     };
-    if image_end(bytes, format) != Some(bytes.len()) {
+    if image_end(&bytes, format) != Some(bytes.len()) {
         return Err(PhotoError::Corrupt);
     }
-    let decoded = decode(bytes, format, limits)?;
+    let bytes = match format {
+        ImageFormat::Png => png_without_metadata(&bytes)?.map_or(bytes, Cow::Owned),
+        _ => bytes,
+    };
+    let header = read_header(&bytes, format, limits)?;
+    Ok(Checked { bytes, format, name, header })
+}
+
+/// Decodes, scales and re-encodes a checked upload, checking the deadline between stages.
+fn process(checked: Checked<'_>, limits: &Limits, deadline: Option<Instant>) -> Result<CleanPhoto, PhotoError> {
+    // The upload may have waited for memory until the deadline.
+    check_deadline(deadline)?;
+    let Checked { bytes, format, name, header } = checked;
+    let decoded = decode_pixels(&bytes, format, header, limits)?;
+    drop(bytes);
     check_deadline(deadline)?;
 
     let max_side = limits.max_side.clamp(1, JPEG_MAX_SIDE);
@@ -160,26 +265,74 @@ fn check_deadline(deadline: Option<Instant>) -> Result<(), PhotoError> {
     }
 }
 
-/// Decodes in two passes. The first reads only the header, so an image that claims
-/// too many pixels is refused without allocating its buffer. The second decodes with
-/// `image::Limits` pinned to those dimensions and to `max_alloc`, so a header that lies
-/// cannot make the decoder allocate more than was checked.
-fn decode(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<DynamicImage, PhotoError> {
+/// Reads only the header (dimensions and colour type), so an image that claims too many
+/// pixels, or too many bytes per pixel for `max_alloc`, is refused without allocating
+/// its buffer. Runs after PNG metadata is stripped: the png decoder inflates metadata
+/// chunks while reading the header.
+fn read_header(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<Header, PhotoError> {
     let mut header_limits = image::Limits::default();
     header_limits.max_image_width = None;
     header_limits.max_image_height = None;
     header_limits.max_alloc = Some(limits.max_alloc);
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(header_limits);
-    let (width, height) = reader.into_dimensions().map_err(|_| PhotoError::Corrupt)?;
+    let decoder = reader.into_decoder().map_err(|_| PhotoError::Corrupt)?;
+    let ((width, height), color) = (decoder.dimensions(), decoder.color_type());
+    drop(decoder);
     if width == 0 || height == 0 {
         return Err(PhotoError::Corrupt);
     }
-    let too_many = PhotoError::TooManyPixels { width, height, max: limits.max_pixels };
-    if u64::from(width) * u64::from(height) > limits.max_pixels {
-        return Err(too_many);
+    let pixels = u64::from(width) * u64::from(height);
+    if pixels > limits.max_pixels {
+        return Err(PhotoError::TooManyPixels { width, height, max: limits.max_pixels });
     }
+    let progressive = format == ImageFormat::Jpeg && jpeg_is_progressive(bytes);
+    let per_pixel = decoding_bytes_per_pixel(format, color, progressive);
+    let fixed = working_bytes(width, height, color, bytes.len(), limits);
+    let need = pixels.saturating_mul(per_pixel).saturating_add(fixed);
+    if need > limits.max_alloc {
+        let fitting = limits.max_alloc.saturating_sub(fixed) / per_pixel.max(1);
+        return Err(PhotoError::TooManyPixels { width, height, max: fitting.min(limits.max_pixels) });
+    }
+    Ok(Header { width, height, need })
+}
 
+/// Bytes per pixel while decoding: the decoded image at its own depth (8 for 16-bit
+/// RGBA), plus what the decoder keeps besides it for the whole image.
+fn decoding_bytes_per_pixel(format: ImageFormat, color: ColorType, progressive: bool) -> u64 {
+    let decoded = u64::from(color.bytes_per_pixel());
+    let decoder = match format {
+        // zune-jpeg keeps every DCT coefficient (an i16 per pixel and component).
+        ImageFormat::Jpeg if progressive => 2 * u64::from(color.channel_count()),
+        // image-webp builds whole YUV planes (lossy) or ARGB words (lossless) first.
+        ImageFormat::WebP => 4,
+        // PNG and baseline JPEG are decoded row by row into the image.
+        _ => 0,
+    };
+    decoded + decoder
+}
+
+/// Bytes used after decoding, bounded by the stored size rather than the upload's:
+/// the scaled copy at the source depth, its RGBA and RGB forms, the thumbnail's
+/// Lanczos3 intermediate (f32 RGBA, stored width × thumbnail height), and the
+/// decoder's copy of the file.
+fn working_bytes(width: u32, height: u32, color: ColorType, file_len: usize, limits: &Limits) -> u64 {
+    let (sw, sh) = fit_within(width, height, limits.max_side.clamp(1, JPEG_MAX_SIDE));
+    let (_, th) = fit_within(sw, sh, limits.thumb_size.clamp(1, JPEG_MAX_SIDE));
+    let stored = u64::from(sw) * u64::from(sh);
+    let copies = stored * (u64::from(color.bytes_per_pixel()) + 4 + 3);
+    copies + u64::from(sw) * u64::from(th) * 16 + u64::try_from(file_len).unwrap_or(u64::MAX)
+}
+
+/// Decodes with `image::Limits` pinned to the header's dimensions and to `max_alloc`,
+/// so a header that lies cannot make the decoder allocate more than was checked.
+fn decode_pixels(
+    bytes: &[u8],
+    format: ImageFormat,
+    header: Header,
+    limits: &Limits,
+) -> Result<DynamicImage, PhotoError> {
+    let Header { width, height, .. } = header;
     let mut decode_limits = image::Limits::default();
     decode_limits.max_image_width = Some(width);
     decode_limits.max_image_height = Some(height);
@@ -187,7 +340,7 @@ fn decode(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<DynamicI
     let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
     reader.limits(decode_limits);
     let image = reader.decode().map_err(|error| match error {
-        ImageError::Limits(_) => too_many,
+        ImageError::Limits(_) => PhotoError::TooManyPixels { width, height, max: limits.max_pixels },
         // Unsupported features (12-bit or arithmetic-coded JPEG, …) included: for
         // the uploader the file simply cannot be read.
         _ => PhotoError::Corrupt,
@@ -200,18 +353,18 @@ fn decode(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<DynamicI
 
 /// Scales down to `max_side` on the long side (never up) and flattens to RGB8.
 ///
-/// Large reductions go in two steps: a box-filter `thumbnail` (which allocates only
-/// its output) to twice the target, then Lanczos3. A direct Lanczos3 pass keeps an
-/// f32 RGBA intermediate of full width × target height (about 200 MB for 40 MP).
+/// Scaling is an area average (`thumbnail`), which allocates only its output, and the
+/// decoded image is freed before flattening. A Lanczos3 pass would keep an f32 RGBA
+/// intermediate of full width × target height: about 100 MB for a 12 MP photo.
 fn to_stored_rgb(image: DynamicImage, max_side: u32) -> RgbImage {
     let (width, height) = image.dimensions();
-    let target = fit_within(width, height, max_side);
-    if target == (width, height) {
+    let (tw, th) = fit_within(width, height, max_side);
+    if (tw, th) == (width, height) {
         return flatten(image);
     }
-    let (pw, ph) = fit_within(width, height, max_side.saturating_mul(2));
-    let image = if (pw, ph) == (width, height) { image } else { image.thumbnail_exact(pw, ph) };
-    image::imageops::resize(&flatten(image), target.0, target.1, FilterType::Lanczos3)
+    let scaled = image.thumbnail_exact(tw, th);
+    drop(image);
+    flatten(scaled)
 }
 
 /// Dimensions scaled so the long side is at most `max_side`, keeping the aspect ratio
@@ -325,28 +478,90 @@ fn entropy_data_end(b: &[u8], mut i: usize) -> Option<usize> {
     }
 }
 
+/// Whether the frame is progressive (SOF2, SOF6, SOF10, SOF14): zune-jpeg then keeps
+/// all DCT coefficients in memory. Walks the segments up to the first frame header;
+/// anything unexpected counts as progressive, the costlier case.
+fn jpeg_is_progressive(b: &[u8]) -> bool {
+    let mut i = 2;
+    while let (Some(0xFF), Some(&marker)) = (b.get(i), b.get(i + 1)) {
+        match marker {
+            0xFF => i += 1,
+            0xC2 | 0xC6 | 0xCA | 0xCE => return true,
+            0xC0 | 0xC1 | 0xC3 | 0xC5 | 0xC7 | 0xC9 | 0xCB | 0xCD | 0xCF => return false,
+            _ => match read_array(b, i + 2) {
+                Some(length) => i += 2 + usize::from(u16::from_be_bytes(length)),
+                None => return true,
+            },
+        }
+    }
+    true
+}
+
+/// PNG file signature.
+const PNG_SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
+
 /// PNG: walks the chunks (length, type, data, CRC) up to and including IEND.
 fn png_end(b: &[u8]) -> Option<usize> {
-    const SIGNATURE: [u8; 8] = [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
-    if !b.starts_with(&SIGNATURE) {
+    if !b.starts_with(&PNG_SIGNATURE) {
         return None;
     }
-    let mut pos = SIGNATURE.len();
+    let mut pos = PNG_SIGNATURE.len();
     loop {
-        let length = u32::from_be_bytes(read_array(b, pos)?);
-        if length > 0x7FFF_FFFF {
-            return None;
-        }
-        let kind: [u8; 4] = read_array(b, pos.checked_add(4)?)?;
-        let end = pos.checked_add(12)?.checked_add(usize::try_from(length).ok()?)?;
-        if end > b.len() {
-            return None;
-        }
+        let (kind, _, end) = png_chunk_at(b, pos)?;
         if &kind == b"IEND" {
             return Some(end);
         }
         pos = end;
     }
+}
+
+/// The chunk at `pos`: its type, data length and end offset (past the CRC), or `None`
+/// if it is malformed or runs past the end of `b`.
+fn png_chunk_at(b: &[u8], pos: usize) -> Option<([u8; 4], usize, usize)> {
+    let length = u32::from_be_bytes(read_array(b, pos)?);
+    if length > 0x7FFF_FFFF {
+        return None;
+    }
+    let kind: [u8; 4] = read_array(b, pos.checked_add(4)?)?;
+    let length = usize::try_from(length).ok()?;
+    let end = pos.checked_add(12)?.checked_add(length)?;
+    (end <= b.len()).then_some((kind, length, end))
+}
+
+/// The PNG with only the chunks its pixels need (critical chunks and tRNS), or `None`
+/// if it has nothing else. Refuses a metadata chunk larger than [`PNG_METADATA_MAX`].
+///
+/// Why: the png decoder inflates iCCP, zTXt and iTXt while reading the header, each up
+/// to the allocation limit (a 0.5 MB iCCP bomb cost 245 MiB, twice). The stored JPEG is
+/// made from pixels only, so no decoder needs to see them.
+fn png_without_metadata(b: &[u8]) -> Result<Option<Vec<u8>>, PhotoError> {
+    let mut kept = Vec::new();
+    let mut dropped = false;
+    let mut pos = PNG_SIGNATURE.len();
+    loop {
+        let (kind, length, end) = png_chunk_at(b, pos).ok_or(PhotoError::Corrupt)?;
+        if matches!(&kind, b"iCCP" | b"zTXt" | b"iTXt") && length > PNG_METADATA_MAX {
+            return Err(PhotoError::Corrupt);
+        }
+        if kind[0].is_ascii_uppercase() || &kind == b"tRNS" {
+            kept.push(pos..end);
+        } else {
+            dropped = true;
+        }
+        if &kind == b"IEND" {
+            break;
+        }
+        pos = end;
+    }
+    if !dropped {
+        return Ok(None);
+    }
+    let mut out = Vec::with_capacity(b.len());
+    out.extend_from_slice(&PNG_SIGNATURE);
+    for range in kept {
+        out.extend_from_slice(b.get(range).ok_or(PhotoError::Corrupt)?);
+    }
+    Ok(Some(out))
 }
 
 /// WebP: the RIFF header's size must cover the file exactly, and the chunks inside must
@@ -464,6 +679,115 @@ mod tests {
         }
     }
 
+    /// `decode` as the pipeline does it: header first, then pixels.
+    fn decode(bytes: &[u8], format: ImageFormat, limits: &Limits) -> Result<DynamicImage, PhotoError> {
+        decode_pixels(bytes, format, read_header(bytes, format, limits)?, limits)
+    }
+
+    /// LSB-first bit packing, as deflate wants it.
+    #[derive(Default)]
+    struct Bits {
+        out: Vec<u8>,
+        byte: u8,
+        used: u32,
+    }
+    impl Bits {
+        fn bit(&mut self, bit: u32) {
+            self.byte |= ((bit & 1) as u8) << self.used;
+            self.used += 1;
+            if self.used == 8 {
+                self.out.push(self.byte);
+                (self.byte, self.used) = (0, 0);
+            }
+        }
+        /// A Huffman code, most significant bit first.
+        fn code(&mut self, code: u32, len: u32) {
+            for i in (0..len).rev() {
+                self.bit(code >> i);
+            }
+        }
+    }
+
+    /// A zlib stream inflating to `n` zero bytes, the way a bomb is made: one
+    /// fixed-Huffman block of a literal 0 then <length 258, distance 1> copies.
+    fn zlib_zeros(n: usize) -> Vec<u8> {
+        const LITERAL_0: (u32, u32) = (0x30, 8);
+        let mut bits = Bits::default();
+        bits.bit(1); // last block
+        bits.code(0b10, 2); // fixed Huffman (BTYPE 01, LSB first)
+        let mut left = n;
+        if left > 0 {
+            bits.code(LITERAL_0.0, LITERAL_0.1);
+            left -= 1;
+        }
+        while left >= 258 {
+            bits.code(0xC5, 8); // length 258
+            bits.code(0, 5); // distance 1
+            left -= 258;
+        }
+        for _ in 0..left {
+            bits.code(LITERAL_0.0, LITERAL_0.1);
+        }
+        bits.code(0, 7); // end of block
+        if bits.used > 0 {
+            bits.out.push(bits.byte);
+        }
+        let mut out = vec![0x78, 0x01];
+        out.extend(bits.out);
+        out.extend_from_slice(&((((n % 65_521) as u32) << 16) | 1).to_be_bytes());
+        out
+    }
+
+    /// A PNG of zero-valued pixels (e.g. 16-bit RGBA: `depth` 16, `color` 6).
+    fn png_of_zeros(width: u32, height: u32, depth: u8, color: u8, bytes_per_pixel: usize) -> Vec<u8> {
+        let mut png = PNG_SIGNATURE.to_vec();
+        let mut ihdr = width.to_be_bytes().to_vec();
+        ihdr.extend_from_slice(&height.to_be_bytes());
+        ihdr.extend_from_slice(&[depth, color, 0, 0, 0]);
+        png.extend(png_chunk(b"IHDR", &ihdr));
+        let raw = height as usize * (1 + width as usize * bytes_per_pixel);
+        png.extend(png_chunk(b"IDAT", &zlib_zeros(raw)));
+        png.extend(png_chunk(b"IEND", &[]));
+        png
+    }
+
+    /// `png` with `chunk` inserted right after IHDR.
+    fn with_chunk_after_ihdr(png: &[u8], chunk: Vec<u8>) -> Vec<u8> {
+        let ihdr_end = PNG_SIGNATURE.len() + 12 + 13;
+        [&png[..ihdr_end], &chunk, &png[ihdr_end..]].concat()
+    }
+
+    /// Baseline JPEG, three components without subsampling, every block flat grey:
+    /// one-code Huffman tables make each block two bits, so 40 MP fit in 0.5 MB.
+    fn flat_jpeg(width: u16, height: u16) -> Vec<u8> {
+        let segment = |marker: u8, data: &[u8]| {
+            let mut s = vec![0xFF, marker];
+            s.extend_from_slice(&((data.len() + 2) as u16).to_be_bytes());
+            s.extend_from_slice(data);
+            s
+        };
+        let mut out = vec![0xFF, 0xD8];
+        out.extend(segment(0xDB, &[[0u8].as_slice(), &[1; 64]].concat()));
+        let mut sof = vec![8];
+        sof.extend_from_slice(&height.to_be_bytes());
+        sof.extend_from_slice(&width.to_be_bytes());
+        sof.extend_from_slice(&[3, 1, 0x11, 0, 2, 0x11, 0, 3, 0x11, 0]);
+        out.extend(segment(0xC0, &sof));
+        for class in [0x00, 0x10] {
+            // One code of length 1 for symbol 0: DC difference 0, AC end of block.
+            out.extend(segment(0xC4, &[[class, 1].as_slice(), &[0; 15], &[0]].concat()));
+        }
+        out.extend(segment(0xDA, &[3, 1, 0, 2, 0, 3, 0, 0, 63, 0]));
+        let bits = usize::from(width.div_ceil(8)) * usize::from(height.div_ceil(8)) * 3 * 2;
+        let mut data = vec![0u8; bits.div_ceil(8)];
+        if let (Some(last), 1..) = (data.last_mut(), bits % 8) {
+            *last = (1 << (8 - bits % 8)) - 1; // pad with one bits
+        }
+        out.extend(data);
+        out.extend_from_slice(&[0xFF, 0xD9]);
+        out
+    }
+
     fn small_limits() -> Limits {
         Limits { max_pixels: 1 << 16, max_alloc: 4 << 20, ..Limits::default() }
     }
@@ -570,11 +894,63 @@ mod tests {
         let limits = Limits { max_alloc: 4096, ..Limits::default() };
         // 12 KiB decoded, within max_pixels but over max_alloc.
         for file in [png_of(64, 64), jpeg_of(64, 64), webp_of(64, 64)] {
-            assert_eq!(
-                clean_blocking(&file, limits).unwrap_err(),
-                PhotoError::TooManyPixels { width: 64, height: 64, max: limits.max_pixels }
-            );
+            let error = clean_blocking(&file, limits).unwrap_err();
+            assert!(matches!(error, PhotoError::TooManyPixels { width: 64, height: 64, .. }), "{error:?}");
         }
+    }
+
+    #[test]
+    fn png_16_bit_5000_squared_is_refused_from_the_header() {
+        // 5000×5000 RGBA at 16 bits: 200 MB decoded, 1.3 MB uploaded, under 40 MP.
+        let png = png_of_zeros(5000, 5000, 16, 6, 8);
+        let limits = Limits::default();
+        assert!(png.len() < limits.max_bytes);
+        let start = Instant::now();
+        let error = clean_blocking(&png, limits).unwrap_err();
+        let elapsed = start.elapsed();
+        // The reason says how many pixels fit at this depth: fewer than it has.
+        let PhotoError::TooManyPixels { width: 5000, height: 5000, max } = error else { panic!("{error:?}") };
+        assert!(max < 25_000_000 && max > 10_000_000, "max {max}");
+        // Decoding would inflate 200 MB; the header alone takes microseconds.
+        assert!(elapsed < Duration::from_millis(500), "took {elapsed:?}");
+        // The same pixels at 8 bits fit.
+        let eight_bit = png_of_zeros(4000, 4000, 8, 6, 4);
+        assert!(read_header(&eight_bit, ImageFormat::Png, &limits).is_ok());
+    }
+
+    #[test]
+    fn forty_megapixel_baseline_jpeg_fits_the_memory_limit() {
+        let limits = Limits::default();
+        let jpeg = flat_jpeg(7296, 5472);
+        let header = read_header(&jpeg, ImageFormat::Jpeg, &limits).unwrap();
+        assert!(header.need <= limits.max_alloc, "{header:?}");
+        assert!(header.need > 120_000_000, "{header:?}");
+        let clean = clean_blocking(&flat_jpeg(64, 48), limits).unwrap();
+        assert_eq!((clean.width, clean.height), (64, 48));
+    }
+
+    #[test]
+    fn png_metadata_bombs_are_refused_and_small_metadata_is_dropped() {
+        let png = png_of(16, 16);
+        // 100 MiB of zeros in a 0.6 MB iCCP chunk; the same in zTXt and iTXt.
+        let bomb = zlib_zeros(100 << 20);
+        for (kind, prefix) in
+            [(b"iCCP", &b"bomb\0\0"[..]), (b"zTXt", b"Comment\0\0"), (b"iTXt", b"Comment\0\x01\0\0\0")]
+        {
+            let file = with_chunk_after_ihdr(&png, png_chunk(kind, &[prefix, &bomb].concat()));
+            assert_eq!(image_end(&file, ImageFormat::Png), Some(file.len()));
+            let start = Instant::now();
+            assert_eq!(clean_blocking(&file, Limits::default()).unwrap_err(), PhotoError::Corrupt);
+            assert!(start.elapsed() < Duration::from_millis(500), "{:?}", start.elapsed());
+        }
+        // A real-sized profile is fine, and no decoder sees it.
+        let small =
+            with_chunk_after_ihdr(&png, png_chunk(b"iCCP", &[b"sRGB\0\0".as_slice(), &zlib_zeros(3144)].concat()));
+        let stripped = png_without_metadata(&small).unwrap().unwrap();
+        assert_eq!(stripped, png);
+        assert_eq!(png_without_metadata(&png).unwrap(), None);
+        let clean = clean_blocking(&small, Limits::default()).unwrap();
+        assert_eq!((clean.width, clean.height), (16, 16));
     }
 
     // ----- accepted uploads -----
@@ -710,6 +1086,35 @@ mod tests {
             PhotoError::Timeout
         );
         assert_eq!(clean(b"GIF89a".to_vec(), Limits::default()).await.unwrap_err(), PhotoError::UnsupportedFormat);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_decode_keeps_its_budget_until_it_really_ends() {
+        let budget: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
+        let soon = || Instant::now().checked_add(Duration::from_millis(50));
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        // A decode that outlives its caller's deadline.
+        let first = run_holding(budget, 1, soon(), move || {
+            let _ = wait.recv();
+            Ok(())
+        })
+        .await;
+        assert_eq!(first, Err(PhotoError::Timeout));
+        assert_eq!(budget.available_permits(), 0, "released while the decode still runs");
+        // The next upload waits for it instead of decoding alongside.
+        assert_eq!(run_holding(budget, 1, soon(), || Ok(())).await, Err(PhotoError::Timeout));
+        release.send(()).unwrap();
+        let later = Instant::now().checked_add(Duration::from_secs(10));
+        assert_eq!(run_holding(budget, 1, later, || Ok(())).await, Ok(()));
+        assert_eq!(budget.available_permits(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_photo_larger_than_the_budget_still_runs_alone() {
+        let budget: &'static Semaphore = Box::leak(Box::new(Semaphore::new(1)));
+        let clean_photo = clean_within(budget, 1, png_of(1000, 800), Limits::default()).await.unwrap();
+        assert_eq!((clean_photo.width, clean_photo.height), (1000, 800));
+        assert_eq!(budget.available_permits(), 1);
     }
 
     // ----- never panic -----
