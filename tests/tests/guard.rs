@@ -24,6 +24,7 @@ struct Answer {
     status: u16,
     retry_after: Option<String>,
     cache_control: Option<String>,
+    csp: Option<String>,
     body: String,
 }
 
@@ -31,8 +32,8 @@ async fn call(c: &reqwest::Client, req: reqwest::RequestBuilder) -> Answer {
     let _ = c;
     let r = req.send().await.expect("request");
     let h = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
-    let (retry_after, cache_control) = (h("retry-after"), h("cache-control"));
-    Answer { status: r.status().as_u16(), retry_after, cache_control, body: r.text().await.unwrap_or_default() }
+    let (retry_after, cache_control, csp) = (h("retry-after"), h("cache-control"), h("content-security-policy"));
+    Answer { status: r.status().as_u16(), retry_after, cache_control, csp, body: r.text().await.unwrap_or_default() }
 }
 
 /// The three doors, each asked for `q`.
@@ -344,4 +345,43 @@ async fn metrics_count_requests_and_refusals_on_their_own_address() {
     assert!(value("findkin_searches_total{door=\"search_api\"}") >= 1.0, "{text}");
     assert!(text.contains("http_request_duration_seconds_bucket"), "latency histogram");
     assert!(!text.contains("Иванов") && !text.contains("127.0.0.41"), "no names or addresses in metrics");
+}
+
+#[tokio::test]
+async fn every_page_carries_a_content_security_policy() {
+    let server = Server::start(dev_registry(), &["--search-rate-per-minute", "8"]);
+    let c = client_from("127.0.0.51");
+    let mut pages = Vec::new();
+    for path in [
+        "/",
+        "/search?q=%D0%98%D0%B2%D0%B0%D0%BD%D0%BE%D0%B2+%D0%90",
+        "/no-such-page",
+        "/request",
+        "/status/FK-0?t=x",
+        "/staff/login",
+    ] {
+        pages.push((path.to_string(), call(&c, c.get(server.url(path))).await));
+    }
+    // The rate-limited page too.
+    let q = "Иванов Александр";
+    let limited = loop {
+        let a = page(&server, &c, q).await;
+        if a.status == 429 {
+            break a;
+        }
+    };
+    pages.push(("limited".into(), limited));
+    for (path, a) in &pages {
+        let csp = a.csp.as_deref().unwrap_or_else(|| panic!("{path}: no Content-Security-Policy"));
+        assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
+        // A hydrated page allows exactly its own inline scripts, by nonce.
+        let nonces: Vec<&str> = a.body.split(" nonce=\"").skip(1).filter_map(|c| c.split('"').next()).collect();
+        for n in &nonces {
+            assert!(csp.contains(&format!("'nonce-{n}'")), "{path}: script nonce {n} not in {csp}");
+        }
+        if path == "/" {
+            assert!(!nonces.is_empty(), "the home page hydrates with nonced scripts");
+        }
+    }
 }

@@ -5,7 +5,6 @@
 //! Every attempt is counted *before* it is checked and forgiven when it
 //! turns out right, so parallel guesses cannot slip past the limit.
 
-
 use sqlx::Row;
 
 use crate::store::Store;

@@ -107,7 +107,7 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::middleware::from_fn_with_state(state.clone(), search_guard::search_guard))
         .layer(axum::middleware::from_fn_with_state(state.clone(), site::site_context))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::client_ip))
-        .layer(axum::middleware::from_fn(headers::no_store))
+        .layer(axum::middleware::from_fn(headers::page_headers))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

@@ -23,8 +23,8 @@ use super::{check_csrf, clear_cookie, page, redirect, session_cookie, with_cooki
 use crate::audit::Entry;
 use crate::auth::sessions::{Session, Stage};
 use crate::auth::throttle::Admission;
-use crate::http::client_ip::ClientIp;
 use crate::auth::{password, totp};
+use crate::http::client_ip::ClientIp;
 use crate::http::AppState;
 use crate::users::{now, Account};
 
