@@ -17,8 +17,15 @@ APT_UPDATED := $(CARGO_TARGET_DIR)/.apt-updated
 # Debian's wasm-opt 108 rewrites wasm-bindgen's externref table and the
 # bundle then crashes at hydration, so it is never used.
 WASM_OPT := $(CURDIR)/tools/node_modules/.bin/wasm-opt
+# schemathesis (PyPI, pinned) checks the JSON API against its OpenAPI document.
+SCHEMATHESIS_VERSION := 4.32.5
+VENV := $(CARGO_TARGET_DIR)/venv
+SCHEMATHESIS := $(VENV)/.schemathesis-$(SCHEMATHESIS_VERSION)
+API_FUZZ = SCHEMATHESIS=$(VENV)/bin/schemathesis FINDKIN_BIN=$(BIN) FINDKIN_SITE_ROOT=$(SITE) bash bench/schemathesis.sh
+# Seconds of libFuzzer per cargo-fuzz target in `make fuzz`.
+FUZZ_SECONDS ?= 60
 
-.PHONY: run build test setup setup-test site server clean lint
+.PHONY: run build test fuzz setup setup-test site server clean lint
 
 run: build
 	@mkdir -p $(DATA_DIR)
@@ -64,8 +71,25 @@ server:
 	cargo build --release -p findkin
 
 # Unit, integration and browser end-to-end tests, in one run.
-test: setup-test build
+test: setup-test build $(SCHEMATHESIS)
 	FINDKIN_BIN=$(BIN) FINDKIN_SITE_ROOT=$(SITE) cargo test --release --workspace
+	$(API_FUZZ) short
+
+# The long schemathesis run, then libFuzzer on the query parser and the CSV
+# importer. cargo-fuzz needs nightly flags; RUSTC_BOOTSTRAP=1 allows them on
+# stable. No sanitizer: the targets are safe Rust, a panic is the finding.
+fuzz: build $(SCHEMATHESIS)
+	$(API_FUZZ) long
+	@command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+	@mkdir -p fuzz/corpus/csv_import && head -n 30 eval/dev/records.csv > fuzz/corpus/csv_import/dev.csv
+	cd fuzz && for t in query csv_import; do \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run -s none --codegen-units 16 $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
+	done
+
+$(SCHEMATHESIS):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q schemathesis==$(SCHEMATHESIS_VERSION)
+	@touch $@
 
 lint:
 	cargo clippy --release --workspace --all-targets -- -D warnings

@@ -8,6 +8,7 @@ pub mod calendar;
 pub mod charts;
 pub mod config;
 pub mod csv_import;
+pub mod csv_safe;
 pub mod demo_data;
 pub mod eval;
 pub mod http;

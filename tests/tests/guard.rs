@@ -299,6 +299,16 @@ async fn oversized_bodies_get_413_everywhere() {
     assert_eq!(r.status().as_u16(), 413);
     let v: Value = serde_json::from_str(&r.text().await.unwrap_or_default()).expect("json");
     assert_eq!(v["error"]["code"], "too_large");
+    // The JSON API takes 2 MiB.
+    let big_json = format!("{{\"free_text\": \"{}\"}}", "a".repeat(3 * 1024 * 1024));
+    let r = c
+        .post(server.url("/api/v1/requests"))
+        .header("content-type", "application/json")
+        .body(big_json)
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(r.status().as_u16(), 413);
 }
 
 #[tokio::test]

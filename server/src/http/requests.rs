@@ -439,13 +439,20 @@ fn answer(status: StatusCode, reference: String, token: String) -> Response {
 #[utoipa::path(
     post,
     path = "/api/v1/requests",
+    tag = "requests",
     request_body = RequestInput,
-    params(("Idempotency-Key" = Option<String>, Header, description = "makes retries safe")),
+    params(("Idempotency-Key" = Option<String>, Header, max_length = 100,
+        description = "makes retries safe; longer keys are cut to 100 characters")),
     responses(
         (status = 201, description = "created", body = SubmitAnswer),
         (status = 200, description = "a retry of an earlier submission", body = SubmitAnswer),
-        (status = 409, description = "the key was used for a different request"),
-        (status = 422, description = "invalid fields, each named"),
+        (status = 400, description = "`bad_json`: not JSON, not an object of the documented types, or no \
+            `Content-Type: application/json`", body = super::api::ErrorBody),
+        (status = 413, description = "`too_large`: a body over 2 MiB", body = super::api::ErrorBody),
+        (status = 409, description = "`idempotency_key_reused`: the key was used for a different request",
+            body = super::api::ErrorBody),
+        (status = 422, description = "`invalid`: invalid fields, each named", body = super::api::InvalidBody),
+        (status = 500, description = "`internal`: the request could not be stored", body = super::api::ErrorBody),
     )
 )]
 pub async fn api_submit(
@@ -453,7 +460,10 @@ pub async fn api_submit(
     headers: HeaderMap,
     body: Result<Json<RequestInput>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
-    let Json(input) = body.map_err(|e| ApiError::BadRequest { code: "bad_json", message: e.body_text() })?;
+    let Json(input) = body.map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => ApiError::TooLarge,
+        _ => ApiError::BadRequest { code: "bad_json", message: e.body_text() },
+    })?;
     let errors = validate(&input);
     if !errors.is_empty() {
         let list: Vec<_> = errors.iter().map(|(f, k)| json!({ "field": f, "message": t(Lang::En, k) })).collect();
@@ -476,10 +486,18 @@ pub async fn api_submit(
 #[utoipa::path(
     get,
     path = "/api/v1/requests/{reference}",
-    params(("reference" = String, Path, description = "e.g. FK-7K3M-Q9XD")),
+    tag = "requests",
+    params(
+        ("reference" = String, Path, description = "e.g. FK-7K3M-Q9XD"),
+        ("token" = Option<String>, Query,
+            description = "the secret of the status link; the `status_token` bearer header is preferred and wins"),
+    ),
+    security((), ("status_token" = [])),
     responses(
         (status = 200, description = "state, messages and, once released, the details", body = RequesterView),
-        (status = 404, description = "no such request, or the token does not match"),
+        (status = 404, description = "`not_found`: no such request, or the token does not match",
+            body = super::api::ErrorBody),
+        (status = 500, description = "`internal`: the request could not be read", body = super::api::ErrorBody),
     )
 )]
 pub async fn api_status(

@@ -130,7 +130,7 @@ pub async fn audit_csv(
     let f = audit_filter(&p);
     let rows = st.registry.store.audit_rows(&f, i64::MAX, 0).await?;
     g.audit(&st, &ctx, "export_audit", None, Some(format!("{} rows", rows.len()))).await?;
-    let body = to_csv(&rows)?;
+    let body = crate::csv_safe::neutralise_csv(&to_csv(&rows)?)?;
     Ok((
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),

@@ -111,7 +111,7 @@ pub async fn export(State(st): State<AppState>, ctx: Ctx, Query(p): Params) -> R
     let g = Guard::require(&st, &ctx, Action::ExportRecords).await?;
     let f = filter(&st, &p).await?;
     let recs = st.registry.store.list_records(&f, EXPORT_LIMIT, 0).await?;
-    let body = to_csv(&recs)?;
+    let body = crate::csv_safe::neutralise_csv(&to_csv(&recs)?)?;
     let keys = ["q", "status", "region", "from", "to"];
     let pairs: Vec<(&str, &str)> = keys.iter().map(|k| (*k, param(&p, k))).collect();
     g.audit(
