@@ -157,6 +157,13 @@ pub struct ServeArgs {
     #[arg(long, env = "FINDKIN_TRUSTED_PROXIES", default_value = "", value_parser = parse_trusted_proxies)]
     pub trusted_proxies: TrustedProxies,
 
+    /// The address the public reaches the site at, e.g.
+    /// https://findkin.example: links sent to relatives, HSTS and the staff
+    /// cookie's Secure flag come from it, never from request headers.
+    /// Default: http://ADDR.
+    #[arg(long, env = "FINDKIN_PUBLIC_URL", value_parser = crate::http::public_url::PublicUrl::parse)]
+    pub public_url: Option<crate::http::public_url::PublicUrl>,
+
     /// Serve Prometheus metrics at http://ADDR/metrics (off by default;
     /// keep it off the public network).
     #[arg(long, env = "FINDKIN_METRICS_ADDR")]
@@ -202,6 +209,7 @@ impl ServeArgs {
             search_global_per_second: 200,
             trusted_proxies: TrustedProxies::default(),
             metrics_addr: None,
+            public_url: None,
             header_timeout_secs: 10,
             request_timeout_secs: 120,
             max_connections: 1024,

@@ -294,6 +294,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         data_dir: cli.data_dir.clone(),
         search_budget: SearchBudget::new(args.search_rate_per_minute, args.search_global_per_second),
         trusted_proxies: Arc::new(args.trusted_proxies.0.clone()),
+        public_url: args.public_url.clone().unwrap_or_else(|| findkin::http::public_url::PublicUrl::local(args.addr)),
         limits: ConnectionLimits {
             header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
             request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),

@@ -77,3 +77,8 @@ pub fn searched(door: &'static str) {
 pub fn rate_limited(door: &'static str) {
     metrics::counter!("findkin_rate_limited_total", "door" => door).increment(1);
 }
+
+/// A request was refused for what it is (`cross_site`), not for its rate.
+pub fn refused(reason: &'static str) {
+    metrics::counter!("findkin_refused_total", "reason" => reason).increment(1);
+}

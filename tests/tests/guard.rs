@@ -395,3 +395,101 @@ async fn every_page_carries_a_content_security_policy() {
         }
     }
 }
+
+async fn post_request_form(s: &Server, headers: &[(&str, &str)]) -> Answer {
+    let c = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let form = reqwest::multipart::Form::new().text("requester_name", "Мария").text("language", "ru");
+    let mut r = c.post(s.url("/request")).multipart(form);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    call(&c, r).await
+}
+
+#[tokio::test]
+async fn cross_site_posts_are_refused_and_our_own_forms_work() {
+    let server = Server::start(dev_registry(), &[]);
+    // The check can fail: our own page's post is read (the form comes back with its errors).
+    let own = post_request_form(&server, &[("sec-fetch-site", "same-origin"), ("origin", server.base.as_str())]).await;
+    assert_ne!(own.status, 403, "{}", own.body);
+    assert!(own.body.contains("sought_name"), "the form is shown again with its errors");
+    let cross = post_request_form(&server, &[("sec-fetch-site", "cross-site")]).await;
+    assert_eq!(cross.status, 403);
+    assert!(cross.body.contains("со страницы другого сайта"), "{}", cross.body);
+    let evil = post_request_form(&server, &[("origin", "https://evil.example")]).await;
+    assert_eq!(evil.status, 403);
+    // A script of the JSON API sends neither header and is served.
+    let c = reqwest::Client::new();
+    let api = call(&c, c.post(server.url("/api/v1/requests")).json(&serde_json::json!({}))).await;
+    assert_eq!(api.status, 422, "{}", api.body);
+    let api = call(
+        &c,
+        c.post(server.url("/api/v1/requests")).header("origin", "https://evil.example").json(&serde_json::json!({})),
+    )
+    .await;
+    assert_eq!(api.status, 403);
+    assert!(api.body.contains("cross_site"));
+}
+
+#[tokio::test]
+async fn the_public_url_not_the_request_decides_hsts_cookies_and_links() {
+    use findkin_tests::staff_registry;
+    let (dir, creds) = staff_registry(&[("m-url", "moderator")]);
+    let request = serde_json::json!({
+        "language": "ru", "requester_name": "Мария", "relationship": "мать", "email": "mother@example.org",
+        "sought_name": "Лаврентьев Остап Ильич", "sought_birth": "1990-01-02", "consent": true
+    });
+    let forged = [("x-forwarded-proto", "https"), ("host", "evil.example")];
+    let no_redirect =
+        || reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+
+    for (public, https) in [(None, false), (Some("https://findkin.example"), true)] {
+        let mut args = vec![];
+        if let Some(u) = public {
+            args = vec!["--public-url", u];
+        }
+        let server = Server::start(dir.path(), &args);
+        let c = no_redirect();
+        let mut home = c.get(server.url("/"));
+        for (k, v) in forged {
+            home = home.header(k, v);
+        }
+        let home = home.send().await.expect("home");
+        assert_eq!(
+            home.headers().contains_key("strict-transport-security"),
+            https,
+            "HSTS only for an https public URL"
+        );
+
+        let mut login = c
+            .post(server.url("/staff/login"))
+            .form(&[("name", creds[0].0.as_str()), ("password", creds[0].1.as_str())]);
+        for (k, v) in forged {
+            login = login.header(k, v);
+        }
+        let login = login.send().await.expect("login");
+        let cookie = login.headers().get("set-cookie").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert_eq!(cookie.starts_with("__Host-findkin_staff="), https, "{cookie}");
+        assert_eq!(cookie.contains("; Secure"), https, "{cookie}");
+
+        let answer: Value = c
+            .post(server.url("/api/v1/requests"))
+            .json(&request)
+            .send()
+            .await
+            .expect("submit")
+            .json()
+            .await
+            .expect("json");
+        let path = answer["status_url"].as_str().expect("status url").to_string();
+        // The page shows the secret link once, right after sending.
+        let mut status = c.get(server.url(&format!("{path}&new=1")));
+        for (k, v) in forged {
+            status = status.header(k, v);
+        }
+        let html = status.send().await.expect("status").text().await.unwrap_or_default();
+        let expected = format!("{}{}", public.unwrap_or(&server.base), path).replace('&', "&amp;");
+        assert!(html.contains(&expected), "the secret link is built from the configured address: {expected}");
+        assert!(!html.contains("evil.example"), "never from the Host header");
+    }
+}

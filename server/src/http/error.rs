@@ -16,6 +16,9 @@ pub enum ApiError {
     NotFound,
     #[error("too many requests")]
     TooManyRequests,
+    /// A browser posted from another site's page.
+    #[error("cross-site request")]
+    CrossSite,
     /// The body is larger than this route takes.
     #[error("request body too large")]
     TooLarge,
@@ -34,6 +37,11 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests => {
                 (StatusCode::TOO_MANY_REQUESTS, "rate_limited", "too many requests; wait a minute and retry".into())
             }
+            ApiError::CrossSite => (
+                StatusCode::FORBIDDEN,
+                "cross_site",
+                "this request came from another site's page; send it from findkin itself".into(),
+            ),
             ApiError::TooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "too_large",

@@ -6,6 +6,8 @@ pub mod client_ip;
 mod error;
 mod headers;
 mod listen;
+mod origin;
+pub mod public_url;
 pub mod requests;
 pub mod search_guard;
 mod site;
@@ -53,6 +55,8 @@ pub struct AppState {
     pub search_budget: Option<Arc<search_guard::SearchBudget>>,
     /// Proxies allowed to name the client in `Forwarded` / `X-Forwarded-For`.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// Where the public reaches us: HSTS, cookie flags and links come from it.
+    pub public_url: public_url::PublicUrl,
     /// Connection limits and timeouts of the listener.
     pub limits: ConnectionLimits,
 }
@@ -105,8 +109,10 @@ pub fn router(state: AppState) -> Router {
         )
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn_with_state(state.clone(), search_guard::search_guard))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), origin::same_origin_writes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), site::site_context))
         .layer(axum::middleware::from_fn_with_state(state.clone(), client_ip::client_ip))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), public_url::apply))
         .layer(axum::middleware::from_fn(headers::page_headers))
         .layer(axum::middleware::from_fn(crate::metrics::track))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -273,13 +273,11 @@ pub async fn status(
     site: Option<axum::Extension<SiteContext>>,
     Path(reference): Path<String>,
     Query(p): Query<HashMap<String, String>>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (lang, demo) = lang_of(&site);
     let token = p.get("t").cloned().unwrap_or_default();
     let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
     let view = st.registry.store.requester_view(&req).await?;
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
     let photos = view
         .photos
         .iter()
@@ -299,7 +297,7 @@ pub async fn status(
         token: token.clone(),
         state: view.state.as_str(),
         is_new: p.contains_key("new"),
-        link: format!("http://{host}/status/{reference}?t={token}"),
+        link: st.public_url.link(&format!("/status/{reference}?t={token}")),
         released: released_fields(lang, &view),
         messages: view
             .messages

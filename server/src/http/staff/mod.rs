@@ -10,9 +10,7 @@ mod records;
 mod requests;
 mod signin;
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRequestParts};
+use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -27,6 +25,8 @@ use super::AppState;
 use crate::audit::Entry;
 use crate::auth::sessions::{Session, Stage, COOKIE as SESSION_COOKIE};
 use crate::auth::{can, truncate_address, Action, Role};
+use crate::http::client_ip::ClientIp;
+use crate::http::public_url::PublicUrl;
 use crate::Error;
 
 /// The largest body any route takes (the registry import), for the
@@ -68,7 +68,7 @@ pub struct Ctx {
     pub lang: Lang,
     /// Truncated client address, for the audit log.
     pub address: Option<String>,
-    /// Served over https (behind a TLS proxy): cookies get `Secure`.
+    /// The configured public address is https: the cookie is `__Host-` and `Secure`.
     pub secure: bool,
     pub token: Option<String>,
 }
@@ -78,9 +78,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Ctx {
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         let lang = parts.extensions.get::<SiteContext>().map(|s| s.lang).unwrap_or_default();
-        let address = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| truncate_address(c.0.ip()));
-        let secure = parts.headers.get("x-forwarded-proto").and_then(|v| v.to_str().ok()) == Some("https");
-        Ok(Ctx { lang, address, secure, token: cookie(&parts.headers, SESSION_COOKIE) })
+        let address = parts.extensions.get::<ClientIp>().map(|c| truncate_address(c.0));
+        let secure = parts.extensions.get::<PublicUrl>().is_some_and(PublicUrl::is_https);
+        Ok(Ctx { lang, address, secure, token: cookie(&parts.headers, &cookie_name(secure)) })
     }
 }
 
@@ -266,17 +266,34 @@ pub fn notice(lang: Lang, ok: Option<&str>, err: Option<&str>) -> Option<Notice>
         .or_else(|| err.filter(known).map(|k| Notice { ok: false, text: t(lang, k) }))
 }
 
-/// The session cookie: HttpOnly, SameSite=Strict, scoped to /staff, Secure over https.
+/// Over https the cookie is `__Host-`: the browser then keeps it only if it
+/// is `Secure`, for this exact host and for the whole site, so no
+/// subdomain or plain-http page can set or read it.
+fn cookie_name(secure: bool) -> String {
+    if secure {
+        format!("__Host-{SESSION_COOKIE}")
+    } else {
+        SESSION_COOKIE.to_string()
+    }
+}
+
+fn cookie_attributes(secure: bool) -> &'static str {
+    if secure {
+        "Path=/; Secure; HttpOnly; SameSite=Strict"
+    } else {
+        "Path=/staff; HttpOnly; SameSite=Strict"
+    }
+}
+
+/// The session cookie: HttpOnly, SameSite=Strict; `__Host-` and Secure over https.
 pub fn session_cookie(token: &str, secure: bool) -> HeaderValue {
-    let value = format!(
-        "{SESSION_COOKIE}={token}; Path=/staff; HttpOnly; SameSite=Strict{}",
-        if secure { "; Secure" } else { "" }
-    );
+    let value = format!("{}={token}; {}", cookie_name(secure), cookie_attributes(secure));
     HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-pub fn clear_cookie() -> HeaderValue {
-    HeaderValue::from_static("findkin_staff=; Path=/staff; HttpOnly; SameSite=Strict; Max-Age=0")
+pub fn clear_cookie(secure: bool) -> HeaderValue {
+    let value = format!("{}=; {}; Max-Age=0", cookie_name(secure), cookie_attributes(secure));
+    HeaderValue::from_str(&value).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
 pub fn with_cookie(mut resp: Response, cookie: HeaderValue) -> Response {

@@ -258,7 +258,7 @@ pub async fn verify(
         st.registry.store.end_session(&s.token_hash).await?;
         audit(&st, &ctx, Some(&a), &a.user.name, "login_refused_locked", None).await?;
         let resp = too_many(&ctx, SignInStep::Password, None, "staff.totp.locked_for", left);
-        return Ok(with_cookie(resp, clear_cookie()));
+        return Ok(with_cookie(resp, clear_cookie(ctx.secure)));
     }
     let Some(secret) = a.totp_secret.clone().filter(|_| a.totp_enrolled) else {
         return Ok(redirect(next_step(&a)));
@@ -434,5 +434,5 @@ pub async fn logout(State(st): State<AppState>, ctx: Ctx, Form(f): Form<LogoutFo
             audit(&st, &ctx, None, &s.user.name, "logout", None).await?;
         }
     }
-    Ok(with_cookie(redirect("/staff/login"), clear_cookie()))
+    Ok(with_cookie(redirect("/staff/login"), clear_cookie(ctx.secure)))
 }
