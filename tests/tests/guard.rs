@@ -119,6 +119,9 @@ async fn every_door_draws_on_one_budget_and_refuses_with_429() {
         call(&c, c.get(server.url(&format!("/api/v1/search?q={}", enc(&q)))).header("x-forwarded-for", "203.0.113.9"))
             .await;
     assert_eq!(forged.status, 429, "X-Forwarded-For from an untrusted peer is ignored");
+    // Encoding the parameter's name does not get around the budget.
+    let encoded = call(&c, c.get(server.url(&format!("/search?%71={}", enc(&q))))).await;
+    assert_eq!(encoded.status, 429, "%71 is q");
     // The search page without a query is not a search.
     assert_eq!(call(&c, c.get(server.url("/search"))).await.status, 200);
 }
@@ -419,6 +422,15 @@ async fn cross_site_posts_are_refused_and_our_own_forms_work() {
     assert!(cross.body.contains("со страницы другого сайта"), "{}", cross.body);
     let evil = post_request_form(&server, &[("origin", "https://evil.example")]).await;
     assert_eq!(evil.status, 403);
+    // The staff sign-in form, which has no session token yet, too.
+    let c = reqwest::Client::new();
+    let login = |origin: &str| {
+        c.post(server.url("/staff/login"))
+            .header("origin", origin.to_string())
+            .form(&[("name", "nobody"), ("password", "x")])
+    };
+    assert_eq!(call(&c, login("https://evil.example")).await.status, 403);
+    assert_eq!(call(&c, login(&server.base)).await.status, 401, "our own sign-in form is read");
     // A script of the JSON API sends neither header and is served.
     let c = reqwest::Client::new();
     let api = call(&c, c.post(server.url("/api/v1/requests")).json(&serde_json::json!({}))).await;

@@ -76,7 +76,14 @@ impl Door {
 }
 
 fn door(req: &Request) -> Option<Door> {
-    let has_q = || req.uri().query().is_some_and(|q| q.split('&').any(|kv| kv.starts_with("q=")));
+    // Decoded as the page decodes it (`%71=` is `q=` too); a query string
+    // that cannot be decoded is charged rather than let through.
+    let has_q = || {
+        req.uri().query().is_some_and(|_| {
+            axum::extract::Query::<Vec<(String, String)>>::try_from_uri(req.uri())
+                .map_or(true, |axum::extract::Query(pairs)| pairs.iter().any(|(k, _)| k == "q"))
+        })
+    };
     match req.uri().path() {
         "/search" if has_q() => Some(Door::Page),
         "/_fn/search" => Some(Door::ServerFn),

@@ -12,7 +12,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use axum::extract::{FromRequestParts, State};
 use axum::http::header::RETRY_AFTER;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::Response;
 use axum::Form;
 use findkin_app::i18n::{t, tf};
@@ -164,16 +164,6 @@ pub struct LoginForm {
     password: String,
 }
 
-/// The sign-in form has no session yet, so it is protected from
-/// cross-site posting by the Origin check instead of a token.
-fn same_origin(headers: &HeaderMap) -> bool {
-    let host = headers.get("host").and_then(|h| h.to_str().ok());
-    match headers.get("origin").and_then(|o| o.to_str().ok()) {
-        None => true,
-        Some(origin) => host.is_some_and(|h| origin.split("://").nth(1) == Some(h)),
-    }
-}
-
 /// Checks a password off the async threads; a missing account is checked
 /// against the dummy hash, so it takes as long.
 async fn password_matches(given: String, stored: Option<String>) -> bool {
@@ -193,12 +183,8 @@ pub async fn login(
     State(st): State<AppState>,
     ctx: Ctx,
     client: Client,
-    headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Result<Response, StaffError> {
-    if !same_origin(&headers) {
-        return Err(StaffError::StaleForm { lang: ctx.lang });
-    }
     let wait = match admission(&st, &client).await? {
         Admission::Admitted { wait_if_failed } => wait_if_failed,
         Admission::Refused { retry_after } => {
