@@ -506,3 +506,39 @@ async fn the_public_url_not_the_request_decides_hsts_cookies_and_links() {
         assert!(!html.contains("evil.example"), "never from the Host header");
     }
 }
+
+/// GET /healthz on a fresh connection; whether it was answered within `wait`.
+fn answered_within(port: u16, wait: Duration) -> bool {
+    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else { return false };
+    let _ = s.set_read_timeout(Some(wait));
+    let _ = s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    let mut buf = [0u8; 16];
+    matches!(s.read(&mut buf), Ok(n) if n > 0)
+}
+
+#[tokio::test]
+async fn connections_over_the_cap_wait_until_a_slot_frees() {
+    let server = Server::start(dev_registry(), &["--max-connections", "2", "--header-timeout-secs", "3"]);
+    let port: u16 = server.base.rsplit(':').next().and_then(|p| p.parse().ok()).expect("port");
+    // The check can fail: with a free slot a request is answered at once.
+    assert!(answered_within(port, Duration::from_secs(2)));
+    // Two clients hold both slots with half-sent headers…
+    let holders: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+            s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\n").expect("send");
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    // …so a third waits in the backlog instead of being served…
+    assert!(!answered_within(port, Duration::from_secs(1)), "a third connection is not served over the cap");
+    // …until the header timeout frees a slot.
+    let started = Instant::now();
+    let mut served = false;
+    while !served && started.elapsed() < Duration::from_secs(10) {
+        served = answered_within(port, Duration::from_secs(2));
+    }
+    assert!(served, "served once the slow clients were cut off");
+    drop(holders);
+}
