@@ -25,6 +25,7 @@ struct Answer {
     retry_after: Option<String>,
     cache_control: Option<String>,
     csp: Option<String>,
+    headers: reqwest::header::HeaderMap,
     body: String,
 }
 
@@ -33,7 +34,8 @@ async fn call(c: &reqwest::Client, req: reqwest::RequestBuilder) -> Answer {
     let r = req.send().await.expect("request");
     let h = |n: &str| r.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_string);
     let (retry_after, cache_control, csp) = (h("retry-after"), h("cache-control"), h("content-security-policy"));
-    Answer { status: r.status().as_u16(), retry_after, cache_control, csp, body: r.text().await.unwrap_or_default() }
+    let (status, headers) = (r.status().as_u16(), r.headers().clone());
+    Answer { status, retry_after, cache_control, csp, headers, body: r.text().await.unwrap_or_default() }
 }
 
 /// The three doors, each asked for `q`.
@@ -386,6 +388,11 @@ async fn every_page_carries_a_content_security_policy() {
     };
     pages.push(("limited".into(), limited));
     for (path, a) in &pages {
+        for (name, value) in
+            [("x-content-type-options", "nosniff"), ("x-frame-options", "DENY"), ("referrer-policy", "same-origin")]
+        {
+            assert_eq!(a.headers.get(name).and_then(|v| v.to_str().ok()), Some(value), "{path}: {name}");
+        }
         let csp = a.csp.as_deref().unwrap_or_else(|| panic!("{path}: no Content-Security-Policy"));
         assert!(csp.contains("frame-ancestors 'none'") && csp.contains("default-src 'none'"), "{path}: {csp}");
         assert!(!csp.contains("unsafe-inline"), "{path}: {csp}");
