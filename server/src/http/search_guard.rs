@@ -66,9 +66,17 @@ impl Budget {
         (per_client.is_some() || global.is_some()).then(|| Arc::new(Budget { per_client, global }))
     }
 
-    /// Charges one unit to `key`; `Err` says how long to wait.
+    /// Charges one unit to `key`; `Err` says how long to wait. (Governor's
+    /// single-cell check: exactly what searches always used.)
     pub fn check(&self, key: ClientKey) -> Result<(), Duration> {
-        self.check_n(key, 1)
+        let now = DefaultClock::default().now();
+        if let Some(per_client) = &self.per_client {
+            per_client.check_key(&key).map_err(|na| na.wait_time_from(now))?;
+        }
+        if let Some(global) = &self.global {
+            global.check().map_err(|na| na.wait_time_from(now))?;
+        }
+        Ok(())
     }
 
     /// Charges `n` units (e.g. the photos of one form) at once; `Err` says
