@@ -709,12 +709,32 @@ pub struct QueuePage {
     pub language: String,
     pub min_age: String,
     pub rows: Vec<QueueRow>,
+    /// 1-based page shown, of `pages` (oldest requests on page 1).
+    pub page: i64,
+    pub pages: i64,
+    /// Requests matching the filters, on all pages.
+    pub total: i64,
+    /// The filters, URL-encoded, for the page links.
+    pub query_string: String,
 }
 
 const REQUEST_STATES: [&str; 8] =
     ["submitted", "in_review", "needs_info", "match_proposed", "released", "closed_no_match", "rejected", "withdrawn"];
 
 pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
+    let qs = p.query_string.clone();
+    let prev = (p.page > 1).then(|| {
+        view! { <a rel="prev" href=format!("/staff/requests?{qs}&page={}", p.page - 1)>{t(lang, "staff.prev")}</a> }
+    });
+    let qs = p.query_string.clone();
+    let next = (p.page < p.pages).then(|| {
+        view! { <a rel="next" href=format!("/staff/requests?{qs}&page={}", p.page + 1)>{t(lang, "staff.next")}</a> }
+    });
+    let summary = tf(
+        lang,
+        "staff.queue.total",
+        &[("n", &p.total.to_string()), ("page", &p.page.to_string()), ("pages", &p.pages.max(1).to_string())],
+    );
     let states = REQUEST_STATES
         .iter()
         .map(|s| view! { <option value=*s selected=p.state == *s>{t(lang, &format!("request.state.{s}"))}</option> })
@@ -771,6 +791,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
             "staff.queue.empty",
             rows,
         )}
+        <p class="pager">{summary} " " {prev} " " {next}</p>
     };
     document(lang, t(lang, "staff.queue.title"), Some(v), None, body.into_any())
 }

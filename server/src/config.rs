@@ -151,6 +151,38 @@ pub struct ServeArgs {
     #[arg(long, env = "FINDKIN_SEARCH_GLOBAL_RATE", default_value_t = 200)]
     pub search_global_per_second: u32,
 
+    /// Contact requests per hour per client address, both doors (form and
+    /// API), with a burst of half of it (0: no per-client limit). Retries
+    /// with the same Idempotency-Key are free.
+    #[arg(long, env = "FINDKIN_SUBMIT_RATE", default_value_t = 10)]
+    pub submit_rate_per_hour: u32,
+
+    /// Contact requests per minute for all clients together (0: no cap).
+    #[arg(long, env = "FINDKIN_SUBMIT_GLOBAL_RATE", default_value_t = 60)]
+    pub submit_global_per_minute: u32,
+
+    /// Requester messages (status page) per hour per client address (0: no limit).
+    #[arg(long, env = "FINDKIN_MESSAGE_RATE", default_value_t = 30)]
+    pub message_rate_per_hour: u32,
+
+    /// Requester messages per minute for all clients together (0: no cap).
+    #[arg(long, env = "FINDKIN_MESSAGE_GLOBAL_RATE", default_value_t = 120)]
+    pub message_global_per_minute: u32,
+
+    /// Photos (with a request or added later) per hour per client address (0: no limit).
+    #[arg(long, env = "FINDKIN_PHOTO_RATE", default_value_t = 20)]
+    pub photo_rate_per_hour: u32,
+
+    /// Photos per minute for all clients together (0: no cap).
+    #[arg(long, env = "FINDKIN_PHOTO_GLOBAL_RATE", default_value_t = 60)]
+    pub photo_global_per_minute: u32,
+
+    /// Total MiB all stored photos may take in the database; when reached,
+    /// photos are refused and requests without photos still go through
+    /// (0: no budget).
+    #[arg(long, env = "FINDKIN_PHOTO_STORAGE_MIB", default_value_t = 2048)]
+    pub photo_storage_mib: u64,
+
     /// Reverse proxies (comma-separated addresses or CIDRs, e.g.
     /// 127.0.0.1,10.0.0.0/8) whose Forwarded / X-Forwarded-For names the
     /// client. By default only the socket address counts.
@@ -207,6 +239,13 @@ impl ServeArgs {
             demo: true,
             search_rate_per_minute: 120,
             search_global_per_second: 200,
+            submit_rate_per_hour: 10,
+            submit_global_per_minute: 60,
+            message_rate_per_hour: 30,
+            message_global_per_minute: 120,
+            photo_rate_per_hour: 20,
+            photo_global_per_minute: 60,
+            photo_storage_mib: 2048,
             trusted_proxies: TrustedProxies::default(),
             metrics_addr: None,
             public_url: None,

@@ -11,8 +11,8 @@ use findkin::audit::Entry;
 use findkin::auth::{totp, Role};
 use findkin::config::{Cli, Command, LogFormat, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED};
 use findkin::csv_import::parse_csv;
-use findkin::http::search_guard::SearchBudget;
-use findkin::http::{AppState, ConnectionLimits};
+use findkin::http::search_guard::{Budget, SearchBudget};
+use findkin::http::{AppState, ConnectionLimits, Submissions};
 use findkin::registry::Registry;
 use findkin::{demo_data, eval, http, Error};
 use findkin_search::SearchOptions;
@@ -293,6 +293,13 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         demo,
         data_dir: cli.data_dir.clone(),
         search_budget: SearchBudget::new(args.search_rate_per_minute, args.search_global_per_second),
+        submissions: Submissions {
+            requests: Budget::hourly(args.submit_rate_per_hour, args.submit_global_per_minute),
+            messages: Budget::hourly(args.message_rate_per_hour, args.message_global_per_minute),
+            photos: Budget::hourly(args.photo_rate_per_hour, args.photo_global_per_minute),
+            photo_storage_bytes: (args.photo_storage_mib > 0)
+                .then(|| i64::try_from(args.photo_storage_mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX)),
+        },
         trusted_proxies: Arc::new(args.trusted_proxies.0.clone()),
         public_url: args.public_url.clone().unwrap_or_else(|| findkin::http::public_url::PublicUrl::local(args.addr)),
         limits: ConnectionLimits {

@@ -22,6 +22,14 @@ use findkin_app::i18n::{t, tf, Lang};
 /// Most photos per request.
 pub const MAX_PHOTOS: usize = 3;
 
+/// Most bytes the stored photos of one request take (re-encoded JPEGs and
+/// thumbnails). Three phone photos at 2048 px take 1–4 MiB; this bounds
+/// what one request can add even with noise-like images made to compress badly.
+pub const MAX_REQUEST_PHOTO_BYTES: i64 = 9 * 1024 * 1024;
+
+/// An unconfirmed address gets at most one notification in this many seconds.
+const UNCONFIRMED_NOTICE_GAP: i64 = 24 * 60 * 60;
+
 /// What a requester submits (form or API), before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 #[serde(default)]
@@ -194,6 +202,68 @@ pub enum Submitted {
     Repeated { id: i64, reference: String, token: String },
     /// The idempotency key was used for a different request.
     KeyReused,
+    /// The client's (or everyone's) submission budget is spent; retry after this long.
+    Limited(std::time::Duration),
+    /// The photos do not fit the storage budget; the text alone would.
+    NoPhotoSpace,
+}
+
+/// What a new submission must pass before it is stored. Checked inside the
+/// transaction after the idempotency lookup, so a retry of an earlier
+/// submission costs the client nothing.
+pub struct Admission<'a> {
+    /// `scheme://host` for links in emails, as the status link is built.
+    pub origin: &'a str,
+    /// Charges one submission to the client's budget; `Err` says how long to wait.
+    pub charge: &'a (dyn Fn() -> Result<(), std::time::Duration> + Send + Sync),
+    /// Total bytes all stored photos may take; `None`: no budget.
+    pub photo_budget: Option<i64>,
+}
+
+/// The outcome of adding a photo to an existing request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoAdded {
+    Added,
+    /// The request already has [`MAX_PHOTOS`].
+    TooMany,
+    /// The request's or the database's photo budget would be exceeded.
+    NoSpace,
+}
+
+/// Bytes a photo takes in the database.
+fn photo_bytes(photos: &[CleanPhoto]) -> i64 {
+    photos.iter().map(|p| (p.jpeg.len() + p.thumb_jpeg.len()) as i64).sum()
+}
+
+/// Whether `adding` more photo bytes fit the request's cap and the total
+/// budget; read inside the caller's (immediate) transaction, so two uploads
+/// cannot both take the last space.
+async fn photos_fit(
+    tx: &mut sqlx::SqliteConnection,
+    request_id: Option<i64>,
+    adding: i64,
+    budget: Option<i64>,
+) -> Result<bool, Error> {
+    if adding == 0 {
+        return Ok(true);
+    }
+    let of_request: i64 = match request_id {
+        Some(id) => {
+            sqlx::query_scalar("SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM photos WHERE request_id = ?")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?
+        }
+        None => 0,
+    };
+    if of_request + adding > MAX_REQUEST_PHOTO_BYTES {
+        return Ok(false);
+    }
+    let Some(budget) = budget else { return Ok(true) };
+    let total: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM photos")
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(total + adding <= budget)
 }
 
 fn random_reference() -> String {
@@ -251,6 +321,7 @@ impl Store {
         input: &RequestInput,
         photos: &[CleanPhoto],
         idempotency_key: Option<&str>,
+        admit: &Admission<'_>,
     ) -> Result<Submitted, Error> {
         let mut hasher = Sha256::new();
         hasher.update(serde_json::to_vec(input).map_err(|e| Error::Config(e.to_string()))?);
@@ -289,6 +360,13 @@ impl Store {
                 return Ok(Submitted::Repeated { id, reference: e.try_get("reference")?, token });
             }
         }
+        let photos = &photos[..photos.len().min(MAX_PHOTOS)];
+        if !photos_fit(&mut tx, None, photo_bytes(photos), admit.photo_budget).await? {
+            return Ok(Submitted::NoPhotoSpace);
+        }
+        if let Err(wait) = (admit.charge)() {
+            return Ok(Submitted::Limited(wait));
+        }
         let reference = random_reference();
         let inserted: Option<i64> = sqlx::query_scalar(
             "INSERT INTO contact_requests (reference, idempotency_key, body_hash, state, language, requester_name,
@@ -319,14 +397,16 @@ impl Store {
         let Some(id) = inserted else {
             // A concurrent twin won the race between our check and insert.
             drop(tx);
-            return Box::pin(self.submit_request(input, photos, idempotency_key)).await;
+            // It was charged already: the retry is free.
+            let again = Admission { charge: &|| Ok(()), ..*admit };
+            return Box::pin(self.submit_request(input, photos, idempotency_key, &again)).await;
         };
         sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
             .bind(hash_token(&token))
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        for p in photos.iter().take(MAX_PHOTOS) {
+        for p in photos {
             insert_photo(&mut tx, id, p).await?;
         }
         sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state) VALUES (?, 'requester', NULL, 'submitted')")
@@ -336,7 +416,12 @@ impl Store {
         audit_in(&mut tx, &By::Requester, "request_submitted", &reference, None).await?;
         if let Some(email) = opt(&input.email) {
             let lang = Lang::from_code(&input.language).unwrap_or_default();
-            queue_notice(&mut tx, id, &email, lang, &reference, State::Submitted).await?;
+            let origin = Some(admit.origin);
+            queue_notice(
+                &mut tx,
+                Notice { id, email: &email, lang, reference: &reference, state: State::Submitted, origin },
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(Submitted::Created { id, reference, token })
@@ -439,7 +524,8 @@ impl Store {
         // The requester hears of every change they did not make themselves.
         if to != req.state && matches!(by, By::Staff(_)) {
             if let Some(email) = &req.email {
-                queue_notice(&mut tx, id, email, req.lang(), &req.reference, to).await?;
+                let notice = Notice { id, email, lang: req.lang(), reference: &req.reference, state: to, origin: None };
+                queue_notice(&mut tx, notice).await?;
             }
         }
         tx.commit().await?;
@@ -455,18 +541,34 @@ impl Store {
         Ok(())
     }
 
-    pub async fn add_photo(&self, id: i64, p: &CleanPhoto) -> Result<bool, Error> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = ?")
-            .bind(id)
-            .fetch_one(&self.pool)
-            .await?;
-        if n as usize >= MAX_PHOTOS {
-            return Ok(false);
-        }
+    /// Adds a photo to a request within the per-request count and byte caps
+    /// and the total storage budget (`None`: no budget).
+    pub async fn add_photo(&self, id: i64, p: &CleanPhoto, budget: Option<i64>) -> Result<PhotoAdded, Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = ?").bind(id).fetch_one(&mut *tx).await?;
+        if n as usize >= MAX_PHOTOS {
+            return Ok(PhotoAdded::TooMany);
+        }
+        if !photos_fit(&mut tx, Some(id), photo_bytes(std::slice::from_ref(p)), budget).await? {
+            return Ok(PhotoAdded::NoSpace);
+        }
         insert_photo(&mut tx, id, p).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(PhotoAdded::Added)
+    }
+
+    /// Marks the address behind a confirmation link as confirmed; `false`
+    /// when the link is unknown (or replaced by a newer one).
+    pub async fn confirm_email(&self, token: &str) -> Result<bool, Error> {
+        let done = sqlx::query(
+            "UPDATE email_addresses SET confirmed_at = COALESCE(confirmed_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) \
+             WHERE token_hash = ?",
+        )
+        .bind(hash_token(token))
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     pub async fn request_messages(&self, id: i64) -> Result<Vec<(bool, String, String, String)>, Error> {
@@ -515,16 +617,39 @@ impl Store {
         r.map(|r| Ok((r.try_get("request_id")?, r.try_get("data")?))).transpose()
     }
 
-    /// The moderation queue: oldest first, filtered by state, language and
-    /// minimum age in days.
-    pub async fn request_queue(
-        &self,
-        state: Option<State>,
-        lang: Option<Lang>,
-        min_age_days: Option<i64>,
-    ) -> Result<Vec<RequestRow>, Error> {
+    /// One page of the moderation queue, oldest first (a flood of new
+    /// requests cannot push old ones out of sight), filtered by state,
+    /// language and minimum age in days; with the number of matching requests.
+    pub async fn request_queue(&self, filter: &QueueFilter, page: i64) -> Result<(Vec<RequestRow>, i64), Error> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM contact_requests r WHERE 1 = 1");
+        filter.push_where(&mut count);
+        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
         let mut q = QueryBuilder::<Sqlite>::new(format!("{SELECT} WHERE 1 = 1"));
-        match state {
+        filter.push_where(&mut q);
+        q.push(" ORDER BY r.created_at, r.id LIMIT ")
+            .push_bind(QUEUE_PAGE)
+            .push(" OFFSET ")
+            .push_bind(page.clamp(1, i64::MAX / QUEUE_PAGE).saturating_sub(1) * QUEUE_PAGE);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        Ok((rows.iter().map(row).collect::<Result<_, _>>()?, total))
+    }
+}
+
+/// Requests per page of the moderation queue.
+pub const QUEUE_PAGE: i64 = 50;
+
+/// Which requests the moderation queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// `None`: every open state.
+    pub state: Option<State>,
+    pub lang: Option<Lang>,
+    pub min_age_days: Option<i64>,
+}
+
+impl QueueFilter {
+    fn push_where(&self, q: &mut QueryBuilder<'_, Sqlite>) {
+        match self.state {
             Some(s) => {
                 q.push(" AND r.state = ").push_bind(s.as_str());
             }
@@ -532,17 +657,14 @@ impl Store {
                 q.push(" AND r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')");
             }
         }
-        if let Some(l) = lang {
+        if let Some(l) = self.lang {
             q.push(" AND r.language = ").push_bind(l.code());
         }
-        if let Some(d) = min_age_days {
+        if let Some(d) = self.min_age_days {
             q.push(" AND r.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ")
                 .push_bind(format!("-{d} days"))
                 .push(")");
         }
-        q.push(" ORDER BY r.created_at, r.id LIMIT 500");
-        let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter().map(row).collect()
     }
 }
 
@@ -593,27 +715,96 @@ async fn audit_in(
     Ok(())
 }
 
+/// A notification about a request, before the address is checked.
+struct Notice<'a> {
+    id: i64,
+    email: &'a str,
+    lang: Lang,
+    reference: &'a str,
+    state: State,
+    /// `scheme://host` of the submission, remembered for confirmation links.
+    origin: Option<&'a str>,
+}
+
+/// Whether a notification goes to an address now.
+enum Gate {
+    /// Confirmed: every notification goes.
+    Send,
+    /// Unconfirmed, and nothing went there for a day: this one goes, with
+    /// the confirmation link.
+    Confirm(String),
+    /// Unconfirmed, and one went there within a day: not sent.
+    Skip,
+}
+
+/// Decides whether an address may be mailed now (see [`queue_notice`]) and
+/// records the decision in the same transaction.
+async fn gate(tx: &mut sqlx::SqliteConnection, email: &str, origin: Option<&str>, now: i64) -> Result<Gate, Error> {
+    let address = email.trim().to_lowercase();
+    sqlx::query(
+        "INSERT INTO email_addresses (address, link_origin) VALUES (?, ?) \
+         ON CONFLICT(address) DO UPDATE SET link_origin = COALESCE(excluded.link_origin, link_origin)",
+    )
+    .bind(&address)
+    .bind(origin)
+    .execute(&mut *tx)
+    .await?;
+    let r = sqlx::query("SELECT confirmed_at, last_notice_at, link_origin FROM email_addresses WHERE address = ?")
+        .bind(&address)
+        .fetch_one(&mut *tx)
+        .await?;
+    if r.try_get::<Option<String>, _>("confirmed_at")?.is_some() {
+        return Ok(Gate::Send);
+    }
+    let last: Option<i64> = r.try_get("last_notice_at")?;
+    if last.is_some_and(|at| now - at < UNCONFIRMED_NOTICE_GAP) {
+        return Ok(Gate::Skip);
+    }
+    let token = random_token();
+    sqlx::query("UPDATE email_addresses SET token_hash = ?, last_notice_at = ? WHERE address = ?")
+        .bind(hash_token(&token))
+        .bind(now)
+        .bind(&address)
+        .execute(&mut *tx)
+        .await?;
+    let origin: Option<String> = r.try_get("link_origin")?;
+    let origin = origin.unwrap_or_else(|| "http://localhost".into());
+    Ok(Gate::Confirm(format!("{origin}/confirm/{token}")))
+}
+
 /// Queues "your request has news" in the requester's language. The
 /// message never carries details or the secret link: it only says to look.
-async fn queue_notice(
-    tx: &mut sqlx::SqliteConnection,
-    id: i64,
-    email: &str,
-    lang: Lang,
-    reference: &str,
-    state: State,
-) -> Result<(), Error> {
+///
+/// Anyone can type any address into the form, so an address that has never
+/// confirmed gets at most one notification a day; that one carries a
+/// confirmation link (`/confirm/{token}`). Further notifications to it
+/// within the day are *dropped*, not kept: the status page behind the
+/// requester's secret link always shows the current state, so nothing is
+/// lost, and a stranger's mailbox is not filled later either. Once
+/// confirmed, every notification goes.
+async fn queue_notice(tx: &mut sqlx::SqliteConnection, n: Notice<'_>) -> Result<(), Error> {
+    let (lang, reference) = (n.lang, n.reference);
+    let at = now();
+    let mut body = tf(
+        lang,
+        "notify.body",
+        &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", n.state.as_str())))],
+    );
+    match gate(tx, n.email, n.origin, at).await? {
+        Gate::Send => {}
+        Gate::Confirm(link) => {
+            body.push_str("\n\n");
+            body.push_str(&tf(lang, "notify.confirm", &[("link", &link)]));
+        }
+        Gate::Skip => return Ok(()),
+    }
     let m = Message {
-        request_id: Some(id),
-        recipient: email.to_string(),
+        request_id: Some(n.id),
+        recipient: n.email.to_string(),
         subject: tf(lang, "notify.subject", &[("ref", reference)]),
-        body: tf(
-            lang,
-            "notify.body",
-            &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", state.as_str())))],
-        ),
+        body,
     };
-    notify::enqueue(tx, &m, now()).await.map_err(|e| Error::Config(e.to_string()))?;
+    notify::enqueue(tx, &m, at).await.map_err(|e| Error::Config(e.to_string()))?;
     Ok(())
 }
 

@@ -53,12 +53,34 @@ pub struct AppState {
     pub data_dir: std::path::PathBuf,
     /// The one search budget of every door to the registry; `None`: no limit.
     pub search_budget: Option<Arc<search_guard::SearchBudget>>,
+    /// The budgets of what relatives send in: requests, messages, photos.
+    pub submissions: Submissions,
     /// Proxies allowed to name the client in `Forwarded` / `X-Forwarded-For`.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// Where the public reaches us: HSTS, cookie flags and links come from it.
     pub public_url: public_url::PublicUrl,
     /// Connection limits and timeouts of the listener.
     pub limits: ConnectionLimits,
+}
+
+/// Bounds on what relatives send in (issue 9): each budget is per client
+/// and global (`None`: no limit), and photos share a storage budget.
+#[derive(Clone, Default)]
+pub struct Submissions {
+    /// New contact requests, form and API together.
+    pub requests: Option<Arc<search_guard::Budget>>,
+    /// Requester messages on the status page.
+    pub messages: Option<Arc<search_guard::Budget>>,
+    /// Photos, with a request or added later, counted one by one.
+    pub photos: Option<Arc<search_guard::Budget>>,
+    /// Total bytes all stored photos may take; `None`: no budget.
+    pub photo_storage_bytes: Option<i64>,
+}
+
+impl Submissions {
+    fn budgets(&self) -> impl Iterator<Item = Arc<search_guard::Budget>> + '_ {
+        [&self.requests, &self.messages, &self.photos].into_iter().flatten().cloned()
+    }
 }
 
 /// How long a client may take and how many may be connected at once, so
@@ -100,6 +122,7 @@ pub fn router(state: AppState) -> Router {
             post(requests::add_photo).layer(DefaultBodyLimit::max(2 * crate::photos::Limits::default().max_bytes)),
         )
         .route("/status/{reference}/photos/{photo}", get(requests::photo))
+        .route("/confirm/{token}", get(requests::confirm))
         .merge(staff::routes())
         .leptos_routes_with_context(
             &state,
@@ -175,13 +198,14 @@ fn spawn_index_follower(registry: Arc<Registry>) {
 pub async fn serve(state: AppState) -> Result<(), Error> {
     let addr = state.leptos_options.site_addr;
     spawn_index_follower(Arc::clone(&state.registry));
-    if let Some(budget) = state.search_budget.clone() {
-        // Forget idle clients so the budget table does not grow without bound.
+    let budgets: Vec<_> = state.search_budget.clone().into_iter().chain(state.submissions.budgets()).collect();
+    if !budgets.is_empty() {
+        // Forget idle clients so the budget tables do not grow without bound.
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
             loop {
                 tick.tick().await;
-                budget.retain_recent();
+                budgets.iter().for_each(|b| b.retain_recent());
             }
         });
     }

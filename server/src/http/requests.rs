@@ -2,6 +2,8 @@
 //! page behind the secret link, and the JSON API for both.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE};
@@ -15,10 +17,14 @@ use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
 
+use super::client_ip::ClientIp;
 use super::error::ApiError;
+use super::search_guard::{with_retry_after, Budget};
 use super::AppState;
 use crate::photos::{clean, CleanPhoto, Limits, PhotoError};
-use crate::requests::{validate, By, RequestInput, RequestRow, RequesterView, StepData, Submitted, MAX_PHOTOS};
+use crate::requests::{
+    validate, Admission, By, PhotoAdded, RequestInput, RequestRow, RequesterView, StepData, Submitted, MAX_PHOTOS,
+};
 use crate::workflow::Step;
 use crate::Error;
 
@@ -43,6 +49,44 @@ fn see_other(to: &str) -> Response {
         r.headers_mut().insert("location", v);
     }
     no_store(r)
+}
+
+/// `scheme://host` for links in emails, built as the status page builds the
+/// status link (from `Host`; a `--public-url` flag is to replace both).
+fn origin(headers: &HeaderMap) -> String {
+    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+/// Charges `n` units of `budget` to the client; no budget (turned off) or
+/// no known client charges nothing. `Err` says how long to wait.
+fn charge(budget: Option<&Arc<Budget>>, client: Option<ClientIp>, n: u32) -> Result<(), Duration> {
+    match (budget, client) {
+        (Some(b), Some(c)) => b.check_n(c.key(), n),
+        _ => Ok(()),
+    }
+}
+
+/// Whole minutes to wait, rounded up, for messages that speak in minutes.
+fn minutes(wait: Duration) -> String {
+    wait.as_secs().div_ceil(60).max(1).to_string()
+}
+
+/// A 429 page for the status page's forms: what happened, when to retry,
+/// and the way back to the request.
+fn limited(lang: Lang, text: String, wait: Duration, back: &str) -> Response {
+    use findkin_app::document::{escape_text, static_document, Referrer};
+    let title = t(lang, "request.limited.title");
+    let body = format!(
+        "<main id=\"main\"><section class=\"limited\"><h1>{}</h1><p>{}</p><p><a class=\"button\" href=\"{}\">{}</a></p>\
+         </section></main>",
+        escape_text(&title),
+        escape_text(&text),
+        escape_text(back),
+        escape_text(&t(lang, "status.limited.back")),
+    );
+    let page = static_document(lang, &title, Referrer::Never, &body);
+    with_retry_after(html(StatusCode::TOO_MANY_REQUESTS, page), wait)
 }
 
 fn new_key() -> String {
@@ -139,14 +183,32 @@ fn photo_message(lang: Lang, e: &PhotoError) -> String {
     t(lang, key)
 }
 
+/// The form again, with what the requester typed and what to change.
+fn form_again(lang: Lang, demo: bool, input: &RequestInput, key: String, errors: Vec<(String, String)>) -> String {
+    let view = RequestFormView {
+        values: values(input),
+        consent: input.consent,
+        errors,
+        idempotency_key: if key.is_empty() { new_key() } else { key },
+        candidate: input.candidate.clone(),
+        candidate_label: None,
+    };
+    request_form_page(lang, demo, view)
+}
+
 /// `POST /request` (multipart): validate, clean photos, store, then go to
 /// the status page (which shows the reference and the secret link once).
+/// Photos are charged to the client's photo budget before they are decoded
+/// (the costly part); the request itself only when it is stored.
 pub async fn submit(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
+    client: Option<axum::Extension<ClientIp>>,
+    headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let (lang, demo) = lang_of(&site);
+    let client = client.map(|c| c.0);
     let mut fields: HashMap<String, String> = HashMap::new();
     let mut uploads: Vec<(String, Vec<u8>)> = Vec::new();
     let mut too_many = false;
@@ -189,10 +251,20 @@ pub async fn submit(
         candidate: get("candidate"),
         consent: !get("consent").is_empty(),
     };
+    let key = get("idempotency_key");
     let mut errors: Vec<(String, String)> =
         validate(&input).into_iter().map(|(f, k)| (f.to_string(), t(lang, k))).collect();
     if too_many {
         errors.push(("photos".into(), tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())])));
+    }
+    if !uploads.is_empty() {
+        if let Err(wait) = charge(st.submissions.photos.as_ref(), client, uploads.len() as u32) {
+            crate::metrics::rate_limited("photo_form");
+            let text = tf(lang, "request.error.photo_rate", &[("minutes", &minutes(wait))]);
+            errors.push(("photos".into(), text));
+            let page = form_again(lang, demo, &input, key, errors);
+            return Ok(with_retry_after(html(StatusCode::TOO_MANY_REQUESTS, page), wait));
+        }
     }
     let mut photos: Vec<CleanPhoto> = Vec::new();
     for (name, bytes) in uploads {
@@ -201,33 +273,32 @@ pub async fn submit(
             Err(e) => errors.push(("photos".into(), format!("{name}: {}", photo_message(lang, &e)))),
         }
     }
-    let key = get("idempotency_key");
     if !errors.is_empty() {
-        let view = RequestFormView {
-            values: values(&input),
-            consent: input.consent,
-            errors,
-            idempotency_key: if key.is_empty() { new_key() } else { key },
-            candidate: input.candidate.clone(),
-            candidate_label: None,
-        };
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, request_form_page(lang, demo, view)));
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, form_again(lang, demo, &input, key, errors)));
     }
-    let key = (!key.is_empty()).then_some(key.chars().take(100).collect::<String>());
-    match st.registry.store.submit_request(&input, &photos, key.as_deref()).await? {
+    let stored_key = (!key.is_empty()).then(|| key.chars().take(100).collect::<String>());
+    let origin = origin(&headers);
+    let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
+    let admit =
+        Admission { origin: &origin, charge: &charge_request, photo_budget: st.submissions.photo_storage_bytes };
+    let refused = |field: &str, text: String| vec![(field.to_string(), text)];
+    match st.registry.store.submit_request(&input, &photos, stored_key.as_deref(), &admit).await? {
         Submitted::Created { reference, token, .. } | Submitted::Repeated { reference, token, .. } => {
             Ok(see_other(&format!("/status/{reference}?t={token}&new=1")))
         }
         Submitted::KeyReused => {
-            let view = RequestFormView {
-                values: values(&input),
-                consent: input.consent,
-                errors: vec![("sought_name".into(), t(lang, "request.error.key_reused"))],
-                idempotency_key: new_key(),
-                candidate: input.candidate.clone(),
-                candidate_label: None,
-            };
-            Ok(html(StatusCode::CONFLICT, request_form_page(lang, demo, view)))
+            let errors = refused("sought_name", t(lang, "request.error.key_reused"));
+            Ok(html(StatusCode::CONFLICT, form_again(lang, demo, &input, String::new(), errors)))
+        }
+        Submitted::Limited(wait) => {
+            crate::metrics::rate_limited("submit_form");
+            let text = tf(lang, "request.error.rate_limited", &[("minutes", &minutes(wait))]);
+            let page = form_again(lang, demo, &input, key, refused("sought_name", text));
+            Ok(with_retry_after(html(StatusCode::TOO_MANY_REQUESTS, page), wait))
+        }
+        Submitted::NoPhotoSpace => {
+            let errors = refused("photos", t(lang, "request.error.photo_space"));
+            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, form_again(lang, demo, &input, key, errors)))
         }
     }
 }
@@ -319,16 +390,24 @@ pub struct MessageForm {
 
 /// `POST /status/{reference}/message`: the requester writes (and, where the
 /// workflow says so, the request goes back to the queue).
+/// Messages are charged to the client's message budget.
 pub async fn message(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
+    client: Option<axum::Extension<ClientIp>>,
     Path(reference): Path<String>,
     Form(f): Form<MessageForm>,
 ) -> Result<Response, ApiError> {
     let (lang, _) = lang_of(&site);
     let Some(req) = by_link(&st, &reference, &f.t).await? else { return Ok(not_found(lang)) };
+    let back = format!("/status/{reference}?t={}", f.t);
     if f.body.trim().is_empty() || !req.state.is_open() {
-        return Ok(see_other(&format!("/status/{reference}?t={}", f.t)));
+        return Ok(see_other(&back));
+    }
+    if let Err(wait) = charge(st.submissions.messages.as_ref(), client.map(|c| c.0), 1) {
+        crate::metrics::rate_limited("message");
+        let text = tf(lang, "status.error.message_rate", &[("minutes", &minutes(wait))]);
+        return Ok(limited(lang, text, wait, &back));
     }
     let data = StepData { message: Some(f.body.clone()), ..StepData::default() };
     st.registry.store.apply_step(req.id, &Step::RequesterAddsInfo, By::Requester, data).await?.ok();
@@ -349,10 +428,12 @@ pub async fn withdraw(
     Ok(see_other(&format!("/status/{reference}?t={token}&done=withdrawn")))
 }
 
-/// `POST /status/{reference}/photo` (multipart: t, photo)
+/// `POST /status/{reference}/photo` (multipart: t, photo). Charged to the
+/// client's photo budget before decoding; stored only within the storage budget.
 pub async fn add_photo(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
+    client: Option<axum::Extension<ClientIp>>,
     Path(reference): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
@@ -367,19 +448,25 @@ pub async fn add_photo(
         }
     }
     let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    let back = format!("/status/{reference}?t={token}");
     if bytes.is_empty() || !req.state.is_open() {
-        return Ok(see_other(&format!("/status/{reference}?t={token}")));
+        return Ok(see_other(&back));
+    }
+    if let Err(wait) = charge(st.submissions.photos.as_ref(), client.map(|c| c.0), 1) {
+        crate::metrics::rate_limited("photo_status");
+        let text = tf(lang, "status.error.photo_rate", &[("minutes", &minutes(wait))]);
+        return Ok(limited(lang, text, wait, &back));
     }
     let problem = match clean_photo(bytes).await {
-        Ok(p) => {
-            if st.registry.store.add_photo(req.id, &p).await? {
+        Ok(p) => match st.registry.store.add_photo(req.id, &p, st.submissions.photo_storage_bytes).await? {
+            PhotoAdded::Added => {
                 let data = StepData::default();
                 st.registry.store.apply_step(req.id, &Step::RequesterAddsInfo, By::Requester, data).await?.ok();
                 None
-            } else {
-                Some(tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())]))
             }
-        }
+            PhotoAdded::TooMany => Some(tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())])),
+            PhotoAdded::NoSpace => Some(t(lang, "status.error.photo_space")),
+        },
         Err(e) => Some(photo_message(lang, &e)),
     };
     match problem {
@@ -389,6 +476,23 @@ pub async fn add_photo(
             findkin_app::staff::message_page(lang, None, "request.error.photo_title", text),
         )),
     }
+}
+
+/// `GET /confirm/{token}`: the link in the first notification to an
+/// address; afterwards every notification goes to it (see
+/// `requests::queue_notice`). An unknown or replaced link is a plain 404.
+pub async fn confirm(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let (lang, _) = lang_of(&site);
+    if token.len() <= 100 && st.registry.store.confirm_email(&token).await? {
+        let text = t(lang, "confirm.done.text");
+        return Ok(html(StatusCode::OK, findkin_app::staff::message_page(lang, None, "confirm.done.title", text)));
+    }
+    let text = t(lang, "confirm.unknown.text");
+    Ok(html(StatusCode::NOT_FOUND, findkin_app::staff::message_page(lang, None, "status.not_found.title", text)))
 }
 
 /// A photo for the requester who uploaded it: only with the status link.
@@ -450,11 +554,15 @@ fn answer(status: StatusCode, reference: String, token: String) -> Response {
         (status = 409, description = "`idempotency_key_reused`: the key was used for a different request",
             body = super::api::ErrorBody),
         (status = 422, description = "`invalid`: invalid fields, each named", body = super::api::InvalidBody),
+        (status = 429, description = "`rate_limited`: too many requests from this client or from everyone; \
+            `Retry-After` says when to retry (a retry with the same `Idempotency-Key` is not charged)",
+            body = super::api::ErrorBody),
         (status = 500, description = "`internal`: the request could not be stored", body = super::api::ErrorBody),
     )
 )]
 pub async fn api_submit(
     State(st): State<AppState>,
+    client: Option<axum::Extension<ClientIp>>,
     headers: HeaderMap,
     body: Result<Json<RequestInput>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Response, ApiError> {
@@ -470,13 +578,24 @@ pub async fn api_submit(
     }
     let key =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| k.chars().take(100).collect::<String>());
-    match st.registry.store.submit_request(&input, &[], key.as_deref()).await? {
+    let origin = origin(&headers);
+    let client = client.map(|c| c.0);
+    let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
+    let admit =
+        Admission { origin: &origin, charge: &charge_request, photo_budget: st.submissions.photo_storage_bytes };
+    match st.registry.store.submit_request(&input, &[], key.as_deref(), &admit).await? {
         Submitted::Created { reference, token, .. } => Ok(answer(StatusCode::CREATED, reference, token)),
         Submitted::Repeated { reference, token, .. } => Ok(answer(StatusCode::OK, reference, token)),
         Submitted::KeyReused => Err(ApiError::Conflict {
             code: "idempotency_key_reused",
             message: "this Idempotency-Key was used for a different request".into(),
         }),
+        Submitted::Limited(wait) => {
+            crate::metrics::rate_limited("submit_api");
+            Ok(with_retry_after(ApiError::TooManyRequests.into_response(), wait))
+        }
+        // No photos come through the API, so the storage budget cannot refuse.
+        Submitted::NoPhotoSpace => Err(ApiError::TooManyRequests),
     }
 }
 

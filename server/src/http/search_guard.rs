@@ -21,18 +21,23 @@ use super::client_ip::{ClientIp, ClientKey};
 use super::error::ApiError;
 use super::AppState;
 
-/// Per-client and global search budgets (token buckets).
-pub struct SearchBudget {
-    per_client: DefaultKeyedRateLimiter<ClientKey>,
-    global: DefaultDirectRateLimiter,
+/// A per-client and a global token bucket charged together: one client
+/// cannot take more than its share, many addresses cannot take more than
+/// the whole. Used for searches, submissions, messages and photos.
+pub struct Budget {
+    per_client: Option<DefaultKeyedRateLimiter<ClientKey>>,
+    global: Option<DefaultDirectRateLimiter>,
 }
 
-impl SearchBudget {
-    /// `per_minute` searches per client with a burst of a quarter of it (at
-    /// most 30: a relative typing with live results), and `global_per_second`
-    /// for everyone together with a burst of two seconds' worth. `None` when
-    /// `per_minute` is 0 (no limit, for benchmarks).
-    pub fn new(per_minute: u32, global_per_second: u32) -> Option<Arc<SearchBudget>> {
+/// The search budget: a [`Budget`] built by [`Budget::new`].
+pub type SearchBudget = Budget;
+
+impl Budget {
+    /// The search budget: `per_minute` searches per client with a burst of
+    /// a quarter of it (at most 30: a relative typing with live results),
+    /// and `global_per_second` for everyone together with a burst of two
+    /// seconds' worth. `None` when `per_minute` is 0 (no limit, for benchmarks).
+    pub fn new(per_minute: u32, global_per_second: u32) -> Option<Arc<Budget>> {
         let per_minute = NonZeroU32::new(per_minute)?;
         let burst = NonZeroU32::new((per_minute.get() / 4).clamp(1, 30))?;
         let period = Duration::from_millis(60_000 / u64::from(per_minute.get())).max(Duration::from_millis(1));
@@ -40,20 +45,71 @@ impl SearchBudget {
         let global_rate = NonZeroU32::new(global_per_second.max(1))?;
         let global_burst = NonZeroU32::new(global_rate.get().saturating_mul(2))?;
         let global = Quota::per_second(global_rate).allow_burst(global_burst);
-        Some(Arc::new(SearchBudget { per_client: RateLimiter::keyed(client), global: RateLimiter::direct(global) }))
+        Some(Arc::new(Budget {
+            per_client: Some(RateLimiter::keyed(client)),
+            global: Some(RateLimiter::direct(global)),
+        }))
     }
 
-    /// Charges one search to `key`; `Err` says how long to wait.
+    /// A budget for things that cost us more than a search (a stored
+    /// request, a message, a photo): `per_hour` per client with a small
+    /// burst (half of it, at most 10), and `global_per_minute` for everyone
+    /// with a burst of one minute's worth. 0 turns either part off; `None`
+    /// when both are off.
+    pub fn hourly(per_hour: u32, global_per_minute: u32) -> Option<Arc<Budget>> {
+        let per_client = NonZeroU32::new(per_hour).and_then(|n| {
+            let burst = NonZeroU32::new((n.get() / 2).clamp(1, 10))?;
+            let period = Duration::from_millis(3_600_000 / u64::from(n.get())).max(Duration::from_millis(1));
+            Some(RateLimiter::keyed(Quota::with_period(period)?.allow_burst(burst)))
+        });
+        let global = NonZeroU32::new(global_per_minute).map(|n| RateLimiter::direct(Quota::per_minute(n)));
+        (per_client.is_some() || global.is_some()).then(|| Arc::new(Budget { per_client, global }))
+    }
+
+    /// Charges one unit to `key`; `Err` says how long to wait. (Governor's
+    /// single-cell check: exactly what searches always used.)
     pub fn check(&self, key: ClientKey) -> Result<(), Duration> {
         let now = DefaultClock::default().now();
-        self.per_client.check_key(&key).map_err(|na| na.wait_time_from(now))?;
-        self.global.check().map_err(|na| na.wait_time_from(now))
+        if let Some(per_client) = &self.per_client {
+            per_client.check_key(&key).map_err(|na| na.wait_time_from(now))?;
+        }
+        if let Some(global) = &self.global {
+            global.check().map_err(|na| na.wait_time_from(now))?;
+        }
+        Ok(())
+    }
+
+    /// Charges `n` units (e.g. the photos of one form) at once; `Err` says
+    /// how long to wait, also when `n` is more than a bucket ever holds.
+    pub fn check_n(&self, key: ClientKey, n: u32) -> Result<(), Duration> {
+        let Some(n) = NonZeroU32::new(n) else { return Ok(()) };
+        let now = DefaultClock::default().now();
+        const TOO_MANY: Duration = Duration::from_secs(3600);
+        if let Some(per_client) = &self.per_client {
+            per_client.check_key_n(&key, n).map_err(|_| TOO_MANY)?.map_err(|na| na.wait_time_from(now))?;
+        }
+        if let Some(global) = &self.global {
+            global.check_n(n).map_err(|_| TOO_MANY)?.map_err(|na| na.wait_time_from(now))?;
+        }
+        Ok(())
     }
 
     /// Forgets idle clients so the table stays small.
     pub fn retain_recent(&self) {
-        self.per_client.retain_recent();
+        if let Some(per_client) = &self.per_client {
+            per_client.retain_recent();
+        }
     }
+}
+
+/// Adds `Retry-After` (whole seconds, at least 1) and `no-store` to a refusal.
+pub fn with_retry_after(mut resp: Response, wait: Duration) -> Response {
+    let seconds = wait.as_secs().max(1);
+    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+        resp.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
 }
 
 /// The doors a search comes through.
@@ -120,7 +176,7 @@ pub async fn search_guard(State(st): State<AppState>, req: Request, next: Next) 
 
 fn refusal(door: Door, lang: Lang, wait: Duration) -> Response {
     let seconds = wait.as_secs().max(1);
-    let mut resp = match door {
+    let resp = match door {
         Door::Api => ApiError::TooManyRequests.into_response(),
         Door::ServerFn => {
             use leptos::server_fn::error::FromServerFnError;
@@ -131,11 +187,7 @@ fn refusal(door: Door, lang: Lang, wait: Duration) -> Response {
             (StatusCode::TOO_MANY_REQUESTS, axum::response::Html(limited_page(lang, seconds))).into_response()
         }
     };
-    if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
-        resp.headers_mut().insert(header::RETRY_AFTER, v);
-    }
-    resp.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    resp
+    with_retry_after(resp, wait)
 }
 
 /// A calm page in the visitor's language: what happened, when to retry.
@@ -178,5 +230,19 @@ mod tests {
         let passed = (0..200u8).filter(|i| budget.check(key(&format!("198.51.100.{i}"))).is_ok()).count();
         assert_eq!(passed, 20, "two seconds' worth of the global rate");
         assert!(SearchBudget::new(0, 10).is_none(), "0 turns the budget off");
+    }
+
+    #[test]
+    fn hourly_budgets_give_a_small_burst_and_zero_turns_parts_off() {
+        let b = Budget::hourly(10, 0).expect("per client only");
+        assert_eq!((0..20).filter(|_| b.check(key("192.0.2.1")).is_ok()).count(), 5, "half of the hourly rate");
+        let wait = b.check(key("192.0.2.1")).expect_err("spent");
+        assert!(wait > Duration::from_secs(300), "the next one is six minutes away: {wait:?}");
+        let g = Budget::hourly(0, 3).expect("global only");
+        assert_eq!((0..10u8).filter(|i| g.check(key(&format!("198.51.100.{i}"))).is_ok()).count(), 3);
+        assert!(Budget::hourly(0, 0).is_none(), "0 and 0: no budget at all");
+        let b = Budget::hourly(10, 100).expect("both");
+        assert!(b.check_n(key("192.0.2.9"), 50).is_err(), "more than a bucket ever holds");
+        assert!(b.check_n(key("192.0.2.9"), 3).is_ok());
     }
 }

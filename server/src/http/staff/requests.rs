@@ -13,17 +13,18 @@ use findkin_app::staff::{queue_page, request_page, Candidate, QueuePage, QueueRo
 use findkin_search::normalize::fold;
 use findkin_search::{NameField, Query as NameQuery, SearchOptions};
 
-use super::{notice, page, redirect, Ctx, Guard, StaffError};
+use super::{notice, page, query_string, redirect, Ctx, Guard, StaffError};
 use crate::auth::Action;
 use crate::http::requests::jpeg;
 use crate::http::AppState;
-use crate::requests::{By, RequestRow, StepData};
+use crate::requests::{By, QueueFilter, RequestRow, StepData, QUEUE_PAGE};
 use crate::workflow::{next, Actor, Facts, State as RState, Step};
 
 fn short_time(at: &str) -> String {
     crate::calendar::display_utc(at, false)
 }
 
+/// `GET /staff/requests?page=N`: the queue, oldest first, a page at a time.
 pub async fn queue(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -34,11 +35,23 @@ pub async fn queue(
     let state = RState::parse(&get("state"));
     let lang = Lang::from_code(&get("language")).filter(|_| !get("language").is_empty());
     let min_age = get("min_age").parse::<i64>().ok().filter(|d| *d > 0);
-    let rows = st.registry.store.request_queue(state, lang, min_age).await?;
+    let page_no = get("page").parse::<i64>().ok().filter(|p| *p > 0).unwrap_or(1);
+    let filter = QueueFilter { state, lang, min_age_days: min_age };
+    let (rows, total) = st.registry.store.request_queue(&filter, page_no).await?;
+    let (state_text, language_text, min_age_text) = (get("state"), get("language"), get("min_age"));
+    let query_string = query_string(&[
+        ("state", state_text.as_str()),
+        ("language", language_text.as_str()),
+        ("min_age", min_age_text.as_str()),
+    ]);
     let view = QueuePage {
         state: get("state"),
         language: get("language"),
         min_age: get("min_age"),
+        page: page_no,
+        pages: (total + QUEUE_PAGE - 1) / QUEUE_PAGE,
+        total,
+        query_string,
         rows: rows
             .into_iter()
             .map(|r| QueueRow {
