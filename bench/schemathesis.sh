@@ -33,7 +33,8 @@ head -n $((ROWS + 1)) eval/dev/records.csv > "$WORK/records.csv"
 FINDKIN_LOG=warn "$BIN" --data-dir "$WORK/data" import "$WORK/records.csv" > /dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 FINDKIN_LOG=warn "$BIN" --data-dir "$WORK/data" serve --addr "127.0.0.1:$PORT" --site-root "$SITE" \
-	--search-rate-per-minute 0 &
+	--search-rate-per-minute 0 --submit-rate-per-hour 0 --submit-global-per-minute 0 \
+	--message-rate-per-hour 0 --message-global-per-minute 0 --photo-rate-per-hour 0 --photo-global-per-minute 0 &
 SERVER=$!
 
 start=$(date +%s)

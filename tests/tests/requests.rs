@@ -82,6 +82,26 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
     let token = created["token"].as_str().expect("token").to_string();
     assert!(reference.starts_with("FK-"));
     let id = request_id(&s, &m1, &reference).await;
+    // The first mail carries the confirmation link; once she follows it,
+    // every later notification is sent too.
+    let outbox = dir.path().join("outbox");
+    let started = Instant::now();
+    let link = loop {
+        let mails: Vec<String> = std::fs::read_dir(&outbox)
+            .map(|d| d.flatten().map(|f| std::fs::read_to_string(f.path()).unwrap_or_default()).collect())
+            .unwrap_or_default();
+        let found = mails.iter().find_map(|m| {
+            let at = m.find("/confirm/")?;
+            Some(m[at..].split(|c: char| c.is_whitespace() || c == '"' || c == '<').next()?.to_string())
+        });
+        match found {
+            Some(l) => break l,
+            None if started.elapsed() < Duration::from_secs(20) => tokio::time::sleep(Duration::from_millis(200)).await,
+            None => panic!("no confirmation link in {}", outbox.display()),
+        }
+    };
+    let (st, page) = text(&Client::new(), &s.url(&link)).await;
+    assert_eq!(st, StatusCode::OK, "{link}: {page}");
 
     // The requester's view: no record fields at all before release.
     let check_hidden = |v: &Value, html: &str| {
@@ -158,7 +178,6 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
     }
 
     // Notifications: one per state change the requester did not make, via the outbox.
-    let outbox = dir.path().join("outbox");
     let started = Instant::now();
     let mut files = 0;
     while started.elapsed() < Duration::from_secs(20) {

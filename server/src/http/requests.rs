@@ -51,13 +51,6 @@ fn see_other(to: &str) -> Response {
     no_store(r)
 }
 
-/// `scheme://host` for links in emails, built as the status page builds the
-/// status link (from `Host`; a `--public-url` flag is to replace both).
-fn origin(headers: &HeaderMap) -> String {
-    let host = headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
-    format!("http://{host}")
-}
-
 /// Charges `n` units of `budget` to the client; no budget (turned off) or
 /// no known client charges nothing. `Err` says how long to wait.
 fn charge(budget: Option<&Arc<Budget>>, client: Option<ClientIp>, n: u32) -> Result<(), Duration> {
@@ -204,7 +197,6 @@ pub async fn submit(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
     client: Option<axum::Extension<ClientIp>>,
-    headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
     let (lang, demo) = lang_of(&site);
@@ -277,7 +269,7 @@ pub async fn submit(
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, form_again(lang, demo, &input, key, errors)));
     }
     let stored_key = (!key.is_empty()).then(|| key.chars().take(100).collect::<String>());
-    let origin = origin(&headers);
+    let origin = st.public_url.origin().to_string();
     let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
     let admit =
         Admission { origin: &origin, charge: &charge_request, photo_budget: st.submissions.photo_storage_bytes };
@@ -578,7 +570,7 @@ pub async fn api_submit(
     }
     let key =
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| k.chars().take(100).collect::<String>());
-    let origin = origin(&headers);
+    let origin = st.public_url.origin().to_string();
     let client = client.map(|c| c.0);
     let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
     let admit =
