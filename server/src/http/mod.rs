@@ -106,7 +106,11 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(api::healthz))
         .route("/api/v1/search", get(api::search))
         .route("/api/v1/openapi.json", get(api::openapi))
-        .route("/api/v1/requests", post(requests::api_submit))
+        // axum's 2 MiB JSON limit, checked from the Content-Length before a byte is read.
+        .route(
+            "/api/v1/requests",
+            post(requests::api_submit).layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024)),
+        )
         .route("/api/v1/requests/{reference}", get(requests::api_status))
         .route(
             "/request",
