@@ -220,7 +220,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::User(UserCommand::Disable { name }) => {
             let registry = open(&cli).await?;
-            registry.store.disable_user(name).await?;
+            let released = registry.store.disable_user(name).await?;
             registry
                 .store
                 .audit(Entry {
@@ -232,6 +232,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 })
                 .await?;
             println!("disabled {name}; their sessions have ended");
+            if released > 0 {
+                println!("{released} request(s) they held for review are back in the queue for any moderator");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Command::Reindex => {

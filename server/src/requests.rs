@@ -12,10 +12,9 @@ use crate::auth::sessions::hash_token;
 use crate::auth::StaffUser;
 use crate::notify::{self, Message};
 use crate::photos::CleanPhoto;
-use crate::record_store::StoredRecord;
 use crate::store::Store;
 use crate::users::now;
-use crate::workflow::{next, Actor, Facts, Refusal, State, Step};
+use crate::workflow::{apply, next, Actor, Facts, Refusal, State, Step};
 use crate::Error;
 use findkin_app::i18n::{t, tf, Lang};
 
@@ -29,6 +28,42 @@ pub const MAX_REQUEST_PHOTO_BYTES: i64 = 9 * 1024 * 1024;
 
 /// An unconfirmed address gets at most one notification in this many seconds.
 const UNCONFIRMED_NOTICE_GAP: i64 = 24 * 60 * 60;
+
+/// Seconds between two lost-link recoveries of one request: a stranger who
+/// knows the reference and address cannot fill that mailbox.
+pub const RECOVERY_GAP: i64 = 5 * 60;
+
+/// The current time as the database stores it.
+const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
+
+/// The outcome of a lost-link recovery. The relative is told the same in
+/// every case but `TooSoon`, so the form does not reveal which references
+/// exist or which contact they carry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recovery {
+    /// A new link went to the request's email address; old links are revoked.
+    Sent,
+    /// No request with that reference and contact.
+    NoMatch,
+    /// The request has no email address to send a link to.
+    NoChannel,
+    /// A link was sent within [`RECOVERY_GAP`].
+    TooSoon,
+}
+
+/// Whether `given` is one of the contacts the request was sent with:
+/// email case-insensitively, phone by its digits, Telegram without `@`.
+fn contact_matches(req: &RequestRow, given: &str) -> bool {
+    let given = given.trim();
+    if given.is_empty() {
+        return false;
+    }
+    let digits = |v: &str| v.chars().filter(char::is_ascii_digit).collect::<String>();
+    let handle = |v: &str| v.trim().trim_start_matches('@').to_lowercase();
+    req.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(given))
+        || req.phone.as_deref().is_some_and(|p| digits(p).len() >= 7 && digits(p) == digits(given))
+        || req.telegram.as_deref().is_some_and(|t| !handle(t).is_empty() && handle(t) == handle(given))
+}
 
 /// What a requester submits (form or API), before validation.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
@@ -147,6 +182,16 @@ pub struct RequestRow {
     pub reason: Option<String>,
     pub created_at: String,
     pub updated_at: String,
+    /// The relative wrote after staff last acted ("new reply").
+    pub reply_pending: bool,
+    pub reply_at: Option<String>,
+    /// When the request entered its current state.
+    pub state_since: Option<String>,
+    /// The record's version when the match was proposed.
+    pub proposed_version: Option<i64>,
+    /// What was released, frozen at approval (JSON of [`ReleasedDetails`]).
+    pub released_details: Option<String>,
+    pub released_at: Option<String>,
 }
 
 impl RequestRow {
@@ -154,8 +199,14 @@ impl RequestRow {
         Lang::from_code(&self.language).unwrap_or_default()
     }
 
-    fn facts(&self) -> Facts {
-        Facts { state: self.state, claimed_by: self.claimed_by, proposed_by: self.proposed_by }
+    /// What the workflow needs to know.
+    pub fn facts(&self) -> Facts {
+        Facts {
+            state: self.state,
+            claimed_by: self.claimed_by,
+            proposed_by: self.proposed_by,
+            reply_pending: self.reply_pending,
+        }
     }
 }
 
@@ -187,6 +238,12 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Error> {
         reason: r.try_get("reason")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        reply_pending: r.try_get::<i64, _>("reply_pending")? != 0,
+        reply_at: r.try_get("reply_at")?,
+        state_since: r.try_get("state_since")?,
+        proposed_version: r.try_get("proposed_version")?,
+        released_details: r.try_get("released_details")?,
+        released_at: r.try_get("released_at")?,
     })
 }
 
@@ -298,6 +355,14 @@ impl By<'_> {
             By::Staff(u) => u.name.clone(),
         }
     }
+
+    fn actor(&self) -> Actor {
+        match self {
+            By::Requester => Actor::Requester,
+            By::Staff(u) if u.role == crate::auth::Role::Admin => Actor::Admin(u.id),
+            By::Staff(u) => Actor::Moderator(u.id),
+        }
+    }
 }
 
 /// A step applied, or why not.
@@ -306,10 +371,17 @@ pub type StepOutcome = Result<State, Refusal>;
 /// Extra data a step carries.
 #[derive(Debug, Clone, Default)]
 pub struct StepData {
-    /// A message to the other side (ask for info, requester's answer).
+    /// Words to the other side: a moderator's question or decision to the
+    /// relative (the rejection reason included), or the relative's answer.
     pub message: Option<String>,
+    /// A note between moderators (the proposal's case, the approver's or
+    /// returner's reason); never shown to the relative.
+    pub note: Option<String>,
     pub proposed_record_id: Option<i64>,
-    pub reason: Option<String>,
+}
+
+fn present(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(str::trim).filter(|m| !m.is_empty()).map(|m| m.chars().take(4000).collect())
 }
 
 impl Store {
@@ -419,7 +491,7 @@ impl Store {
             let origin = Some(admit.origin);
             queue_notice(
                 &mut tx,
-                Notice { id, email: &email, lang, reference: &reference, state: State::Submitted, origin },
+                Notice { id, email: &email, lang, reference: &reference, state: State::Submitted, origin, words: None },
             )
             .await?;
         }
@@ -445,100 +517,250 @@ impl Store {
     }
 
     /// Applies a workflow step in one transaction; `Ok(Err(..))` is a refusal
-    /// in words (nothing written).
+    /// in words (only the refusal's audit row is written).
     pub async fn apply_step(&self, id: i64, step: &Step, by: By<'_>, data: StepData) -> Result<StepOutcome, Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
         let Some(req) = r.as_ref().map(row).transpose()? else {
             return Err(Error::Config(format!("request {id} does not exist")));
         };
-        let actor = match &by {
-            By::Requester => Actor::Requester,
-            By::Staff(u) => Actor::Moderator(u.id),
-        };
-        let to = match next(req.facts(), step, actor) {
+        let (message, note) = (present(&data.message), present(&data.note));
+        let mut decided = next(req.facts(), step, by.actor());
+        if decided.is_ok() {
+            if step.needs_message() && message.is_none() {
+                decided = Err(Refusal::MessageRequired);
+            } else if step.needs_note() && note.is_none() {
+                decided = Err(Refusal::NoteRequired);
+            } else if let Step::Reassign(to) = step {
+                if !active_moderator(&mut tx, *to).await? {
+                    decided = Err(Refusal::NotAModerator);
+                }
+            }
+        }
+        let to = match decided {
             Ok(s) => s,
             Err(refusal) => {
-                audit_in(
-                    &mut tx,
-                    &by,
-                    "request_step_refused",
-                    &req.reference,
-                    Some(format!("{}: {refusal}", step.as_str())),
-                )
-                .await?;
+                let details = Some(format!("{}: {refusal}", step.as_str()));
+                audit_in(&mut tx, &by, "request_step_refused", &req.reference, details).await?;
                 tx.commit().await?;
                 return Ok(Err(refusal));
             }
         };
+        let after = apply(req.facts(), step, by.actor(), to);
         let staff_id = match &by {
             By::Staff(u) => Some(u.id),
             By::Requester => None,
         };
         let mut q = QueryBuilder::<Sqlite>::new("UPDATE contact_requests SET state = ");
-        q.push_bind(to.as_str()).push(", updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')");
+        q.push_bind(to.as_str()).push(format!(", updated_at = {NOW}"));
+        q.push(", claimed_by = ").push_bind(after.claimed_by);
+        q.push(", proposed_by = ").push_bind(after.proposed_by);
+        q.push(", reply_pending = ").push_bind(after.reply_pending as i64);
+        if to != req.state {
+            q.push(format!(", state_since = {NOW}"));
+        }
+        if *step == Step::RequesterAddsInfo {
+            q.push(format!(", reply_at = {NOW}"));
+        }
         match step {
-            Step::Claim => {
-                q.push(", claimed_by = ").push_bind(staff_id);
-            }
             Step::ProposeMatch => {
+                let version: Option<i64> = sqlx::query_scalar("SELECT version FROM records WHERE id = ?")
+                    .bind(data.proposed_record_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
                 q.push(", proposed_record_id = ")
                     .push_bind(data.proposed_record_id)
-                    .push(", proposed_by = ")
-                    .push_bind(staff_id);
+                    .push(", proposed_version = ")
+                    .push_bind(version);
             }
             Step::ReturnToReview => {
-                q.push(", proposed_record_id = NULL, proposed_by = NULL");
+                q.push(", proposed_record_id = NULL, proposed_version = NULL");
             }
-            Step::Approve | Step::NoMatch | Step::Reject => {
+            Step::Approve => {
+                let details = match req.proposed_record_id {
+                    Some(rid) => released_snapshot(&mut tx, rid).await?,
+                    None => None,
+                };
                 q.push(", decided_by = ").push_bind(staff_id);
+                q.push(", released_details = ").push_bind(details);
+                q.push(format!(", released_at = {NOW}"));
+            }
+            Step::NoMatch => {
+                q.push(", decided_by = ").push_bind(staff_id);
+            }
+            Step::Reject => {
+                q.push(", decided_by = ").push_bind(staff_id).push(", reason = ").push_bind(message.clone());
             }
             _ => {}
         }
-        if let Some(reason) = &data.reason {
-            q.push(", reason = ").push_bind(reason.clone());
-        }
-        if staff_id.is_some() {
-            q.push(", first_response_at = COALESCE(first_response_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))");
+        if staff_id.is_some() && step.answers_reply() {
+            q.push(format!(", first_response_at = COALESCE(first_response_at, {NOW})"));
         }
         q.push(" WHERE id = ").push_bind(id).push(" AND state = ").push_bind(req.state.as_str());
         if q.build().execute(&mut *tx).await?.rows_affected() != 1 {
             // Someone else moved the request on between our read and write.
             return Ok(Err(Refusal::WrongState(req.state.as_str())));
         }
-        let note = data.reason.clone().or_else(|| data.proposed_record_id.map(|r| format!("record {r}")));
+        let event_note = match step {
+            Step::Reassign(to) => Some(format!("→ {}", user_name(&mut tx, *to).await?)),
+            Step::ProposeMatch => note.clone(),
+            _ => note.clone(),
+        };
         sqlx::query(
-            "INSERT INTO request_events (request_id, actor, from_state, to_state, note) VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
         )
         .bind(id)
         .bind(by.name())
+        .bind(step.as_str())
         .bind(req.state.as_str())
         .bind(to.as_str())
-        .bind(note.as_deref().map(|n| format!("{}: {n}", step.as_str())).unwrap_or_else(|| step.as_str().to_string()))
+        .bind(&event_note)
         .execute(&mut *tx)
         .await?;
-        if let Some(body) = data.message.as_deref().filter(|m| !m.trim().is_empty()) {
+        if let Some(body) = &message {
             add_message_in(&mut tx, id, &by, body).await?;
         }
-        audit_in(&mut tx, &by, &format!("request_{}", step.as_str()), &req.reference, note).await?;
-        // The requester hears of every change they did not make themselves.
-        if to != req.state && matches!(by, By::Staff(_)) {
-            if let Some(email) = &req.email {
-                let notice = Notice { id, email, lang: req.lang(), reference: &req.reference, state: to, origin: None };
-                queue_notice(&mut tx, notice).await?;
-            }
+        let audit_details = match (data.proposed_record_id, &event_note) {
+            (Some(r), _) if *step == Step::ProposeMatch => Some(format!("record {r}")),
+            (_, n) => n.clone(),
+        };
+        audit_in(&mut tx, &by, &format!("request_{}", step.as_str()), &req.reference, audit_details).await?;
+        // The relative hears of questions and final decisions, in the
+        // moderator's words; never of steps that may still be undone.
+        if step.tells_requester() {
+            notify_requester(&mut tx, &req, to, message.as_deref()).await?;
         }
         tx.commit().await?;
         Ok(Ok(to))
     }
 
-    /// A message without a state change (staff note to the requester, or
-    /// a requester's message while a match is being checked).
+    /// A staff message to the relative without a state change: it answers
+    /// any new reply, and the relative is notified with its words.
     pub async fn add_message(&self, id: i64, by: By<'_>, body: &str) -> Result<(), Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         add_message_in(&mut tx, id, &by, body).await?;
+        if matches!(by, By::Staff(_)) {
+            sqlx::query(&format!(
+                "UPDATE contact_requests SET reply_pending = 0, updated_at = {NOW}, \
+                 first_response_at = COALESCE(first_response_at, {NOW}) WHERE id = ?"
+            ))
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
+            if let Some(req) = r.as_ref().map(row).transpose()? {
+                notify_requester(&mut tx, &req, req.state, Some(body)).await?;
+            }
+        }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Gives back every request `user_id` held for review (in the caller's
+    /// transaction, with an event and audit row each), so disabling an
+    /// account never strands a request. Returns how many were released.
+    pub(crate) async fn release_claims_in(
+        tx: &mut sqlx::SqliteConnection,
+        user_id: i64,
+        by: &str,
+    ) -> Result<u64, Error> {
+        let held = sqlx::query(
+            "SELECT id, reference, state, claimed_by, proposed_by, reply_pending FROM contact_requests \
+             WHERE claimed_by = ? AND state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
+        )
+        .bind(user_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for h in &held {
+            let id: i64 = h.try_get("id")?;
+            let reference: String = h.try_get("reference")?;
+            let state_text: String = h.try_get("state")?;
+            let Some(state) = State::parse(&state_text) else { continue };
+            let facts = Facts {
+                state,
+                claimed_by: h.try_get("claimed_by")?,
+                proposed_by: h.try_get("proposed_by")?,
+                reply_pending: h.try_get::<i64, _>("reply_pending")? != 0,
+            };
+            let after = crate::workflow::on_disable(facts, user_id);
+            sqlx::query(&format!(
+                "UPDATE contact_requests SET state = ?, claimed_by = NULL, updated_at = {NOW}, \
+                 state_since = CASE WHEN state = ? THEN state_since ELSE {NOW} END WHERE id = ?"
+            ))
+            .bind(after.state.as_str())
+            .bind(after.state.as_str())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) \
+                 VALUES (?, ?, 'release_claim', ?, ?, 'account disabled')",
+            )
+            .bind(id)
+            .bind(by)
+            .bind(state.as_str())
+            .bind(after.state.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO audit_log (actor_name, action, target_type, target_id, details) \
+                 VALUES (?, 'request_release_claim', 'request', ?, 'account disabled')",
+            )
+            .bind(by)
+            .bind(&reference)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Ok(held.len() as u64)
+    }
+
+    /// A lost link: if `contact` is the email, phone or Telegram name the
+    /// request was sent with, every old link stops working and a new one is
+    /// mailed to the request's address. At most one recovery per
+    /// [`RECOVERY_GAP`] seconds per request.
+    pub async fn recover_link(&self, reference: &str, contact: &str, origin: &str) -> Result<Recovery, Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let r = sqlx::query(&format!("{SELECT} WHERE r.reference = ?"))
+            .bind(reference.trim().to_uppercase())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(req) = r.as_ref().map(row).transpose()? else { return Ok(Recovery::NoMatch) };
+        if !contact_matches(&req, contact) {
+            return Ok(Recovery::NoMatch);
+        }
+        let at = now();
+        let last: Option<i64> = sqlx::query_scalar("SELECT recovered_at FROM contact_requests WHERE id = ?")
+            .bind(req.id)
+            .fetch_one(&mut *tx)
+            .await?;
+        if last.is_some_and(|l| at - l < RECOVERY_GAP) {
+            return Ok(Recovery::TooSoon);
+        }
+        let Some(email) = req.email.clone() else { return Ok(Recovery::NoChannel) };
+        let token = random_token();
+        sqlx::query("DELETE FROM request_tokens WHERE request_id = ?").bind(req.id).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+            .bind(hash_token(&token))
+            .bind(req.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE contact_requests SET recovered_at = ? WHERE id = ?")
+            .bind(at)
+            .bind(req.id)
+            .execute(&mut *tx)
+            .await?;
+        audit_in(&mut tx, &By::Requester, "request_link_recovered", &req.reference, None).await?;
+        let lang = req.lang();
+        let link = format!("{origin}/status/{}?t={token}", req.reference);
+        let m = Message {
+            request_id: Some(req.id),
+            recipient: email,
+            subject: tf(lang, "notify.recover.subject", &[("ref", &req.reference)]),
+            body: tf(lang, "notify.recover.body", &[("ref", &req.reference), ("link", &link)]),
+        };
+        notify::enqueue(&mut tx, &m, at).await.map_err(|e| Error::Config(e.to_string()))?;
+        tx.commit().await?;
+        Ok(Recovery::Sent)
     }
 
     /// Adds a photo to a request within the per-request count and byte caps
@@ -589,14 +811,67 @@ impl Store {
             .collect()
     }
 
-    pub async fn request_events(&self, id: i64) -> Result<Vec<(String, String, String, Option<String>)>, Error> {
-        let rows = sqlx::query("SELECT at, actor, to_state, note FROM request_events WHERE request_id = ? ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?;
+    /// The request's history, oldest first.
+    pub async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, Error> {
+        let rows = sqlx::query(
+            "SELECT at, actor, step, from_state, to_state, note FROM request_events WHERE request_id = ? ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get("at")?, r.try_get("actor")?, r.try_get("to_state")?, r.try_get("note")?)))
+            .map(|r| {
+                Ok(RequestEvent {
+                    at: r.try_get("at")?,
+                    actor: r.try_get("actor")?,
+                    step: r.try_get("step")?,
+                    from_state: r.try_get("from_state")?,
+                    to_state: r.try_get("to_state")?,
+                    note: r.try_get("note")?,
+                })
+            })
             .collect()
+    }
+
+    /// What the queue's header says: per open state how many and since
+    /// when the oldest waits, how many have a new reply, and what waits for
+    /// `me` (my claims, proposals I may approve).
+    pub async fn queue_summary(&self, me: i64) -> Result<QueueSummary, Error> {
+        let rows = sqlx::query(
+            "SELECT state, COUNT(*) AS n, MIN(COALESCE(state_since, updated_at)) AS oldest FROM contact_requests \
+             WHERE state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') GROUP BY state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_state = Vec::new();
+        for st in State::ALL.into_iter().filter(|s| s.is_open()) {
+            let r = rows.iter().find(|r| r.try_get::<String, _>("state").is_ok_and(|s| s == st.as_str()));
+            let (n, oldest) = match r {
+                Some(r) => (r.try_get("n")?, r.try_get("oldest")?),
+                None => (0, None),
+            };
+            by_state.push(StateCount { state: st, count: n, oldest });
+        }
+        let count = |view: QueueView| {
+            let f = QueueFilter { view: Some(view), ..QueueFilter::default() };
+            async move {
+                let mut q = QueryBuilder::<Sqlite>::new(
+                    "SELECT COUNT(*), MIN(COALESCE(r.reply_at, r.state_since, r.updated_at)) FROM contact_requests r \
+                     WHERE 1 = 1",
+                );
+                f.push_where(&mut q);
+                let r = q.build().fetch_one(&self.pool).await?;
+                Ok::<_, Error>(StateCount { state: State::Submitted, count: r.try_get(0)?, oldest: r.try_get(1)? })
+            }
+        };
+        let replies = count(QueueView::NewReply).await?;
+        Ok(QueueSummary {
+            by_state,
+            new_replies: replies.count,
+            oldest_reply: replies.oldest,
+            mine: count(QueueView::Mine(me)).await?.count,
+            my_approvals: count(QueueView::AwaitingMyApproval(me)).await?.count,
+        })
     }
 
     /// Photo tokens of a request, oldest first.
@@ -638,24 +913,87 @@ impl Store {
 /// Requests per page of the moderation queue.
 pub const QUEUE_PAGE: i64 = 50;
 
+/// One entry of a request's history.
+#[derive(Debug, Clone)]
+pub struct RequestEvent {
+    pub at: String,
+    pub actor: String,
+    /// The workflow step (`None` for rows written before steps were named).
+    pub step: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+}
+
+/// How many requests wait in one state, and since when the oldest.
+#[derive(Debug, Clone)]
+pub struct StateCount {
+    pub state: State,
+    pub count: i64,
+    pub oldest: Option<String>,
+}
+
+/// The queue's header and the dashboard's "waiting" panel.
+#[derive(Debug, Clone)]
+pub struct QueueSummary {
+    pub by_state: Vec<StateCount>,
+    pub new_replies: i64,
+    pub oldest_reply: Option<String>,
+    /// Requests I hold for review.
+    pub mine: i64,
+    /// Proposals by someone else, waiting for a second moderator (me).
+    pub my_approvals: i64,
+}
+
+/// A ready-made view of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueView {
+    /// The relative wrote since staff last acted (any state).
+    NewReply,
+    /// Proposals someone other than this moderator made.
+    AwaitingMyApproval(i64),
+    /// Open requests this moderator holds.
+    Mine(i64),
+    /// Nobody holds them.
+    Unclaimed,
+}
+
 /// Which requests the moderation queue shows.
 #[derive(Debug, Clone, Default)]
 pub struct QueueFilter {
-    /// `None`: every open state.
+    /// `None`: every open state, and closed ones with a new reply.
     pub state: Option<State>,
+    pub view: Option<QueueView>,
     pub lang: Option<Lang>,
     pub min_age_days: Option<i64>,
 }
 
 impl QueueFilter {
     fn push_where(&self, q: &mut QueryBuilder<'_, Sqlite>) {
+        const OPEN: &str = "r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')";
         match self.state {
             Some(s) => {
                 q.push(" AND r.state = ").push_bind(s.as_str());
             }
+            None if self.view == Some(QueueView::NewReply) => {}
             None => {
-                q.push(" AND r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')");
+                q.push(format!(" AND ({OPEN} OR r.reply_pending = 1)"));
             }
+        }
+        match self.view {
+            Some(QueueView::NewReply) => {
+                q.push(" AND r.reply_pending = 1 AND r.state <> 'withdrawn'");
+            }
+            Some(QueueView::AwaitingMyApproval(me)) => {
+                q.push(" AND r.state = 'match_proposed' AND r.proposed_by <> ").push_bind(me);
+            }
+            Some(QueueView::Mine(me)) => {
+                q.push(format!(" AND {OPEN} AND r.claimed_by = ")).push_bind(me);
+            }
+            Some(QueueView::Unclaimed) => {
+                q.push(" AND r.state = 'submitted'");
+            }
+            None => {}
         }
         if let Some(l) = self.lang {
             q.push(" AND r.language = ").push_bind(l.code());
@@ -693,6 +1031,61 @@ async fn add_message_in(tx: &mut sqlx::SqliteConnection, id: i64, by: &By<'_>, b
     Ok(())
 }
 
+/// Whether `user_id` is an enabled moderator (who can be handed a request).
+async fn active_moderator(tx: &mut sqlx::SqliteConnection, user_id: i64) -> Result<bool, Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = ? AND role = 'moderator' AND disabled = 0")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(n == 1)
+}
+
+async fn user_name(tx: &mut sqlx::SqliteConnection, user_id: i64) -> Result<String, Error> {
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM users WHERE id = ?").bind(user_id).fetch_optional(&mut *tx).await?;
+    Ok(name.unwrap_or_else(|| user_id.to_string()))
+}
+
+/// The released fields of a record as they are now, as JSON: frozen into
+/// the request at approval.
+async fn released_snapshot(tx: &mut sqlx::SqliteConnection, record_id: i64) -> Result<Option<String>, Error> {
+    let r = sqlx::query(
+        "SELECT surname, given_name, patronymic, birth_date, birth_place, region, unit, rank, status, \
+         status_date, status_place FROM records WHERE id = ?",
+    )
+    .bind(record_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(r) = r else { return Ok(None) };
+    let details = ReleasedDetails {
+        surname: r.try_get("surname")?,
+        given_name: r.try_get("given_name")?,
+        patronymic: r.try_get("patronymic")?,
+        birth_date: r.try_get("birth_date")?,
+        birth_place: r.try_get("birth_place")?,
+        region: r.try_get("region")?,
+        unit: r.try_get("unit")?,
+        rank: r.try_get("rank")?,
+        status: r.try_get("status")?,
+        status_date: r.try_get("status_date")?,
+        status_place: r.try_get("status_place")?,
+    };
+    serde_json::to_string(&details).map(Some).map_err(|e| Error::Config(e.to_string()))
+}
+
+/// Tells the relative (by email, if they gave one) that their request
+/// is now in `state`, with the moderator's words.
+async fn notify_requester(
+    tx: &mut sqlx::SqliteConnection,
+    req: &RequestRow,
+    state: State,
+    words: Option<&str>,
+) -> Result<(), Error> {
+    let Some(email) = &req.email else { return Ok(()) };
+    let notice = Notice { id: req.id, email, lang: req.lang(), reference: &req.reference, state, origin: None, words };
+    queue_notice(tx, notice).await
+}
+
 async fn audit_in(
     tx: &mut sqlx::SqliteConnection,
     by: &By<'_>,
@@ -724,6 +1117,8 @@ struct Notice<'a> {
     state: State,
     /// `scheme://host` of the submission, remembered for confirmation links.
     origin: Option<&'a str>,
+    /// The moderator's words to the relative, quoted in the message.
+    words: Option<&'a str>,
 }
 
 /// Whether a notification goes to an address now.
@@ -738,8 +1133,14 @@ enum Gate {
 }
 
 /// Decides whether an address may be mailed now (see [`queue_notice`]) and
-/// records the decision in the same transaction.
-async fn gate(tx: &mut sqlx::SqliteConnection, email: &str, origin: Option<&str>, now: i64) -> Result<Gate, Error> {
+/// records the decision in the same transaction; with the `scheme://host`
+/// the address last submitted from, for links.
+async fn gate(
+    tx: &mut sqlx::SqliteConnection,
+    email: &str,
+    origin: Option<&str>,
+    now: i64,
+) -> Result<(Gate, String), Error> {
     let address = email.trim().to_lowercase();
     sqlx::query(
         "INSERT INTO email_addresses (address, link_origin) VALUES (?, ?) \
@@ -753,12 +1154,14 @@ async fn gate(tx: &mut sqlx::SqliteConnection, email: &str, origin: Option<&str>
         .bind(&address)
         .fetch_one(&mut *tx)
         .await?;
+    let origin: Option<String> = r.try_get("link_origin")?;
+    let origin = origin.unwrap_or_else(|| "http://localhost".into());
     if r.try_get::<Option<String>, _>("confirmed_at")?.is_some() {
-        return Ok(Gate::Send);
+        return Ok((Gate::Send, origin));
     }
     let last: Option<i64> = r.try_get("last_notice_at")?;
     if last.is_some_and(|at| now - at < UNCONFIRMED_NOTICE_GAP) {
-        return Ok(Gate::Skip);
+        return Ok((Gate::Skip, origin));
     }
     let token = random_token();
     sqlx::query("UPDATE email_addresses SET token_hash = ?, last_notice_at = ? WHERE address = ?")
@@ -767,9 +1170,7 @@ async fn gate(tx: &mut sqlx::SqliteConnection, email: &str, origin: Option<&str>
         .bind(&address)
         .execute(&mut *tx)
         .await?;
-    let origin: Option<String> = r.try_get("link_origin")?;
-    let origin = origin.unwrap_or_else(|| "http://localhost".into());
-    Ok(Gate::Confirm(format!("{origin}/confirm/{token}")))
+    Ok((Gate::Confirm(format!("{origin}/confirm/{token}")), origin))
 }
 
 /// Queues "your request has news" in the requester's language. The
@@ -785,12 +1186,28 @@ async fn gate(tx: &mut sqlx::SqliteConnection, email: &str, origin: Option<&str>
 async fn queue_notice(tx: &mut sqlx::SqliteConnection, n: Notice<'_>) -> Result<(), Error> {
     let (lang, reference) = (n.lang, n.reference);
     let at = now();
+    let (gate, origin) = gate(tx, n.email, n.origin, at).await?;
     let mut body = tf(
         lang,
         "notify.body",
         &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", n.state.as_str())))],
     );
-    match gate(tx, n.email, n.origin, at).await? {
+    // The moderator's words go only to an address that has confirmed it is
+    // the relative's: anyone can type someone else's address into the form.
+    match (n.words, &gate) {
+        (Some(words), Gate::Send) => {
+            body.push_str("\n\n");
+            body.push_str(&tf(lang, "notify.words", &[("text", words.trim())]));
+        }
+        (Some(_), _) => {
+            body.push_str("\n\n");
+            body.push_str(&t(lang, "notify.words_on_page"));
+        }
+        (None, _) => {}
+    }
+    body.push_str("\n\n");
+    body.push_str(&tf(lang, "notify.lost_link", &[("link", &format!("{origin}/status/recover"))]));
+    match gate {
         Gate::Send => {}
         Gate::Confirm(link) => {
             body.push_str("\n\n");
@@ -810,7 +1227,7 @@ async fn queue_notice(tx: &mut sqlx::SqliteConnection, n: Notice<'_>) -> Result<
 
 /// What a requester may see of the person once details are released:
 /// public and `released` fields only — never source, notes or ids.
-#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
 pub struct ReleasedDetails {
     pub surname: String,
     pub given_name: String,
@@ -844,33 +1261,24 @@ pub struct RequesterView {
     pub messages: Vec<ViewMessage>,
     /// Photo tokens (fetch through the status link).
     pub photos: Vec<String>,
-    /// Present only when the request is released, and only for the approved match.
+    /// Present only when the request is released: what two moderators approved.
     pub released: Option<ReleasedDetails>,
+    /// When the details were released.
+    pub released_at: Option<String>,
+    /// The request's language (`ru`, `uk`, `en`): its pages speak it.
+    pub language: String,
 }
 
+/// Builds the requester's view. Released details come only from what was
+/// frozen at approval, never from the live record: a later edit reaches the
+/// relative only through a new decision.
 pub fn requester_view(
     req: &RequestRow,
     messages: Vec<(bool, String, String, String)>,
     photos: Vec<String>,
-    approved: Option<&StoredRecord>,
 ) -> RequesterView {
-    let released = match (req.state, approved) {
-        (State::Released, Some(r)) if Some(r.id) == req.proposed_record_id => {
-            let i = &r.input;
-            Some(ReleasedDetails {
-                surname: i.surname.clone(),
-                given_name: i.given_name.clone(),
-                patronymic: i.patronymic.clone(),
-                birth_date: i.birth_date.clone(),
-                birth_place: i.birth_place.clone(),
-                region: i.region.clone(),
-                unit: i.unit.clone(),
-                rank: i.rank.clone(),
-                status: i.status.as_str().to_string(),
-                status_date: i.status_date.clone(),
-                status_place: i.status_place.clone(),
-            })
-        }
+    let released = match (req.state, &req.released_details) {
+        (State::Released, Some(json)) => serde_json::from_str::<ReleasedDetails>(json).ok(),
         _ => None,
     };
     RequesterView {
@@ -885,22 +1293,15 @@ pub fn requester_view(
             .collect(),
         photos,
         released,
+        released_at: req.released_at.clone(),
+        language: req.language.clone(),
     }
 }
 
 impl Store {
-    /// The requester's view of a request (loads the approved record if any).
+    /// The requester's view of a request.
     pub async fn requester_view(&self, req: &RequestRow) -> Result<RequesterView, Error> {
-        let approved = match (req.state, req.proposed_record_id) {
-            (State::Released, Some(rid)) => self.record(rid).await?,
-            _ => None,
-        };
-        Ok(requester_view(
-            req,
-            self.request_messages(req.id).await?,
-            self.photo_tokens(req.id).await?,
-            approved.as_ref(),
-        ))
+        Ok(requester_view(req, self.request_messages(req.id).await?, self.photo_tokens(req.id).await?))
     }
 }
 

@@ -117,8 +117,11 @@ impl Store {
     }
 
     /// Disables an account and ends all its sessions at once.
-    pub async fn disable_user(&self, name: &str) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
+    /// Disables an account: its sessions end and the requests it held for
+    /// review go back to the queue, in one transaction. Returns how many
+    /// requests were released.
+    pub async fn disable_user(&self, name: &str) -> Result<u64, Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = ? RETURNING id")
             .bind(name)
             .fetch_optional(&mut *tx)
@@ -127,8 +130,9 @@ impl Store {
             return Err(Error::Config(format!("no user named {name:?}")));
         };
         sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        let released = Store::release_claims_in(&mut tx, id, "system").await?;
         tx.commit().await?;
-        Ok(())
+        Ok(released)
     }
 
     pub async fn account_by_name(&self, name: &str) -> Result<Option<Account>, Error> {
@@ -201,6 +205,14 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    /// Enabled moderators as (id, name): whom a request can be handed to.
+    pub async fn active_moderators(&self) -> Result<Vec<(i64, String)>, Error> {
+        let rows = sqlx::query("SELECT id, name FROM users WHERE role = 'moderator' AND disabled = 0 ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("id")?, r.try_get("name")?))).collect()
     }
 
     pub async fn count_users(&self) -> Result<i64, Error> {

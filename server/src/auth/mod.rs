@@ -51,6 +51,9 @@ pub enum Action {
     ExportAudit,
     /// The request queue, request pages, photos, and every workflow step.
     ModerateRequests,
+    /// Who holds which request: release a claim or hand it to another
+    /// moderator (without reading the request itself).
+    ManageClaims,
 }
 
 impl Action {
@@ -66,6 +69,7 @@ impl Action {
             Action::ViewAudit => "view_audit",
             Action::ExportAudit => "export_audit",
             Action::ModerateRequests => "moderate_requests",
+            Action::ManageClaims => "manage_claims",
         }
     }
 }
@@ -81,7 +85,7 @@ pub fn can(role: Role, action: Action) -> bool {
             ViewDashboard | ListRecords | ViewRecord | CreateRecord | EditRecord | ImportRecords | ExportRecords
         ),
         Role::Moderator => matches!(action, ViewDashboard | ListRecords | ViewRecord | ModerateRequests),
-        Role::Admin => matches!(action, ViewDashboard | ViewAudit | ExportAudit | ListRecords),
+        Role::Admin => matches!(action, ViewDashboard | ViewAudit | ExportAudit | ListRecords | ManageClaims),
     }
 }
 

@@ -664,10 +664,15 @@ mod tests {
                 reason: None,
                 created_at: "t".into(),
                 updated_at: "t".into(),
+                reply_pending: false,
+                reply_at: None,
+                state_since: None,
+                proposed_version: None,
+                released_details: None,
+                released_at: None,
             },
             vec![(true, "moderator1".into(), "t".into(), "hello".into())],
             vec![],
-            None,
         );
         let text = serde_json::to_string(&v).unwrap_or_default();
         assert!(!text.contains("moderator1"), "staff names stay inside");

@@ -58,6 +58,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/requests/{id}/approve", post(requests::approve))
         .route("/staff/requests/{id}/return", post(requests::return_to_review))
         .route("/staff/requests/{id}/message", post(requests::message))
+        .route("/staff/requests/{id}/release", post(requests::release))
+        .route("/staff/claims/{id}", post(requests::reassign))
         .route("/staff/photos/{token}", get(requests::photo))
         .route("/staff/audit", get(dashboard::audit))
         .route("/staff/audit.csv", get(dashboard::audit_csv))

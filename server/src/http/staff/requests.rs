@@ -18,7 +18,7 @@ use crate::auth::Action;
 use crate::http::requests::jpeg;
 use crate::http::AppState;
 use crate::requests::{By, QueueFilter, RequestRow, StepData, QUEUE_PAGE};
-use crate::workflow::{next, Actor, Facts, State as RState, Step};
+use crate::workflow::{next, Actor, State as RState, Step};
 
 fn short_time(at: &str) -> String {
     crate::calendar::display_utc(at, false)
@@ -36,7 +36,7 @@ pub async fn queue(
     let lang = Lang::from_code(&get("language")).filter(|_| !get("language").is_empty());
     let min_age = get("min_age").parse::<i64>().ok().filter(|d| *d > 0);
     let page_no = get("page").parse::<i64>().ok().filter(|p| *p > 0).unwrap_or(1);
-    let filter = QueueFilter { state, lang, min_age_days: min_age };
+    let filter = QueueFilter { state, lang, min_age_days: min_age, view: None };
     let (rows, total) = st.registry.store.request_queue(&filter, page_no).await?;
     let (state_text, language_text, min_age_text) = (get("state"), get("language"), get("min_age"));
     let query_string = query_string(&[
@@ -163,7 +163,7 @@ pub async fn show(
     let r = load(&st, lang, id).await?;
     g.audit(&st, &ctx, "view_request", Some(("request", r.reference.clone())), None).await?;
     let me = Actor::Moderator(g.session.user.id);
-    let facts = Facts { state: r.state, claimed_by: r.claimed_by, proposed_by: r.proposed_by };
+    let facts = r.facts();
     let possible = |s: Step| next(facts, &s, me).is_ok();
     let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
     let proposed = match r.proposed_record_id {
@@ -227,7 +227,7 @@ pub async fn show(
             .request_events(id)
             .await?
             .into_iter()
-            .map(|(at, actor, state, note)| (short_time(&at), actor, state, note.unwrap_or_default()))
+            .map(|e| (short_time(&e.at), e.actor, e.to_state, e.note.unwrap_or_default()))
             .collect(),
         can_claim: possible(Step::Claim) && r.claimed_by != Some(g.session.user.id),
         can_review: r.claimed_by == Some(g.session.user.id) && possible(Step::ProposeMatch),
@@ -278,11 +278,22 @@ fn refusal_text(lang: Lang, r: &crate::workflow::Refusal) -> String {
             ModeratorOnly => "staff.req.refused.moderator_only",
             ClaimedByOther => "staff.req.refused.claimed",
             SelfApproval => "staff.req.refused.self_approval",
+            AdminOnly => "staff.req.refused.admin_only",
+            MessageRequired => "staff.req.refused.message_required",
+            NoteRequired => "staff.req.refused.note_required",
+            NotAModerator => "staff.req.refused.not_a_moderator",
         },
     )
 }
 
 type F = Form<HashMap<String, String>>;
+
+/// The words a console form carries: `message` to the relative, `note` to
+/// the other moderator. The workflow refuses a step that needs one without it.
+fn words(f: &HashMap<String, String>) -> StepData {
+    let field = |k: &str| f.get(k).map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    StepData { message: field("message"), note: field("note"), ..StepData::default() }
+}
 
 pub async fn claim(
     State(st): State<AppState>,
@@ -320,7 +331,7 @@ pub async fn propose(
     if !exists {
         return Ok(redirect(&format!("/staff/requests/{id}?err=staff.notice.record_needed")));
     }
-    step(&st, &ctx, id, &f, Step::ProposeMatch, StepData { proposed_record_id: record, ..StepData::default() }).await
+    step(&st, &ctx, id, &f, Step::ProposeMatch, StepData { proposed_record_id: record, ..words(&f) }).await
 }
 
 pub async fn no_match(
@@ -329,7 +340,7 @@ pub async fn no_match(
     Path(id): Path<i64>,
     Form(f): F,
 ) -> Result<Response, StaffError> {
-    step(&st, &ctx, id, &f, Step::NoMatch, StepData::default()).await
+    step(&st, &ctx, id, &f, Step::NoMatch, words(&f)).await
 }
 
 pub async fn reject(
@@ -342,7 +353,7 @@ pub async fn reject(
     if reason.is_none() {
         return Ok(redirect(&format!("/staff/requests/{id}?err=staff.notice.reason_needed")));
     }
-    step(&st, &ctx, id, &f, Step::Reject, StepData { reason, ..StepData::default() }).await
+    step(&st, &ctx, id, &f, Step::Reject, StepData { message: reason, ..StepData::default() }).await
 }
 
 pub async fn approve(
@@ -351,7 +362,7 @@ pub async fn approve(
     Path(id): Path<i64>,
     Form(f): F,
 ) -> Result<Response, StaffError> {
-    step(&st, &ctx, id, &f, Step::Approve, StepData::default()).await
+    step(&st, &ctx, id, &f, Step::Approve, words(&f)).await
 }
 
 pub async fn return_to_review(
@@ -360,7 +371,50 @@ pub async fn return_to_review(
     Path(id): Path<i64>,
     Form(f): F,
 ) -> Result<Response, StaffError> {
-    step(&st, &ctx, id, &f, Step::ReturnToReview, StepData::default()).await
+    step(&st, &ctx, id, &f, Step::ReturnToReview, words(&f)).await
+}
+
+/// `POST /staff/requests/{id}/release`: the claimer gives the request back
+/// to the queue for any moderator.
+pub async fn release(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
+    step(&st, &ctx, id, &f, Step::ReleaseClaim, words(&f)).await
+}
+
+/// `POST /staff/claims/{id}` (admin): `to` = a moderator's id hands the
+/// request to them; `to=queue` gives it back to the queue.
+pub async fn reassign(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
+    let g = Guard::require(&st, &ctx, Action::ManageClaims).await?;
+    g.check_form(ctx.lang, f.get("csrf").map(String::as_str))?;
+    load(&st, ctx.lang, id).await?;
+    let to = f.get("to").map(String::as_str).unwrap_or_default();
+    let step = match to.parse::<i64>() {
+        Ok(user) => Step::Reassign(user),
+        Err(_) if to == "queue" => Step::ReleaseClaim,
+        Err(_) => return Ok(redirect("/staff/claims?err=staff.notice.moderator_needed")),
+    };
+    let outcome = st.registry.store.apply_step(id, &step, By::Staff(&g.session.user), words(&f)).await?;
+    Ok(match outcome {
+        Ok(_) => redirect("/staff/claims?ok=staff.notice.step_done"),
+        Err(refusal) => page(
+            StatusCode::CONFLICT,
+            findkin_app::staff::message_page(
+                ctx.lang,
+                Some(&g.viewer),
+                "staff.req.refused",
+                refusal_text(ctx.lang, &refusal),
+            ),
+        ),
+    })
 }
 
 /// A message to the requester without a state change.
