@@ -5,6 +5,7 @@
 //! `make test` sets `FINDKIN_BIN` and `FINDKIN_SITE_ROOT`; without them the
 //! release build in the workspace's target directory is used.
 
+pub mod browser;
 pub mod staff;
 
 use std::net::TcpListener;
