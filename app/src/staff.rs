@@ -492,7 +492,10 @@ fn conflict_table(lang: Lang, c: &ConflictView) -> impl IntoView {
                     <th scope="row"><a href=format!("#{}", r.field)>{t(lang, &format!("field.{}", r.field))}</a></th>
                     <td class="base">{r.base.clone()}</td>
                     <td class="yours">{r.yours.clone()}</td>
-                    <td class="theirs">{r.theirs.clone()} <small class="muted">{r.theirs_by.clone()}</small></td>
+                    <td class="theirs">
+                        {r.theirs.clone()}
+                        {(!r.theirs_by.is_empty()).then(|| view! { <small class="muted by">{r.theirs_by.clone()}</small> })}
+                    </td>
                     <td class="outcome">{t(lang, &format!("staff.conflict.outcome_{}", r.kind))}</td>
                 </tr>
             }
