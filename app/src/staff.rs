@@ -487,6 +487,11 @@ fn conflict_table(lang: Lang, c: &ConflictView) -> impl IntoView {
         .rows
         .iter()
         .map(|r| {
+            let outcome = match r.kind {
+                "conflict" => "staff.conflict.outcome_conflict",
+                "theirs" => "staff.conflict.outcome_theirs",
+                _ => "staff.conflict.outcome_mine",
+            };
             view! {
                 <tr class=format!("conflict-row {}", r.kind)>
                     <th scope="row"><a href=format!("#{}", r.field)>{t(lang, &format!("field.{}", r.field))}</a></th>
@@ -496,7 +501,7 @@ fn conflict_table(lang: Lang, c: &ConflictView) -> impl IntoView {
                         {r.theirs.clone()}
                         {(!r.theirs_by.is_empty()).then(|| view! { <small class="muted by">{r.theirs_by.clone()}</small> })}
                     </td>
-                    <td class="outcome">{t(lang, &format!("staff.conflict.outcome_{}", r.kind))}</td>
+                    <td class="outcome">{t(lang, outcome)}</td>
                 </tr>
             }
         })
