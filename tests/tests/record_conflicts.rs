@@ -93,7 +93,8 @@ struct Saved {
 }
 
 async fn save(s: &Server, who: &Staff, id: i64, form: &[(String, String)]) -> Saved {
-    let r = who.c.post(s.url(&format!("/staff/records/{id}"))).form(&as_browser_sends(form)).send().await.expect("POST");
+    let r =
+        who.c.post(s.url(&format!("/staff/records/{id}"))).form(&as_browser_sends(form)).send().await.expect("POST");
     let location = r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
     Saved { status: r.status(), location, body: r.text().await.unwrap_or_default() }
 }

@@ -384,7 +384,9 @@ async fn conflict_form(
     }
     let saved_at = |field: &str| match history.iter().find(|c| c.field == field) {
         Some(c) => format!("{}, {}", c.user_name, crate::calendar::display_utc(&c.at, true)),
-        None => tf(lang, "staff.conflict.by_unknown", &[("at", &crate::calendar::display_utc(&current.updated_at, true))]),
+        None => {
+            tf(lang, "staff.conflict.by_unknown", &[("at", &crate::calendar::display_utc(&current.updated_at, true))])
+        }
     };
     let theirs = fields(&current.input);
     let rows = fields(yours)
