@@ -271,6 +271,24 @@ async fn a_stale_form_never_reverts_a_field_it_did_not_touch() {
     let (fields, _) = record(&s, &b, 1).await;
     assert!(fields.contains("сержант") && fields.contains("Курск") && fields.contains("от 2024-05-01"), "{fields}");
 
+    // A typing error on a stale form keeps the version and base it was
+    // opened with, so the corrected save still merges instead of reverting.
+    let mut form_b = open_form(&s, &b, 3).await;
+    let mut form_a = open_form(&s, &a, 3).await;
+    set(&mut form_a, "region", "Новосибирская область");
+    assert_eq!(save(&s, &a, 3, &form_a).await.status, StatusCode::SEE_OTHER);
+    set(&mut form_b, "status_date", "31.02.2024");
+    let r = save(&s, &b, 3, &form_b).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let mut again = form_fields(&r.body);
+    assert_eq!(get(&again, "version"), get(&form_b, "version"));
+    assert_eq!(get(&again, "base_region"), "Тульская область", "the base is still what B opened");
+    set(&mut again, "status_date", "2024-02");
+    let r = save(&s, &b, 3, &again).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let (fields, _) = record(&s, &b, 3).await;
+    assert!(fields.contains("Новосибирская область") && fields.contains("2024-02"), "{fields}");
+
     // A form that changes nothing writes nothing.
     let form = open_form(&s, &a, 1).await;
     let version = get(&form, "version").to_string();
