@@ -447,10 +447,81 @@ pub struct RecordForm {
     pub version: i64,
     /// (field name, value as typed).
     pub values: Vec<(&'static str, String)>,
+    /// (field name, value) the form was opened with, sent back as hidden
+    /// `base_<field>` inputs so the save knows what this editor changed.
+    /// Empty when creating.
+    pub base: Vec<(&'static str, String)>,
     /// (field name, message) — messages are already in words.
     pub errors: Vec<(String, String)>,
-    /// Another editor's newer values, when the save was refused.
-    pub conflict: Option<Vec<(&'static str, String)>>,
+    /// When a save was refused because someone else changed the record.
+    pub conflict: Option<ConflictView>,
+}
+
+/// A save refused because another editor changed the same field: what
+/// each side has, so the editor decides consciously.
+pub struct ConflictView {
+    /// Who saved the record meanwhile (names, comma-separated).
+    pub by: String,
+    /// The version the form below is now based on.
+    pub version: i64,
+    /// The fields that differ, in form order.
+    pub rows: Vec<ConflictRow>,
+}
+
+/// One field on the conflict page. Values are display text ("—" empty).
+pub struct ConflictRow {
+    pub field: &'static str,
+    /// `conflict` (both changed it), `theirs` (only they did: their value
+    /// is in the form) or `mine` (only you did: your value is in the form).
+    pub kind: &'static str,
+    /// What the form was opened with.
+    pub base: String,
+    pub yours: String,
+    pub theirs: String,
+    /// Who stored `theirs`, and when.
+    pub theirs_by: String,
+}
+
+fn conflict_table(lang: Lang, c: &ConflictView) -> impl IntoView {
+    let rows = c
+        .rows
+        .iter()
+        .map(|r| {
+            let outcome = match r.kind {
+                "conflict" => "staff.conflict.outcome_conflict",
+                "theirs" => "staff.conflict.outcome_theirs",
+                _ => "staff.conflict.outcome_mine",
+            };
+            view! {
+                <tr class=format!("conflict-row {}", r.kind)>
+                    <th scope="row"><a href=format!("#{}", r.field)>{t(lang, &format!("field.{}", r.field))}</a></th>
+                    <td class="base">{r.base.clone()}</td>
+                    <td class="yours">{r.yours.clone()}</td>
+                    <td class="theirs">
+                        {r.theirs.clone()}
+                        {(!r.theirs_by.is_empty()).then(|| view! { <small class="muted by">{r.theirs_by.clone()}</small> })}
+                    </td>
+                    <td class="outcome">{t(lang, outcome)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="conflict-table">
+                <thead>
+                    <tr>
+                        <th scope="col">{t(lang, "staff.conflict.col_field")}</th>
+                        <th scope="col">{t(lang, "staff.conflict.col_base")}</th>
+                        <th scope="col">{t(lang, "staff.conflict.col_yours")}</th>
+                        <th scope="col">{t(lang, "staff.conflict.col_theirs")}</th>
+                        <th scope="col">{t(lang, "staff.conflict.col_form")}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
 }
 
 pub fn record_form_page(lang: Lang, v: &Viewer, f: RecordForm) -> String {
@@ -472,19 +543,24 @@ pub fn record_form_page(lang: Lang, v: &Viewer, f: RecordForm) -> String {
             </div>
         }
     });
-    let conflict = f.conflict.map(|theirs| {
+    let conflict = f.conflict.as_ref().map(|c| {
+        let collisions = c.rows.iter().filter(|r| r.kind == "conflict").count();
         view! {
-            <div class="notice error" role="alert">
-                <p>{t(lang, "staff.form.conflict")}</p>
-                <ul>
-                    {theirs
-                        .into_iter()
-                        .map(|(field, value)| view! { <li>{t(lang, &format!("field.{field}"))} ": " <strong>{value}</strong></li> })
-                        .collect_view()}
-                </ul>
-            </div>
+            <section class="conflict" aria-labelledby="conflict-title">
+                <div class="notice error" role="alert">
+                    <p id="conflict-title"><strong>{tf(lang, "staff.conflict.lead", &[("who", &c.by), ("v", &c.version.to_string())])}</strong></p>
+                    <p>{tf(lang, "staff.conflict.decide", &[("n", &collisions.to_string())])}</p>
+                </div>
+                {conflict_table(lang, c)}
+            </section>
         }
     });
+    let rows = f.conflict.map(|c| c.rows).unwrap_or_default();
+    let base = f
+        .base
+        .into_iter()
+        .map(|(name, value)| view! { <input type="hidden" name=format!("base_{name}") value=value/> })
+        .collect_view();
     let inputs = f
         .values
         .into_iter()
@@ -492,9 +568,27 @@ pub fn record_form_page(lang: Lang, v: &Viewer, f: RecordForm) -> String {
             let err = f.errors.iter().find(|(n, _)| n == name).map(|(_, m)| m.clone());
             let invalid = err.is_some();
             let described = format!("{name}-err");
+            // A field that differs from what is stored now carries a class
+            // and a note with this editor's value beside it.
+            let mark = rows.iter().find(|r| r.field == name);
+            let note_id = format!("{name}-note");
+            let described_by = match (invalid, mark.is_some()) {
+                (true, true) => format!("{described} {note_id}"),
+                (false, true) => note_id.clone(),
+                _ => described.clone(),
+            };
+            let note = mark.map(|r| {
+                let text = match r.kind {
+                    "conflict" => tf(lang, "staff.conflict.note_conflict", &[("yours", &r.yours)]),
+                    "theirs" => tf(lang, "staff.conflict.note_theirs", &[("yours", &r.yours), ("by", &r.theirs_by)]),
+                    _ => tf(lang, "staff.conflict.note_mine", &[("yours", &r.yours), ("theirs", &r.theirs)]),
+                };
+                view! { <small id=note_id.clone() class="conflict-note">{text}</small> }
+            });
+            let class = mark.map_or("field".to_string(), |r| format!("field marked {}", r.kind));
             let control = match name {
                 "status" => view! {
-                    <select id=name name=name aria-invalid=invalid.to_string()>
+                    <select id=name name=name aria-invalid=invalid.to_string() aria-describedby=described_by.clone()>
                         {STATUSES
                             .iter()
                             .map(|s| view! { <option value=*s selected=value == *s>{t(lang, &format!("status.{s}"))}</option> })
@@ -503,23 +597,24 @@ pub fn record_form_page(lang: Lang, v: &Viewer, f: RecordForm) -> String {
                 }
                 .into_any(),
                 "sex" => view! {
-                    <select id=name name=name>
+                    <select id=name name=name aria-describedby=described_by.clone()>
                         <option value="" selected=value.is_empty()>"—"</option>
                         <option value="m" selected=value == "m">{t(lang, "sex.m")}</option>
                         <option value="f" selected=value == "f">{t(lang, "sex.f")}</option>
                     </select>
                 }
                 .into_any(),
-                "notes" => view! { <textarea id=name name=name rows="4" aria-invalid=invalid.to_string()>{value}</textarea> }.into_any(),
+                "notes" => view! { <textarea id=name name=name rows="4" aria-invalid=invalid.to_string() aria-describedby=described_by.clone()>{value}</textarea> }.into_any(),
                 _ => view! {
-                    <input id=name name=name type="text" value=value aria-invalid=invalid.to_string() aria-describedby=described.clone()/>
+                    <input id=name name=name type="text" value=value aria-invalid=invalid.to_string() aria-describedby=described_by.clone()/>
                 }
                 .into_any(),
             };
             view! {
-                <div class="field">
+                <div class=class>
                     <label for=name>{t(lang, &format!("field.{name}"))}</label>
                     {control}
+                    {note}
                     {err.map(|m| view! { <small id=described class="error">{m}</small> })}
                 </div>
             }
@@ -532,6 +627,7 @@ pub fn record_form_page(lang: Lang, v: &Viewer, f: RecordForm) -> String {
         <form method="post" action=action class="record-form">
             {csrf_field(v)}
             <input type="hidden" name="version" value=f.version.to_string()/>
+            {base}
             <div class="form-grid">{inputs}</div>
             <button type="submit" class="primary">{t(lang, "staff.form.save")}</button>
         </form>

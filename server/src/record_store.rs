@@ -1,10 +1,12 @@
 //! Reading and editing single records for the staff console: full record,
-//! filtered lists, optimistic-concurrency updates with a per-field history.
+//! filtered lists, three-way merged updates (optimistic concurrency) with a
+//! per-field history.
 
 use serde::Serialize;
 use sqlx::{QueryBuilder, Row, Sqlite};
 
 use crate::auth::StaffUser;
+use crate::record_merge::{self, FieldMerge, Value};
 use crate::records::{RecordInput, Sex, Status};
 use crate::store::Store;
 use crate::Error;
@@ -47,10 +49,19 @@ pub enum SaveOutcome {
     Saved {
         id: i64,
         version: i64,
+        /// Fields someone else changed since the form was opened, whose
+        /// newer values were kept (the editor is told their save merged).
+        kept_theirs: Vec<&'static str>,
     },
-    /// Someone saved a newer version first: nothing was written.
+    /// The submitted form changes nothing: nothing was written.
+    Unchanged { id: i64, version: i64 },
+    /// Someone else changed a field this editor changed too, to another
+    /// value: nothing was written.
     Conflict {
         current: Box<StoredRecord>,
+        /// What the save would do with each field (`Conflict` on the
+        /// colliding ones).
+        plan: Vec<(&'static str, FieldMerge)>,
     },
 }
 
@@ -86,7 +97,7 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, Error> {
 }
 
 /// The editable fields as (name, value) pairs, for diffs and CSV.
-pub fn fields(r: &RecordInput) -> [(&'static str, Option<String>); 15] {
+pub fn fields(r: &RecordInput) -> [(&'static str, Value); 15] {
     let s = |v: &str| (!v.is_empty()).then(|| v.to_string());
     [
         ("external_id", s(&r.external_id)),
@@ -214,15 +225,42 @@ impl Store {
             .collect()
     }
 
-    /// Saves an edit made on `expected_version`. If the record moved on in
-    /// the meantime nothing is written and the current record comes back.
+    /// Saves an edit as a three-way merge (see [`crate::record_merge`]):
+    /// `base` is what the form was opened with (version `expected_version`).
+    /// Only the fields this editor changed are written; a field someone else
+    /// changed meanwhile keeps their value, and if both changed the same
+    /// field differently nothing is written and the current record comes
+    /// back. Without `base` (an old form) the save goes through only if the
+    /// record did not move on, as before.
     pub async fn update_record(
         &self,
         id: i64,
         expected_version: i64,
+        base: Option<&[(&str, Value)]>,
         new: &RecordInput,
         by: &StaffUser,
     ) -> Result<SaveOutcome, Error> {
+        // The transaction takes the write lock first, so nobody can save
+        // between our read and our write; the version check in the UPDATE
+        // still guards it, and a lost race is simply merged again.
+        for _ in 0..3 {
+            if let Some(outcome) = self.try_update(id, expected_version, base, new, by).await? {
+                return Ok(outcome);
+            }
+        }
+        Err(Error::Config(format!("record {id} kept changing while it was being saved")))
+    }
+
+    /// One attempt of [`Store::update_record`]; `None` when the stored
+    /// version changed between the read and the write.
+    async fn try_update(
+        &self,
+        id: i64,
+        expected_version: i64,
+        base: Option<&[(&str, Value)]>,
+        new: &RecordInput,
+        by: &StaffUser,
+    ) -> Result<Option<SaveOutcome>, Error> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?"))
             .bind(id)
@@ -231,40 +269,53 @@ impl Store {
         let Some(current) = row.as_ref().map(stored).transpose()? else {
             return Err(Error::Config(format!("record {id} does not exist")));
         };
-        if current.version != expected_version {
-            return Ok(SaveOutcome::Conflict { current: Box::new(current) });
+        // An old form without base values: its base is known only if the
+        // record is still at the version it was opened on.
+        let unchanged_base = fields(&current.input);
+        let base: &[(&str, Value)] = match base {
+            Some(b) => b,
+            None if current.version == expected_version => &unchanged_base,
+            None => &[],
+        };
+        let plan = record_merge::plan(base, new, &current.input);
+        if plan.iter().any(|(_, k)| *k == FieldMerge::Conflict) {
+            return Ok(Some(SaveOutcome::Conflict { current: Box::new(current), plan }));
         }
-        let version = expected_version + 1;
+        let merged = record_merge::apply(&plan, new, &current.input);
+        if merged == current.input {
+            return Ok(Some(SaveOutcome::Unchanged { id, version: current.version }));
+        }
+        let version = current.version + 1;
         let done = sqlx::query(
             "UPDATE records SET external_id = ?, surname = ?, given_name = ?, patronymic = ?, sex = ?, birth_date = ?,
                 birth_place = ?, region = ?, unit = ?, rank = ?, status = ?, status_date = ?, status_place = ?,
                 source = ?, notes = ?, version = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
              WHERE id = ? AND version = ?",
         )
-        .bind(&new.external_id)
-        .bind(&new.surname)
-        .bind(&new.given_name)
-        .bind(&new.patronymic)
-        .bind(new.sex.map(|s| s.as_str()))
-        .bind(&new.birth_date)
-        .bind(&new.birth_place)
-        .bind(&new.region)
-        .bind(&new.unit)
-        .bind(&new.rank)
-        .bind(new.status.as_str())
-        .bind(&new.status_date)
-        .bind(&new.status_place)
-        .bind(&new.source)
-        .bind(&new.notes)
+        .bind(&merged.external_id)
+        .bind(&merged.surname)
+        .bind(&merged.given_name)
+        .bind(&merged.patronymic)
+        .bind(merged.sex.map(|s| s.as_str()))
+        .bind(&merged.birth_date)
+        .bind(&merged.birth_place)
+        .bind(&merged.region)
+        .bind(&merged.unit)
+        .bind(&merged.rank)
+        .bind(merged.status.as_str())
+        .bind(&merged.status_date)
+        .bind(&merged.status_place)
+        .bind(&merged.source)
+        .bind(&merged.notes)
         .bind(version)
         .bind(id)
-        .bind(expected_version)
+        .bind(current.version)
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Ok(SaveOutcome::Conflict { current: Box::new(current) });
+            return Ok(None);
         }
-        for ((field, old), (_, newv)) in fields(&current.input).into_iter().zip(fields(new)) {
+        for ((field, old), (_, newv)) in fields(&current.input).into_iter().zip(fields(&merged)) {
             if old != newv {
                 sqlx::query(
                     "INSERT INTO record_history (record_id, version, user_id, user_name, field, old_value, new_value)
@@ -283,7 +334,8 @@ impl Store {
         }
         sqlx::query("INSERT INTO record_changes (record_id) VALUES (?)").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
-        Ok(SaveOutcome::Saved { id, version })
+        let kept_theirs = record_merge::with(&plan, FieldMerge::Theirs);
+        Ok(Some(SaveOutcome::Saved { id, version, kept_theirs }))
     }
 
     /// Creates one record; refuses an `external_id` already in use.

@@ -1,6 +1,6 @@
 //! Records in the console: list with staff search and filters, record page
-//! (every view audited), create and edit with optimistic concurrency, and
-//! CSV export of a filtered list.
+//! (every view audited), create, edit saved as a three-way merge with a
+//! conflict page, and CSV export of a filtered list.
 
 use std::collections::HashMap;
 
@@ -9,10 +9,10 @@ use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Form;
-use findkin_app::i18n::{t, Lang};
+use findkin_app::i18n::{t, tf, Lang};
 use findkin_app::staff::{
-    record_form_page, record_page, records_page, FieldView, HistoryRow, RecordForm, RecordRow, RecordView, RecordsPage,
-    RecordsQuery,
+    record_form_page, record_page, records_page, ConflictRow, ConflictView, FieldView, HistoryRow, RecordForm,
+    RecordRow, RecordView, RecordsPage, RecordsQuery,
 };
 use findkin_search::SearchOptions;
 
@@ -20,6 +20,7 @@ use super::{notice, page, query_string, redirect, Ctx, Guard, StaffError};
 use crate::auth::Action;
 use crate::csv_import::{parse_row, COLUMNS};
 use crate::http::AppState;
+use crate::record_merge::{self, base_value, FieldMerge, Value};
 use crate::record_store::{fields, to_csv, RecordFilter, SaveOutcome, StoredRecord};
 use crate::records::{parse_partial_date, RecordInput, Status};
 
@@ -142,6 +143,17 @@ fn level(field: &str) -> &'static str {
     }
 }
 
+/// A field's value as a person reads it: statuses and sex in words, "—"
+/// for nothing.
+fn shown(lang: Lang, name: &str, v: Option<String>) -> String {
+    match (name, v) {
+        ("status", Some(s)) => t(lang, &format!("status.{s}")),
+        ("sex", Some(s)) => t(lang, &format!("sex.{s}")),
+        (_, Some(v)) => v,
+        (_, None) => "—".to_string(),
+    }
+}
+
 async fn load(st: &AppState, lang: Lang, id: i64) -> Result<StoredRecord, StaffError> {
     st.registry.store.record(id).await?.ok_or(StaffError::NotFound { lang })
 }
@@ -156,12 +168,6 @@ pub async fn show(
     let r = load(&st, ctx.lang, id).await?;
     g.audit(&st, &ctx, "view_record", Some(("record", r.input.external_id.clone())), None).await?;
     let lang = ctx.lang;
-    let value = |name: &str, v: Option<String>| match (name, v) {
-        ("status", Some(s)) => t(lang, &format!("status.{s}")),
-        ("sex", Some(s)) => t(lang, &format!("sex.{s}")),
-        (_, Some(v)) => v,
-        (_, None) => "—".to_string(),
-    };
     let history = st
         .registry
         .store
@@ -184,7 +190,7 @@ pub async fn show(
         updated_at: crate::calendar::display_utc(&r.updated_at, false),
         fields: fields(&r.input)
             .into_iter()
-            .map(|(name, v)| FieldView { name, value: value(name, v), level: level(name) })
+            .map(|(name, v)| FieldView { name, value: shown(lang, name, v), level: level(name) })
             .collect(),
         history,
     };
@@ -200,11 +206,35 @@ fn typed_values(form: &HashMap<String, String>) -> Vec<(&'static str, String)> {
     COLUMNS.iter().map(|c| (*c, form.get(*c).cloned().unwrap_or_default())).collect()
 }
 
+/// The hidden `base_<field>` values a form came back with, as sent (to
+/// render them again unchanged after a validation error).
+fn typed_base(form: &HashMap<String, String>) -> Vec<(&'static str, String)> {
+    COLUMNS.iter().filter_map(|c| form.get(&format!("base_{c}")).map(|v| (*c, v.clone()))).collect()
+}
+
+/// What the form was opened with, per field; `None` for a form without
+/// base values (opened before they existed), which then saves only if the
+/// record did not move on.
+fn submitted_base(form: &HashMap<String, String>) -> Option<Vec<(&'static str, Value)>> {
+    COLUMNS.iter().map(|c| form.get(&format!("base_{c}")).map(|v| (*c, base_value(v)))).collect()
+}
+
+/// Browsers send a textarea's line breaks as CRLF; the record keeps LF
+/// (and the validator refuses a bare CR as a control character).
+fn unix_newlines(mut form: HashMap<String, String>) -> HashMap<String, String> {
+    for v in form.values_mut() {
+        if v.contains('\r') {
+            *v = v.replace("\r\n", "\n");
+        }
+    }
+    form
+}
+
 pub async fn new_form(State(st): State<AppState>, ctx: Ctx) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::CreateRecord).await?;
     let values =
         COLUMNS.iter().map(|c| (*c, if *c == "status" { "captured".to_string() } else { String::new() })).collect();
-    let form = RecordForm { id: None, version: 0, values, errors: Vec::new(), conflict: None };
+    let form = RecordForm { id: None, version: 0, values, base: Vec::new(), errors: Vec::new(), conflict: None };
     Ok(page(StatusCode::OK, record_form_page(ctx.lang, &g.viewer, form)))
 }
 
@@ -215,6 +245,7 @@ pub async fn edit_form(State(st): State<AppState>, ctx: Ctx, Path(id): Path<i64>
         id: Some(id),
         version: r.version,
         values: form_values(&r.input),
+        base: form_values(&r.input),
         errors: Vec::new(),
         conflict: None,
     };
@@ -227,6 +258,9 @@ fn validate(form: &HashMap<String, String>) -> Result<RecordInput, Vec<(String, 
     parse_row(0, &get).map_err(|errs| errs.into_iter().map(|e| (e.column.unwrap_or_default(), e.message)).collect())
 }
 
+/// The form again with what was typed and the messages; an edit keeps the
+/// version and base values it was opened with, so the next save still
+/// merges against them.
 fn invalid(
     lang: Lang,
     g: &Guard,
@@ -235,7 +269,8 @@ fn invalid(
     form: &HashMap<String, String>,
     errors: Vec<(String, String)>,
 ) -> Response {
-    let f = RecordForm { id, version, values: typed_values(form), errors, conflict: None };
+    let base = if id.is_some() { typed_base(form) } else { Vec::new() };
+    let f = RecordForm { id, version, values: typed_values(form), base, errors, conflict: None };
     page(StatusCode::UNPROCESSABLE_ENTITY, record_form_page(lang, &g.viewer, f))
 }
 
@@ -246,6 +281,7 @@ pub async fn create(
 ) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::CreateRecord).await?;
     g.check_form(ctx.lang, form.get("csrf").map(String::as_str))?;
+    let form = unix_newlines(form);
     let rec = match validate(&form) {
         Ok(r) => r,
         Err(errors) => return Ok(invalid(ctx.lang, &g, None, 0, &form, errors)),
@@ -259,6 +295,10 @@ pub async fn create(
     Ok(redirect(&format!("/staff/records/{id}?ok=staff.notice.created")))
 }
 
+/// Saves an edit as a three-way merge (`record_merge`): the editor's own
+/// changes are written, changes others made meanwhile are kept, and only a
+/// field both changed differently stops the save — with a page that shows
+/// the three values and a form based on the current version.
 pub async fn update(
     State(st): State<AppState>,
     ctx: Ctx,
@@ -267,50 +307,124 @@ pub async fn update(
 ) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::EditRecord).await?;
     g.check_form(ctx.lang, form.get("csrf").map(String::as_str))?;
+    let form = unix_newlines(form);
     let version: i64 = form.get("version").and_then(|v| v.parse().ok()).unwrap_or(-1);
     let rec = match validate(&form) {
         Ok(r) => r,
         Err(errors) => return Ok(invalid(ctx.lang, &g, Some(id), version, &form, errors)),
     };
     load(&st, ctx.lang, id).await?;
-    match st.registry.store.update_record(id, version, &rec, &g.session.user).await? {
-        SaveOutcome::Saved { version, .. } => {
+    let base = submitted_base(&form);
+    match st.registry.store.update_record(id, version, base.as_deref(), &rec, &g.session.user).await? {
+        SaveOutcome::Unchanged { .. } => Ok(redirect(&format!("/staff/records/{id}?ok=staff.notice.unchanged"))),
+        SaveOutcome::Saved { version: saved, kept_theirs, .. } => {
+            let merged = if kept_theirs.is_empty() {
+                String::new()
+            } else {
+                format!("; kept others' changes to {}", kept_theirs.join(", "))
+            };
             g.audit(
                 &st,
                 &ctx,
                 "edit_record",
                 Some(("record", rec.external_id.clone())),
-                Some(format!("version {version}")),
+                Some(format!("version {saved} (form of version {version}){merged}")),
             )
             .await?;
             st.registry.sync(&mut |_, _| {}).await?;
-            Ok(redirect(&format!("/staff/records/{id}?ok=staff.notice.saved#history")))
+            let notice = if kept_theirs.is_empty() { "staff.notice.saved" } else { "staff.notice.merged" };
+            Ok(redirect(&format!("/staff/records/{id}?ok={notice}#history")))
         }
-        SaveOutcome::Conflict { current } => {
+        SaveOutcome::Conflict { current, plan } => {
+            let colliding = record_merge::with(&plan, FieldMerge::Conflict);
             g.audit(
                 &st,
                 &ctx,
                 "edit_conflict",
                 Some(("record", rec.external_id.clone())),
-                Some(format!("had version {version}, current {}", current.version)),
+                Some(format!(
+                    "had version {version}, current {}; both changed {}",
+                    current.version,
+                    colliding.join(", ")
+                )),
             )
             .await?;
-            // Keep what this editor typed, show what the other one saved,
-            // and base a retry on the current version.
-            let theirs: Vec<(&'static str, String)> = fields(&current.input)
-                .into_iter()
-                .zip(fields(&rec))
-                .filter(|((_, a), (_, b))| a != b)
-                .map(|((name, a), _)| (name, a.unwrap_or_else(|| "—".into())))
-                .collect();
-            let f = RecordForm {
-                id: Some(id),
-                version: current.version,
-                values: typed_values(&form),
-                errors: Vec::new(),
-                conflict: Some(theirs),
-            };
+            let f = conflict_form(&st, ctx.lang, id, version, base.as_deref(), &rec, &current, &plan).await?;
             Ok(page(StatusCode::CONFLICT, record_form_page(ctx.lang, &g.viewer, f)))
         }
     }
+}
+
+/// The form after a refused save. It starts from the CURRENT stored version
+/// (its number and its values as the new base), with this editor's own
+/// changes filled in where nobody else touched the field. Where both
+/// changed a field the stored value stays in the input and theirs is
+/// beside it, so saving again can never put back a colleague's value
+/// unless the editor types it in on purpose.
+#[allow(clippy::too_many_arguments)]
+async fn conflict_form(
+    st: &AppState,
+    lang: Lang,
+    id: i64,
+    opened_version: i64,
+    base: Option<&[(&'static str, Value)]>,
+    yours: &RecordInput,
+    current: &StoredRecord,
+    plan: &[(&'static str, FieldMerge)],
+) -> Result<RecordForm, StaffError> {
+    // Who saved each field since the form was opened (newest first); a
+    // field changed by an import has no history row.
+    let history: Vec<_> =
+        st.registry.store.history(id).await?.into_iter().filter(|c| c.version > opened_version).collect();
+    let mut by: Vec<String> = Vec::new();
+    for c in &history {
+        if !by.contains(&c.user_name) {
+            by.push(c.user_name.clone());
+        }
+    }
+    let saved_at = |field: &str| match history.iter().find(|c| c.field == field) {
+        Some(c) => format!("{}, {}", c.user_name, crate::calendar::display_utc(&c.at, true)),
+        None => {
+            tf(lang, "staff.conflict.by_unknown", &[("at", &crate::calendar::display_utc(&current.updated_at, true))])
+        }
+    };
+    let theirs = fields(&current.input);
+    let rows = fields(yours)
+        .into_iter()
+        .zip(theirs)
+        .zip(plan)
+        .filter_map(|(((name, y), (_, s)), (_, kind))| {
+            let kind = match kind {
+                FieldMerge::Conflict => "conflict",
+                FieldMerge::Theirs => "theirs",
+                FieldMerge::Yours => "mine",
+                FieldMerge::Same => return None,
+            };
+            let b = match base {
+                Some(b) => b.iter().find(|(n, _)| *n == name).map(|(_, v)| shown(lang, name, v.clone())),
+                None => None,
+            };
+            Some(ConflictRow {
+                field: name,
+                kind,
+                base: b.unwrap_or_else(|| t(lang, "staff.conflict.base_unknown")),
+                yours: shown(lang, name, y),
+                theirs: shown(lang, name, s),
+                theirs_by: if kind == "mine" { String::new() } else { saved_at(name) },
+            })
+        })
+        .collect();
+    if by.is_empty() {
+        by.push(t(lang, "staff.conflict.someone"));
+    }
+    // The editor's non-colliding changes on top of what is stored now.
+    let start = record_merge::apply(plan, yours, &current.input);
+    Ok(RecordForm {
+        id: Some(id),
+        version: current.version,
+        values: form_values(&start),
+        base: form_values(&current.input),
+        errors: Vec::new(),
+        conflict: Some(ConflictView { by: by.join(", "), version: current.version, rows }),
+    })
 }
