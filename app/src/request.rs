@@ -35,8 +35,14 @@ const FORM_ID: &str = "request-form";
 /// The request form's language switch: submit buttons of the form (by its
 /// id), so switching posts what was typed and the server shows the same form
 /// in the chosen language — a link would lose it. No script needed.
+///
+/// Enter in a field presses the form's first submit button in the page,
+/// which would be a language: an unseen plain submit button comes first.
 fn lang_buttons(lang: Lang) -> AnyView {
-    Lang::ALL
+    let default_submit = view! {
+        <button type="submit" form=FORM_ID class="default-submit" tabindex="-1" aria-hidden="true"></button>
+    };
+    let langs = Lang::ALL
         .into_iter()
         .map(|l| {
             if l == lang {
@@ -51,8 +57,8 @@ fn lang_buttons(lang: Lang) -> AnyView {
                 .into_any()
             }
         })
-        .collect_view()
-        .into_any()
+        .collect_view();
+    view! { {default_submit} {langs} }.into_any()
 }
 
 fn frame(lang: Lang, demo: bool, title: String, langs: AnyView, body: AnyView) -> String {
