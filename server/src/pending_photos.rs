@@ -151,12 +151,11 @@ impl Store {
 
     /// The kept photos of a form, oldest first, to send with it.
     pub async fn kept_clean_photos(&self, key: &str) -> Result<Vec<CleanPhoto>, Error> {
-        let rows = sqlx::query(
-            "SELECT format, width, height, jpeg, thumb FROM pending_photos WHERE form_key = ? ORDER BY id",
-        )
-        .bind(key)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows =
+            sqlx::query("SELECT format, width, height, jpeg, thumb FROM pending_photos WHERE form_key = ? ORDER BY id")
+                .bind(key)
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let format: String = r.try_get("format")?;

@@ -142,13 +142,16 @@ pub fn parse_written_date(s: &str) -> Result<Option<String>, DateProblem> {
         [rest @ .., y] if is_year(y) => (*y, rest.iter().rev().copied().collect()),
         _ => return Err(DateProblem::Unreadable),
     };
-    if month_day.len() > 2 || !month_day.iter().all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit())) {
+    if month_day.len() > 2
+        || !month_day.iter().all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    {
         return Err(DateProblem::Unreadable);
     }
     if !year.parse().is_ok_and(|y: u16| YEARS.contains(&y)) {
         return Err(DateProblem::OutOfRange);
     }
-    let iso: Vec<String> = std::iter::once(year.to_string()).chain(month_day.iter().map(|p| format!("{p:0>2}"))).collect();
+    let iso: Vec<String> =
+        std::iter::once(year.to_string()).chain(month_day.iter().map(|p| format!("{p:0>2}"))).collect();
     parse_partial_date(&iso.join("-")).map_err(|_| DateProblem::NoSuchDay)
 }
 

@@ -947,7 +947,9 @@ mod tests {
 
     #[test]
     fn dates_as_written_and_emails_with_a_dotted_domain() {
-        let with = |birth: &str, email: &str| validate(&RequestInput { sought_birth: birth.into(), email: email.into(), ..good() });
+        let with = |birth: &str, email: &str| {
+            validate(&RequestInput { sought_birth: birth.into(), email: email.into(), ..good() })
+        };
         for birth in ["31.12.1990", "13/05/1987", "05.1987", "1987", "1987-05-13"] {
             assert!(with(birth, "anna@example.org").is_empty(), "{birth}");
         }

@@ -197,9 +197,12 @@ async fn photos_survive_an_error_in_another_field_and_are_charged_once() {
 
     // Fixed: the request is stored with the kept photo, although the photo
     // budget (two) was spent on the first post: kept photos are not charged again.
-    let (st, location, page) =
-        send(&c, &s.url("/request"), multipart(&fields(&[], &[("idempotency_key", &key), ("kept_photo", &kept[0])]), &[]))
-            .await;
+    let (st, location, page) = send(
+        &c,
+        &s.url("/request"),
+        multipart(&fields(&[], &[("idempotency_key", &key), ("kept_photo", &kept[0])]), &[]),
+    )
+    .await;
     assert_eq!(st, StatusCode::SEE_OTHER, "stored without picking the files again: {page}");
     assert_eq!(status_photos(&c, &s, &location).await, 1, "the request has the kept photo");
     // The budget really was spent: a new photo now waits.

@@ -141,7 +141,8 @@ pub async fn form(
         input.sought_name = name.clone();
         input.candidate = candidate;
     }
-    let draft = Draft { lang, demo, input, key: new_key(), kept: Vec::new(), errors: Vec::new(), label: hit.map(|h| h.1) };
+    let draft =
+        Draft { lang, demo, input, key: new_key(), kept: Vec::new(), errors: Vec::new(), label: hit.map(|h| h.1) };
     Ok(draft.page(StatusCode::OK))
 }
 
@@ -189,7 +190,11 @@ impl Draft {
         let kept_photos = self
             .kept
             .into_iter()
-            .map(|p| KeptPhoto { thumb: format!("/request/photos/{}?k={k}", p.token), token: p.token, name: p.file_name })
+            .map(|p| KeptPhoto {
+                thumb: format!("/request/photos/{}?k={k}", p.token),
+                token: p.token,
+                name: p.file_name,
+            })
             .collect();
         let view = RequestFormView {
             values: values(&self.input),
