@@ -9,8 +9,13 @@ use crate::i18n::{t, tf, Lang};
 
 /// The page frame of the public side for these pages.
 fn document(lang: Lang, demo: bool, title: String, self_path: &str, body: AnyView) -> String {
+    frame(lang, demo, title, lang_links(lang, self_path), body)
+}
+
+/// The language switch of most pages: plain links to the same page.
+fn lang_links(lang: Lang, self_path: &str) -> AnyView {
     let sep = if self_path.contains('?') { '&' } else { '?' };
-    let langs = Lang::ALL
+    Lang::ALL
         .into_iter()
         .map(|l| {
             if l == lang {
@@ -20,7 +25,43 @@ fn document(lang: Lang, demo: bool, title: String, self_path: &str, body: AnyVie
                 view! { <a class="lang" href=href hreflang=l.code() lang=l.code()>{l.native_name()}</a> }.into_any()
             }
         })
+        .collect_view()
+        .into_any()
+}
+
+/// The id of the request form, for controls outside it.
+const FORM_ID: &str = "request-form";
+
+/// The request form's language switch: submit buttons of the form (by its
+/// id), so switching posts what was typed and the server shows the same form
+/// in the chosen language — a link would lose it. No script needed.
+///
+/// Enter in a field presses the form's first submit button in the page,
+/// which would be a language: an unseen plain submit button comes first.
+fn lang_buttons(lang: Lang) -> AnyView {
+    let default_submit = view! {
+        <button type="submit" form=FORM_ID class="default-submit" tabindex="-1" aria-hidden="true"></button>
+    };
+    let langs = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            if l == lang {
+                view! { <span class="lang current">{l.native_name()}</span> }.into_any()
+            } else {
+                view! {
+                    <button type="submit" form=FORM_ID class="lang link" name="switch_lang" value=l.code()
+                        formaction=format!("/request?lang={}", l.code()) formnovalidate=true lang=l.code()>
+                        {l.native_name()}
+                    </button>
+                }
+                .into_any()
+            }
+        })
         .collect_view();
+    view! { {default_submit} {langs} }.into_any()
+}
+
+fn frame(lang: Lang, demo: bool, title: String, langs: AnyView, body: AnyView) -> String {
     let html = view! {
         {demo.then(|| view! { <div class="demo-banner" role="note">{t(lang, "demo.banner")}</div> })}
         <header class="site-header">
@@ -37,6 +78,51 @@ fn document(lang: Lang, demo: bool, title: String, self_path: &str, body: AnyVie
     static_document(lang, &title, Referrer::Never, &html)
 }
 
+/// A photo uploaded with an earlier post of the form and kept on the server.
+#[derive(Debug, Clone, Default)]
+pub struct KeptPhoto {
+    /// Names it in the form's hidden fields.
+    pub token: String,
+    /// The file name it was uploaded under (may be empty).
+    pub name: String,
+    /// URL of its thumbnail.
+    pub thumb: String,
+}
+
+/// The kept photos: how many, which, and a box to remove each. Each one's
+/// token rides in a hidden field, so the next post keeps it.
+fn kept_photos(lang: Lang, photos: Vec<KeptPhoto>) -> Option<impl IntoView> {
+    if photos.is_empty() {
+        return None;
+    }
+    let count = tf(lang, "request.photos_kept", &[("n", &photos.len().to_string())]);
+    let items = photos
+        .into_iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let name =
+                if p.name.is_empty() { tf(lang, "request.photo_n", &[("n", &(i + 1).to_string())]) } else { p.name };
+            view! {
+                <li>
+                    <input type="hidden" name="kept_photo" value=p.token.clone()/>
+                    <img src=p.thumb alt=name.clone() width="96"/>
+                    <span class="file-name">{name}</span>
+                    <label class="remove">
+                        <input type="checkbox" name="remove_photo" value=p.token/>
+                        " " {t(lang, "request.photo_remove")}
+                    </label>
+                </li>
+            }
+        })
+        .collect_view();
+    Some(view! {
+        <div class="kept-photos" id="kept-photos">
+            <p><strong>{count}</strong> " " {t(lang, "request.photos_kept_hint")}</p>
+            <ul>{items}</ul>
+        </div>
+    })
+}
+
 /// The request form as filled in so far.
 #[derive(Debug, Clone, Default)]
 pub struct RequestFormView {
@@ -51,6 +137,8 @@ pub struct RequestFormView {
     pub candidate: String,
     /// "Possible match" line of that hit, shown for orientation.
     pub candidate_label: Option<String>,
+    /// Photos of earlier posts of this form, kept on the server.
+    pub kept_photos: Vec<KeptPhoto>,
 }
 
 const REQUESTER_FIELDS: [(&str, &str); 5] =
@@ -70,10 +158,14 @@ pub fn request_form_page(lang: Lang, demo: bool, f: RequestFormView) -> String {
         let err = error(name);
         let invalid = err.is_some().to_string();
         let err_id = format!("{name}-err");
+        // Dates may be written as people write them: say so.
+        let hint = (name == "sought_birth").then(|| t(lang, "request.hint.sought_birth"));
+        let described = if hint.is_some() { format!("{name}-hint {err_id}") } else { err_id.clone() };
         view! {
             <div class="field">
                 <label for=name>{t(lang, &format!("request.field.{name}"))}</label>
-                <input id=name name=name type=kind value=value(name) aria-invalid=invalid aria-describedby=err_id.clone()/>
+                <input id=name name=name type=kind value=value(name) aria-invalid=invalid aria-describedby=described/>
+                {hint.map(|h| view! { <small id=format!("{name}-hint") class="hint">{h}</small> })}
                 {err.map(|m| view! { <small id=err_id class="error">{m}</small> })}
             </div>
         }
@@ -100,8 +192,9 @@ pub fn request_form_page(lang: Lang, demo: bool, f: RequestFormView) -> String {
         <p class="lead">{t(lang, "request.lead")}</p>
         {f.candidate_label.map(|c| view! { <p class="card">{t(lang, "request.from_hit")} " " <strong>{c}</strong></p> })}
         {summary}
-        <form method="post" action="/request" enctype="multipart/form-data" class="request-form">
+        <form id=FORM_ID method="post" action="/request" enctype="multipart/form-data" class="request-form">
             <input type="hidden" name="idempotency_key" value=f.idempotency_key/>
+            <input type="hidden" name="page_lang" value=lang.code()/>
             <input type="hidden" name="candidate" value=f.candidate/>
             <fieldset class="panel">
                 <legend>{t(lang, "request.about_you")}</legend>
@@ -130,6 +223,7 @@ pub fn request_form_page(lang: Lang, demo: bool, f: RequestFormView) -> String {
                     <input id="photos" name="photos" type="file" accept="image/jpeg,image/png,image/webp" multiple/>
                     <small class="hint">{t(lang, "request.photos_hint")}</small>
                     {error("photos").map(|m| view! { <small class="error">{m}</small> })}
+                    {kept_photos(lang, f.kept_photos)}
                 </div>
             </fieldset>
             <div class="panel consent">
@@ -143,7 +237,7 @@ pub fn request_form_page(lang: Lang, demo: bool, f: RequestFormView) -> String {
             <button type="submit" class="primary">{t(lang, "request.submit")}</button>
         </form>
     };
-    document(lang, demo, t(lang, "request.title"), "/request", body.into_any())
+    frame(lang, demo, t(lang, "request.title"), lang_buttons(lang), body.into_any())
 }
 
 /// What the status page shows (built by the server from the requester view).

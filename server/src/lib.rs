@@ -14,6 +14,7 @@ pub mod eval;
 pub mod http;
 pub mod metrics;
 pub mod notify;
+pub mod pending_photos;
 pub mod photos;
 pub mod record_merge;
 pub mod record_store;

@@ -102,6 +102,59 @@ pub fn parse_partial_date(s: &str) -> Result<Option<String>, String> {
     Ok(Some(s.to_string()))
 }
 
+/// Why a date typed into a form was refused; each has its own message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateProblem {
+    /// Not a date in any form we read.
+    Unreadable,
+    /// Read, but the calendar has no such day or month (`31.02.1987`).
+    NoSuchDay,
+    /// A year outside [`YEARS`].
+    OutOfRange,
+}
+
+impl DateProblem {
+    /// Translation key of the message, which shows an accepted example.
+    pub fn message_key(self) -> &'static str {
+        match self {
+            DateProblem::Unreadable => "request.error.birth_unreadable",
+            DateProblem::NoSuchDay => "request.error.birth_no_such_day",
+            DateProblem::OutOfRange => "request.error.birth_range",
+        }
+    }
+}
+
+/// A date as people write it in a form — `13.05.1987`, `13/05/1987`,
+/// `5.1987`, `1987`, `1987 г.` or ISO `1987-05-13` — normalised to the ISO
+/// partial date the registry keeps, and checked by [`parse_partial_date`].
+/// Day first, never month first; a two-digit year is refused (which century?).
+pub fn parse_written_date(s: &str) -> Result<Option<String>, DateProblem> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    let s = ["г.", "г", "р.", "р"].iter().find_map(|suffix| s.strip_suffix(suffix)).unwrap_or(s);
+    let parts: Vec<&str> = s.split(['.', '/', '-', ' ']).filter(|p| !p.is_empty()).collect();
+    let is_year = |p: &str| p.len() == 4 && p.bytes().all(|b| b.is_ascii_digit());
+    // The year first (ISO) or last (by hand); month and day read outwards from it.
+    let (year, month_day): (&str, Vec<&str>) = match parts.as_slice() {
+        [y, rest @ ..] if is_year(y) => (*y, rest.to_vec()),
+        [rest @ .., y] if is_year(y) => (*y, rest.iter().rev().copied().collect()),
+        _ => return Err(DateProblem::Unreadable),
+    };
+    if month_day.len() > 2
+        || !month_day.iter().all(|p| (1..=2).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return Err(DateProblem::Unreadable);
+    }
+    if !year.parse().is_ok_and(|y: u16| YEARS.contains(&y)) {
+        return Err(DateProblem::OutOfRange);
+    }
+    let iso: Vec<String> =
+        std::iter::once(year.to_string()).chain(month_day.iter().map(|p| format!("{p:0>2}"))).collect();
+    parse_partial_date(&iso.join("-")).map_err(|_| DateProblem::NoSuchDay)
+}
+
 fn days_in_month(year: u16, month: u16) -> u16 {
     match month {
         4 | 6 | 9 | 11 => 30,
@@ -184,6 +237,52 @@ mod tests {
             "1990-01-01-01",
         ] {
             assert!(parse_partial_date(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dates_as_people_write_them() {
+        let ok = |s: &str| parse_written_date(s).unwrap_or_else(|e| panic!("{s}: {e:?}"));
+        for (written, iso) in [
+            ("13.05.1987", "1987-05-13"),
+            ("13/05/1987", "1987-05-13"),
+            ("13-05-1987", "1987-05-13"),
+            ("1.5.1987", "1987-05-01"),
+            (" 13. 05. 1987 ", "1987-05-13"),
+            ("05.1987", "1987-05"),
+            ("5.1987", "1987-05"),
+            ("5/1987", "1987-05"),
+            ("1987", "1987"),
+            ("1987 г.", "1987"),
+            ("1987р.", "1987"),
+            ("1987-05-13", "1987-05-13"),
+            ("1987-5-3", "1987-05-03"),
+            ("1987-05", "1987-05"),
+            ("29.02.2000", "2000-02-29"),
+        ] {
+            assert_eq!(ok(written).as_deref(), Some(iso), "{written}");
+        }
+        assert_eq!(ok("  "), None);
+        for (bad, why) in [
+            ("31.02.1987", DateProblem::NoSuchDay),
+            ("29.02.1987", DateProblem::NoSuchDay),
+            ("13.13.1987", DateProblem::NoSuchDay),
+            ("0.05.1987", DateProblem::NoSuchDay),
+            ("13.05.87", DateProblem::Unreadable),
+            ("13 мая 1987", DateProblem::Unreadable),
+            ("1.2.3.1987", DateProblem::Unreadable),
+            ("123.05.1987", DateProblem::Unreadable),
+            ("1987-1988", DateProblem::Unreadable),
+            ("вчера", DateProblem::Unreadable),
+            ("13.05.1812", DateProblem::OutOfRange),
+            ("3000", DateProblem::OutOfRange),
+        ] {
+            assert_eq!(parse_written_date(bad), Err(why), "{bad}");
+        }
+        // Whatever is accepted is what the registry itself accepts.
+        for written in ["13.05.1987", "5.1987", "1987"] {
+            let iso = ok(written).unwrap_or_default();
+            assert_eq!(parse_partial_date(&iso), Ok(Some(iso.clone())));
         }
     }
 

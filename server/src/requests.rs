@@ -94,6 +94,12 @@ fn bounded(v: &str, max: usize) -> bool {
     v.chars().count() <= max && !v.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
 }
 
+/// Whether the part after `@` is a domain with a dot (`mail.ru`, not
+/// `mail`): valid by the RFC, `olga@mail` is a typo that no answer reaches.
+fn has_dotted_domain(email: &str) -> bool {
+    email.rsplit_once('@').is_some_and(|(_, d)| d.split('.').count() >= 2 && d.split('.').all(|l| !l.is_empty()))
+}
+
 /// Checks a submission; every problem is reported with its field.
 pub fn validate(i: &RequestInput) -> Vec<FieldError> {
     let mut e = Vec::new();
@@ -106,6 +112,8 @@ pub fn validate(i: &RequestInput) -> Vec<FieldError> {
     let email = i.email.trim();
     if !email.is_empty() && (!bounded(email, 200) || email.parse::<lettre::Address>().is_err()) {
         e.push(("email", "request.error.email"));
+    } else if !email.is_empty() && !has_dotted_domain(email) {
+        e.push(("email", "request.error.email_domain"));
     }
     let phone = i.phone.trim();
     if !phone.is_empty()
@@ -128,8 +136,8 @@ pub fn validate(i: &RequestInput) -> Vec<FieldError> {
     if findkin_search::normalize::words(&i.sought_name).is_empty() || !bounded(&i.sought_name, 200) {
         e.push(("sought_name", "request.error.sought_name"));
     }
-    if crate::records::parse_partial_date(&i.sought_birth).is_err() {
-        e.push(("sought_birth", "request.error.sought_birth"));
+    if let Err(problem) = crate::records::parse_written_date(&i.sought_birth) {
+        e.push(("sought_birth", problem.message_key()));
     }
     for (field, v, max) in [
         ("sought_birth_place", &i.sought_birth_place, 200),
@@ -457,7 +465,7 @@ impl Store {
         .bind(opt(&input.phone))
         .bind(opt(input.telegram.trim().trim_start_matches('@')))
         .bind(input.sought_name.trim())
-        .bind(opt(&input.sought_birth))
+        .bind(crate::records::parse_written_date(&input.sought_birth).ok().flatten())
         .bind(opt(&input.sought_birth_place))
         .bind(opt(&input.sought_region))
         .bind(opt(&input.sought_unit))
@@ -1327,7 +1335,7 @@ mod tests {
         assert!(validate(&good()).is_empty());
         let mut bad = good();
         bad.email = "not an address".into();
-        bad.sought_birth = "31.12.1990".into();
+        bad.sought_birth = "31.02.1990".into();
         bad.consent = false;
         let fields: Vec<&str> = validate(&bad).into_iter().map(|(f, _)| f).collect();
         assert_eq!(fields, vec!["email", "sought_birth", "consent"]);
@@ -1336,6 +1344,21 @@ mod tests {
         assert!(validate(&none).contains(&("email", "request.error.contact")));
         none.telegram = "@anna_k".into();
         assert!(validate(&none).is_empty());
+    }
+
+    #[test]
+    fn dates_as_written_and_emails_with_a_dotted_domain() {
+        let with = |birth: &str, email: &str| {
+            validate(&RequestInput { sought_birth: birth.into(), email: email.into(), ..good() })
+        };
+        for birth in ["31.12.1990", "13/05/1987", "05.1987", "1987", "1987-05-13"] {
+            assert!(with(birth, "anna@example.org").is_empty(), "{birth}");
+        }
+        assert_eq!(with("31.02.1990", "anna@example.org"), vec![("sought_birth", "request.error.birth_no_such_day")]);
+        assert_eq!(with("1990", "olga@mail"), vec![("email", "request.error.email_domain")]);
+        assert!(with("1990", "olga@mail.").iter().all(|(f, _)| *f == "email"));
+        assert!(!with("1990", "olga@mail.").is_empty());
+        assert!(with("1990", "olga@mail.ru").is_empty());
     }
 
     #[test]

@@ -4,8 +4,8 @@ use crate::components::SearchForm;
 use crate::i18n::t;
 use crate::site::SiteContext;
 
-/// What the service is and is not, how a request works, who runs it, and
-/// the search form.
+/// What the service is and is not, how a request works, who runs it, the
+/// search form and the way to the request form.
 #[component]
 pub fn HomePage() -> impl IntoView {
     let lang = SiteContext::current().lang;
@@ -15,6 +15,14 @@ pub fn HomePage() -> impl IntoView {
             <h1>{t(lang, "home.title")}</h1>
             <p class="lead">{t(lang, "home.lead")}</p>
             <SearchForm q="" birth_year=""/>
+        </section>
+        // Not everyone finds the person, or wants to search first: the
+        // request form is one click away. A full page load (rel=external):
+        // the form is not a page of this app.
+        <section class="panel cta">
+            <h2>{t(lang, "home.cta.title")}</h2>
+            <p>{t(lang, "home.cta.text")}</p>
+            <p><a class="button primary" href="/request" rel="external">{t(lang, "home.cta.button")}</a></p>
         </section>
         <section class="cards">
             <article class="card">

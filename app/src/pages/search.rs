@@ -32,11 +32,11 @@ pub fn SearchPage() -> impl IntoView {
                     {move || results.get().map(|r| match r {
                         None => view! { <p class="muted intro">{t(lang, "search.intro")}</p> }.into_any(),
                         Some(Ok(SearchOutcome::Hits(hits))) => hit_list(lang, hits, &q.get().unwrap_or_default()).into_any(),
-                        Some(Ok(SearchOutcome::Refused(p))) => problem(lang, p).into_any(),
+                        Some(Ok(SearchOutcome::Refused(p))) => problem(lang, p, &q.get().unwrap_or_default()).into_any(),
                         Some(Err(e)) if e.to_string().contains(RATE_LIMITED_FN_ERROR) => {
-                            problem(lang, SearchProblem::RateLimited).into_any()
+                            problem(lang, SearchProblem::RateLimited, "").into_any()
                         }
-                        Some(Err(_)) => problem(lang, SearchProblem::Unavailable).into_any(),
+                        Some(Err(_)) => problem(lang, SearchProblem::Unavailable, "").into_any(),
                     })}
                 </Transition>
             </div>
@@ -44,14 +44,35 @@ pub fn SearchPage() -> impl IntoView {
     }
 }
 
-fn problem(lang: Lang, p: SearchProblem) -> impl IntoView {
-    view! { <p class="error" role="alert">{t(lang, p.message_key())}</p> }
+fn problem(lang: Lang, p: SearchProblem, q: &str) -> impl IntoView {
+    // A query too broad to list is no dead end: the moderators search further.
+    let invite = (p == SearchProblem::NeedsMore).then(|| request_invite(lang, "search.needs_more.request", q));
+    view! {
+        <p class="error" role="alert">{t(lang, p.message_key())}</p>
+        {invite}
+    }
+}
+
+/// The request form, prefilled with the query. It is not a page of this
+/// app: links to it are full page loads (rel=external).
+fn request_href(q: &str) -> String {
+    format!("/request?q={}", encode_component(q))
+}
+
+/// "Not found what you need? Send a request": under every answer that
+/// lists people or refuses to, so no search ends without a way on.
+fn request_invite(lang: Lang, text_key: &'static str, q: &str) -> impl IntoView {
+    view! {
+        <p class="request-invite">
+            {t(lang, text_key)} " "
+            <a class="button" href=request_href(q) rel="external">{t(lang, "search.request_button")}</a>
+        </p>
+    }
 }
 
 fn hit_list(lang: Lang, hits: Vec<PublicHit>, q: &str) -> impl IntoView {
     if hits.is_empty() {
-        // The request form is not a page of this app: a full page load (rel=external).
-        let href = format!("/request?q={}", encode_component(q));
+        let href = request_href(q);
         return view! {
             <div class="no-hits">
                 <h2>{t(lang, "search.none.title")}</h2>
@@ -68,6 +89,7 @@ fn hit_list(lang: Lang, hits: Vec<PublicHit>, q: &str) -> impl IntoView {
             {hits.into_iter().map(|h| hit_item(lang, h)).collect_view()}
         </ol>
         <p class="muted">{t(lang, "search.hits.note")}</p>
+        {request_invite(lang, "search.not_listed", q)}
     }
     .into_any()
 }

@@ -223,7 +223,11 @@ impl utoipa::Modify for Rules {
             p.description = Some("`ru`, `uk` or `en`; a longer tag such as `en-GB` is read by its start".into());
         }
         if let Some(RefOr::T(Schema::Object(p))) = input.properties.get_mut("sought_birth") {
-            p.description = Some("`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, or empty".into());
+            p.description = Some(
+                "`YYYY`, `YYYY-MM` or `YYYY-MM-DD`, or as people write it, day first (`13.05.1987`, \
+                 `13/05/1987`, `5.1987`), or empty; stored as ISO"
+                    .into(),
+            );
         }
     }
 }

@@ -118,6 +118,7 @@ pub fn router(state: AppState) -> Router {
                 .post(requests::submit)
                 .layer(DefaultBodyLimit::max(4 * crate::photos::Limits::default().max_bytes)),
         )
+        .route("/request/photos/{photo}", get(requests::kept_photo))
         .route("/status/{reference}", get(requests::status))
         .route("/status/{reference}/message", post(requests::message))
         .route("/status/{reference}/withdraw", post(requests::withdraw))

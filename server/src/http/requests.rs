@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::{Form, Json};
 use findkin_app::i18n::{t, tf, Lang};
-use findkin_app::request::{request_form_page, status_page, RequestFormView, StatusView};
+use findkin_app::request::{request_form_page, status_page, KeptPhoto, RequestFormView, StatusView};
 use findkin_app::site::SiteContext;
 use rand::RngCore;
 use serde::Deserialize;
@@ -21,6 +21,7 @@ use super::client_ip::ClientIp;
 use super::error::ApiError;
 use super::search_guard::{with_retry_after, Budget};
 use super::AppState;
+use crate::pending_photos::PendingPhoto;
 use crate::photos::{clean, CleanPhoto, Limits, PhotoError};
 use crate::requests::{
     validate, Admission, By, PhotoAdded, RequestInput, RequestRow, RequesterView, StepData, Submitted, MAX_PHOTOS,
@@ -132,27 +133,80 @@ pub async fn form(
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let (lang, demo) = lang_of(&site);
-    let candidate = p.get("c").cloned().unwrap_or_default();
     let mut input = RequestInput { language: lang.code().into(), ..RequestInput::default() };
     input.sought_name = p.get("q").cloned().unwrap_or_default().chars().take(200).collect();
-    let mut label = None;
-    if !candidate.is_empty() {
-        if let Some(r) = st.registry.store.record_by_public_ref(&candidate).await? {
-            let hit = crate::backend::public_line(&r);
-            input.sought_name = hit.0.clone();
-            label = Some(hit.1);
-            input.candidate = candidate.clone();
-        }
+    let candidate = p.get("c").cloned().unwrap_or_default();
+    let hit = candidate_hit(&st, &candidate).await?;
+    if let Some((name, _)) = &hit {
+        input.sought_name = name.clone();
+        input.candidate = candidate;
     }
-    let view = RequestFormView {
-        values: values(&input),
-        consent: false,
-        errors: Vec::new(),
-        idempotency_key: new_key(),
-        candidate: input.candidate.clone(),
-        candidate_label: label,
-    };
-    Ok(html(StatusCode::OK, request_form_page(lang, demo, view)))
+    let draft =
+        Draft { lang, demo, input, key: new_key(), kept: Vec::new(), errors: Vec::new(), label: hit.map(|h| h.1) };
+    Ok(draft.page(StatusCode::OK))
+}
+
+/// The search hit a form names ("this may be him"): its full name and its
+/// "possible match" line; `None` for none or an unknown reference.
+async fn candidate_hit(st: &AppState, candidate: &str) -> Result<Option<(String, String)>, Error> {
+    if candidate.is_empty() {
+        return Ok(None);
+    }
+    Ok(st.registry.store.record_by_public_ref(candidate).await?.map(|r| crate::backend::public_line(&r)))
+}
+
+/// A request form being filled in: what was typed, the photos kept for it
+/// on the server, and what to tell the relative.
+struct Draft {
+    lang: Lang,
+    demo: bool,
+    input: RequestInput,
+    /// The form's idempotency key; kept photos are filed under it.
+    key: String,
+    kept: Vec<PendingPhoto>,
+    /// (field, message in words).
+    errors: Vec<(String, String)>,
+    /// The "possible match" line of the hit the form was opened from.
+    label: Option<String>,
+}
+
+impl Draft {
+    fn error(&mut self, field: &str, text: String) {
+        self.errors.push((field.to_string(), text));
+    }
+
+    /// Keeps new photos for the form shown again; if they do not fit, says so.
+    async fn keep(&mut self, st: &AppState, fresh: &[(String, CleanPhoto)]) -> Result<(), Error> {
+        match st.registry.store.keep_photos(&self.key, fresh, st.submissions.photo_storage_bytes).await? {
+            Some(kept) => self.kept.extend(kept),
+            None => self.error("photos", t(self.lang, "request.error.photo_space")),
+        }
+        Ok(())
+    }
+
+    /// The form page, with everything typed and every kept photo.
+    fn page(self, status: StatusCode) -> Response {
+        let k = findkin_app::components::encode_component(&self.key);
+        let kept_photos = self
+            .kept
+            .into_iter()
+            .map(|p| KeptPhoto {
+                thumb: format!("/request/photos/{}?k={k}", p.token),
+                token: p.token,
+                name: p.file_name,
+            })
+            .collect();
+        let view = RequestFormView {
+            values: values(&self.input),
+            consent: self.input.consent,
+            errors: self.errors,
+            idempotency_key: self.key,
+            candidate: self.input.candidate.clone(),
+            candidate_label: self.label,
+            kept_photos,
+        };
+        html(status, request_form_page(self.lang, self.demo, view))
+    }
 }
 
 /// Photos decoded at once: each may take up to the decoder's memory limit,
@@ -176,122 +230,229 @@ fn photo_message(lang: Lang, e: &PhotoError) -> String {
     t(lang, key)
 }
 
-/// The form again, with what the requester typed and what to change.
-fn form_again(lang: Lang, demo: bool, input: &RequestInput, key: String, errors: Vec<(String, String)>) -> String {
-    let view = RequestFormView {
-        values: values(input),
-        consent: input.consent,
-        errors,
-        idempotency_key: if key.is_empty() { new_key() } else { key },
-        candidate: input.candidate.clone(),
-        candidate_label: None,
-    };
-    request_form_page(lang, demo, view)
+/// Cleans new uploads; each refused one is reported with its file name.
+async fn clean_uploads(
+    lang: Lang,
+    uploads: Vec<(String, Vec<u8>)>,
+    errors: &mut Vec<(String, String)>,
+) -> Vec<(String, CleanPhoto)> {
+    let mut fresh = Vec::new();
+    for (name, bytes) in uploads {
+        match clean_photo(bytes).await {
+            Ok(p) => fresh.push((name, p)),
+            Err(e) => errors.push(("photos".into(), format!("{name}: {}", photo_message(lang, &e)))),
+        }
+    }
+    fresh
+}
+
+/// A posted request form, as read from its multipart body.
+#[derive(Default)]
+struct Posted {
+    fields: HashMap<String, String>,
+    /// New files: (file name, bytes), at most [`MAX_PHOTOS`].
+    uploads: Vec<(String, Vec<u8>)>,
+    /// More files came than a request takes.
+    too_many: bool,
+    /// Tokens of the photos kept for this form (hidden fields).
+    kept: Vec<String>,
+    /// Kept photos ticked for removal.
+    removed: Vec<String>,
+}
+
+impl Posted {
+    async fn read(multipart: &mut Multipart) -> Result<Posted, ApiError> {
+        let mut p = Posted::default();
+        while let Some(field) = multipart.next_field().await.map_err(ApiError::from_multipart)? {
+            let name = field.name().unwrap_or("").to_string();
+            if name == "photos" {
+                let file_name = field.file_name().unwrap_or("").to_string();
+                let bytes = field.bytes().await.map_err(ApiError::from_multipart)?;
+                if bytes.is_empty() {
+                    continue;
+                }
+                if p.uploads.len() == MAX_PHOTOS {
+                    p.too_many = true;
+                } else {
+                    p.uploads.push((file_name, bytes.to_vec()));
+                }
+            } else if let Ok(text) = field.text().await {
+                let text: String = text.chars().take(8000).collect();
+                let list = match name.as_str() {
+                    "kept_photo" => &mut p.kept,
+                    "remove_photo" => &mut p.removed,
+                    _ => {
+                        p.fields.insert(name, text);
+                        continue;
+                    }
+                };
+                if list.len() < MAX_PHOTOS {
+                    list.push(text);
+                }
+            }
+        }
+        Ok(p)
+    }
+
+    fn get(&self, k: &str) -> String {
+        self.fields.get(k).cloned().unwrap_or_default()
+    }
+
+    /// A language button was pressed: the form is shown again in it.
+    fn switch_lang(&self) -> Option<Lang> {
+        Lang::from_code(&self.get("switch_lang"))
+    }
+
+    /// The form's idempotency key (a new one if it came without).
+    fn key(&self) -> String {
+        let key: String = self.get("idempotency_key").chars().take(100).collect();
+        if key.trim().is_empty() {
+            new_key()
+        } else {
+            key
+        }
+    }
+
+    fn input(&self) -> RequestInput {
+        let get = |k: &str| self.get(k);
+        let mut input = RequestInput {
+            language: get("language"),
+            requester_name: get("requester_name"),
+            relationship: get("relationship"),
+            email: get("email"),
+            phone: get("phone"),
+            telegram: get("telegram"),
+            sought_name: get("sought_name"),
+            sought_birth: get("sought_birth"),
+            sought_birth_place: get("sought_birth_place"),
+            sought_region: get("sought_region"),
+            sought_unit: get("sought_unit"),
+            marks: get("marks"),
+            free_text: get("free_text"),
+            candidate: get("candidate"),
+            consent: !get("consent").is_empty(),
+        };
+        // The answer's language follows a switch of the page's, unless the
+        // relative chose another one.
+        if let Some(to) = self.switch_lang() {
+            if input.language == get("page_lang") {
+                input.language = to.code().into();
+            }
+        }
+        input
+    }
 }
 
 /// `POST /request` (multipart): validate, clean photos, store, then go to
 /// the status page (which shows the reference and the secret link once).
-/// Photos are charged to the client's photo budget before they are decoded
-/// (the costly part); the request itself only when it is stored.
+/// A form shown again — a field to fix, or a language button pressed
+/// (which shows no field errors) — keeps its photos on the server
+/// (`pending_photos`), so the relative never picks them again; kept photos
+/// are not charged again. New photos are charged to the client's photo
+/// budget before they are decoded (the costly part); the request itself
+/// only when it is stored.
 pub async fn submit(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
     client: Option<axum::Extension<ClientIp>>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let (lang, demo) = lang_of(&site);
+    let (page_lang, demo) = lang_of(&site);
     let client = client.map(|c| c.0);
-    let mut fields: HashMap<String, String> = HashMap::new();
-    let mut uploads: Vec<(String, Vec<u8>)> = Vec::new();
-    let mut too_many = false;
-    loop {
-        let field = match multipart.next_field().await {
-            Ok(Some(f)) => f,
-            Ok(None) => break,
-            Err(e) => return Err(ApiError::from_multipart(e)),
-        };
-        let name = field.name().unwrap_or("").to_string();
-        if name == "photos" {
-            let file_name = field.file_name().unwrap_or("").to_string();
-            let bytes = field.bytes().await.map_err(ApiError::from_multipart)?;
-            if !bytes.is_empty() {
-                if uploads.len() == MAX_PHOTOS {
-                    too_many = true;
-                } else {
-                    uploads.push((file_name, bytes.to_vec()));
-                }
-            }
-        } else if let Ok(text) = field.text().await {
-            fields.insert(name, text.chars().take(8000).collect());
-        }
+    let mut posted = Posted::read(&mut multipart).await?;
+    let switch = posted.switch_lang();
+    let lang = switch.unwrap_or(page_lang);
+    let input = posted.input();
+    let key = posted.key();
+    let kept = st.registry.store.kept_photos(&key, &posted.kept, &posted.removed).await?;
+    let label = candidate_hit(&st, &input.candidate).await?.map(|h| h.1);
+    let mut draft = Draft { lang, demo, input, key, kept: kept.photos, errors: Vec::new(), label };
+    if switch.is_none() {
+        draft.errors = validate(&draft.input).into_iter().map(|(f, k)| (f.to_string(), t(lang, k))).collect();
     }
-    let get = |k: &str| fields.get(k).cloned().unwrap_or_default();
-    let input = RequestInput {
-        language: get("language"),
-        requester_name: get("requester_name"),
-        relationship: get("relationship"),
-        email: get("email"),
-        phone: get("phone"),
-        telegram: get("telegram"),
-        sought_name: get("sought_name"),
-        sought_birth: get("sought_birth"),
-        sought_birth_place: get("sought_birth_place"),
-        sought_region: get("sought_region"),
-        sought_unit: get("sought_unit"),
-        marks: get("marks"),
-        free_text: get("free_text"),
-        candidate: get("candidate"),
-        consent: !get("consent").is_empty(),
-    };
-    let key = get("idempotency_key");
-    let mut errors: Vec<(String, String)> =
-        validate(&input).into_iter().map(|(f, k)| (f.to_string(), t(lang, k))).collect();
-    if too_many {
-        errors.push(("photos".into(), tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())])));
+    if kept.lost {
+        draft.error("photos", t(lang, "request.error.photo_lost"));
     }
-    if !uploads.is_empty() {
-        if let Err(wait) = charge(st.submissions.photos.as_ref(), client, uploads.len() as u32) {
+    let room = MAX_PHOTOS.saturating_sub(draft.kept.len());
+    if posted.too_many || posted.uploads.len() > room {
+        posted.uploads.truncate(room);
+        draft.error("photos", tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())]));
+    }
+    if !posted.uploads.is_empty() {
+        if let Err(wait) = charge(st.submissions.photos.as_ref(), client, posted.uploads.len() as u32) {
             crate::metrics::rate_limited("photo_form");
-            let text = tf(lang, "request.error.photo_rate", &[("minutes", &minutes(wait))]);
-            errors.push(("photos".into(), text));
-            let page = form_again(lang, demo, &input, key, errors);
-            return Ok(with_retry_after(html(StatusCode::TOO_MANY_REQUESTS, page), wait));
+            draft.error("photos", tf(lang, "request.error.photo_rate", &[("minutes", &minutes(wait))]));
+            return Ok(with_retry_after(draft.page(StatusCode::TOO_MANY_REQUESTS), wait));
         }
     }
-    let mut photos: Vec<CleanPhoto> = Vec::new();
-    for (name, bytes) in uploads {
-        match clean_photo(bytes).await {
-            Ok(p) => photos.push(p),
-            Err(e) => errors.push(("photos".into(), format!("{name}: {}", photo_message(lang, &e)))),
-        }
+    let fresh = clean_uploads(lang, posted.uploads, &mut draft.errors).await;
+    if switch.is_some() || !draft.errors.is_empty() {
+        draft.keep(&st, &fresh).await?;
+        let status = if switch.is_some() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+        return Ok(draft.page(status));
     }
-    if !errors.is_empty() {
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, form_again(lang, demo, &input, key, errors)));
-    }
-    let stored_key = (!key.is_empty()).then(|| key.chars().take(100).collect::<String>());
+    send(&st, client, draft, fresh).await
+}
+
+/// Stores a valid form with its kept and new photos and goes to the status
+/// page; a refusal shows the form again, its new photos kept too.
+async fn send(
+    st: &AppState,
+    client: Option<ClientIp>,
+    mut draft: Draft,
+    fresh: Vec<(String, CleanPhoto)>,
+) -> Result<Response, ApiError> {
+    let store = &st.registry.store;
+    let mut photos = store.kept_clean_photos(&draft.key).await?;
+    photos.extend(fresh.iter().map(|(_, p)| p.clone()));
     let origin = st.public_url.origin().to_string();
     let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
     let admit =
         Admission { origin: &origin, charge: &charge_request, photo_budget: st.submissions.photo_storage_bytes };
-    let refused = |field: &str, text: String| vec![(field.to_string(), text)];
-    match st.registry.store.submit_request(&input, &photos, stored_key.as_deref(), &admit).await? {
+    let lang = draft.lang;
+    let (status, wait) = match store.submit_request(&draft.input, &photos, Some(&draft.key), &admit).await? {
         Submitted::Created { reference, token, .. } | Submitted::Repeated { reference, token, .. } => {
-            Ok(see_other(&format!("/status/{reference}?t={token}&new=1")))
+            return Ok(see_other(&format!("/status/{reference}?t={token}&new=1")));
         }
         Submitted::KeyReused => {
-            let errors = refused("sought_name", t(lang, "request.error.key_reused"));
-            Ok(html(StatusCode::CONFLICT, form_again(lang, demo, &input, String::new(), errors)))
+            let key = new_key();
+            store.rekey_kept_photos(&draft.key, &key).await?;
+            draft.key = key;
+            draft.error("sought_name", t(lang, "request.error.key_reused"));
+            (StatusCode::CONFLICT, None)
         }
         Submitted::Limited(wait) => {
             crate::metrics::rate_limited("submit_form");
-            let text = tf(lang, "request.error.rate_limited", &[("minutes", &minutes(wait))]);
-            let page = form_again(lang, demo, &input, key, refused("sought_name", text));
-            Ok(with_retry_after(html(StatusCode::TOO_MANY_REQUESTS, page), wait))
+            draft.error("sought_name", tf(lang, "request.error.rate_limited", &[("minutes", &minutes(wait))]));
+            (StatusCode::TOO_MANY_REQUESTS, Some(wait))
         }
         Submitted::NoPhotoSpace => {
-            let errors = refused("photos", t(lang, "request.error.photo_space"));
-            Ok(html(StatusCode::UNPROCESSABLE_ENTITY, form_again(lang, demo, &input, key, errors)))
+            // New photos would not fit as kept ones either.
+            draft.error("photos", t(lang, "request.error.photo_space"));
+            return Ok(draft.page(StatusCode::UNPROCESSABLE_ENTITY));
         }
+    };
+    draft.keep(st, &fresh).await?;
+    let page = draft.page(status);
+    Ok(match wait {
+        Some(wait) => with_retry_after(page, wait),
+        None => page,
+    })
+}
+
+/// `GET /request/photos/{token}?k=…`: the thumbnail of a photo kept for a
+/// form, only with that form's key.
+pub async fn kept_photo(
+    State(st): State<AppState>,
+    site: Option<axum::Extension<SiteContext>>,
+    Path(token): Path<String>,
+    Query(p): Query<HashMap<String, String>>,
+) -> Result<Response, ApiError> {
+    let (lang, _) = lang_of(&site);
+    let key = p.get("k").map(String::as_str).unwrap_or_default();
+    match st.registry.store.kept_thumb(key, &token).await? {
+        Some(data) => Ok(jpeg(data)),
+        None => Ok(not_found(lang)),
     }
 }
 
