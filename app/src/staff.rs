@@ -23,6 +23,8 @@ pub struct Viewer {
     pub can_import: bool,
     pub can_export: bool,
     pub can_audit: bool,
+    /// Admins hand requests between moderators (`/staff/claims`).
+    pub can_manage_claims: bool,
     /// The registry holds demo data: say so here too.
     pub demo: bool,
 }
@@ -44,6 +46,7 @@ fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<N
                 {v.can_list.then(|| view! { <a href="/staff/records">{t(lang, "staff.nav.records")}</a> })}
                 {v.can_import.then(|| view! { <a href="/staff/import">{t(lang, "staff.nav.import")}</a> })}
                 {v.can_audit.then(|| view! { <a href="/staff/audit">{t(lang, "staff.nav.audit")}</a> })}
+                {v.can_manage_claims.then(|| view! { <a href="/staff/claims">{t(lang, "staff.nav.claims")}</a> })}
                 <span class="who">{format!("{} · {}", v.name, t(lang, v.role_key))}</span>
                 <a href="/staff/password">{t(lang, "staff.nav.password")}</a>
                 <form method="post" action="/staff/logout" class="inline">
@@ -207,6 +210,70 @@ pub struct Dashboard {
     pub requests_chart: String,
     pub changes_chart: String,
     pub median_first_response: Option<String>,
+    /// Open requests by state and what waits; `None` for roles that see no requests.
+    pub requests: Option<RequestsPanel>,
+}
+
+/// A count in words, linked to the list it counts (no link: `href` empty).
+#[derive(Debug, Clone, Default)]
+pub struct CountLink {
+    pub text: String,
+    pub href: String,
+    /// The list shown now (the queue's current view).
+    pub current: bool,
+    /// Something waits here (a count above zero): drawn stronger.
+    pub hot: bool,
+}
+
+/// The dashboard's panel on open requests.
+pub struct RequestsPanel {
+    pub by_state: Vec<CountLink>,
+    /// Server-drawn SVG bars of the same counts.
+    pub chart: String,
+    pub oldest: CountLink,
+    /// What waits for the viewer (moderators only; empty otherwise).
+    pub mine: Vec<CountLink>,
+}
+
+fn count_link(l: CountLink) -> AnyView {
+    let class = match (l.current, l.hot) {
+        (true, _) => "count current",
+        (false, true) => "count hot",
+        _ => "count",
+    };
+    if l.href.is_empty() {
+        view! { <span class=class>{l.text}</span> }.into_any()
+    } else {
+        let current = l.current.then_some("page");
+        view! { <a class=class href=l.href aria-current=current>{l.text}</a> }.into_any()
+    }
+}
+
+fn count_list(class: &'static str, links: Vec<CountLink>) -> impl IntoView {
+    let items = links.into_iter().map(|l| view! { <li>{count_link(l)}</li> }).collect_view();
+    view! { <ul class=class>{items}</ul> }
+}
+
+fn requests_panel(lang: Lang, p: RequestsPanel) -> impl IntoView {
+    let mine = (!p.mine.is_empty()).then(|| {
+        view! {
+            <section class="card waiting-me">
+                <h2>{t(lang, "staff.dash.mine_title")}</h2>
+                {count_list("counts", p.mine)}
+            </section>
+        }
+    });
+    view! {
+        <section class="requests-panel">
+            {mine}
+            <section class="card">
+                <h2>{t(lang, "staff.dash.open_title")}</h2>
+                {count_list("counts", p.by_state)}
+                <p class="oldest">{count_link(p.oldest)}</p>
+                <div inner_html=p.chart></div>
+            </section>
+        </section>
+    }
 }
 
 pub fn dashboard_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: Dashboard) -> String {
@@ -214,8 +281,10 @@ pub fn dashboard_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: Dashboa
         .median_first_response
         .map(|m| tf(lang, "staff.dash.median", &[("hours", &m)]))
         .unwrap_or_else(|| t(lang, "staff.dash.median_none"));
+    let requests = d.requests.map(|p| requests_panel(lang, p));
     let body = view! {
         <h1>{t(lang, "staff.dash.title")}</h1>
+        {requests}
         <p class="lead">{tf(lang, "staff.dash.total", &[("n", &d.records_total.to_string())])}</p>
         <section class="charts">
             <figure class="card"><div inner_html=d.status_chart></div></figure>
@@ -793,17 +862,32 @@ pub fn audit_page(lang: Lang, v: &Viewer, p: AuditPage) -> String {
 pub struct QueueRow {
     pub id: i64,
     pub reference: String,
+    /// State code, for the badge's class.
     pub state: &'static str,
+    /// State in words, as staff say it.
+    pub state_text: String,
+    /// The relative wrote since staff last acted.
+    pub new_reply: bool,
     pub sought_name: String,
     pub language: String,
     pub created_at: String,
-    pub claimed_by: String,
+    /// Who holds it ("—" if nobody).
+    pub holder: String,
+    /// Whose turn it is, in words.
+    pub turn: String,
+    /// How long it has been in its state.
+    pub age: String,
 }
 
 pub struct QueuePage {
     pub state: String,
     pub language: String,
     pub min_age: String,
+    /// Counts per open state, new replies, my approvals, my claims; each a
+    /// link that filters the queue.
+    pub header: Vec<CountLink>,
+    /// What a ready-made view shows, when one is chosen.
+    pub view_note: Option<String>,
     pub rows: Vec<QueueRow>,
     /// 1-based page shown, of `pages` (oldest requests on page 1).
     pub page: i64,
@@ -816,6 +900,10 @@ pub struct QueuePage {
 
 const REQUEST_STATES: [&str; 8] =
     ["submitted", "in_review", "needs_info", "match_proposed", "released", "closed_no_match", "rejected", "withdrawn"];
+
+fn new_reply_badge(lang: Lang, on: bool) -> impl IntoView {
+    on.then(|| view! { " " <span class="badge new-reply">{t(lang, "staff.queue.new_reply")}</span> })
+}
 
 pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
     let qs = p.query_string.clone();
@@ -833,7 +921,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
     );
     let states = REQUEST_STATES
         .iter()
-        .map(|s| view! { <option value=*s selected=p.state == *s>{t(lang, &format!("request.state.{s}"))}</option> })
+        .map(|s| view! { <option value=*s selected=p.state == *s>{t(lang, &format!("staff.state.{s}"))}</option> })
         .collect_view();
     let langs = Lang::ALL
         .into_iter()
@@ -844,13 +932,18 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
         .into_iter()
         .map(|r| {
             view! {
-                <tr>
+                <tr class=if r.new_reply { "new-reply" } else { "" }>
                     <td><a href=format!("/staff/requests/{}", r.id)>{r.reference}</a></td>
-                    <td>{t(lang, &format!("request.state.{}", r.state))}</td>
+                    <td>
+                        <span class=format!("badge state-{}", r.state)>{r.state_text}</span>
+                        {new_reply_badge(lang, r.new_reply)}
+                    </td>
                     <td>{r.sought_name}</td>
+                    <td>{r.holder}</td>
+                    <td class="turn">{r.turn}</td>
+                    <td>{r.age}</td>
                     <td>{r.language}</td>
                     <td>{r.created_at}</td>
-                    <td>{r.claimed_by}</td>
                 </tr>
             }
             .into_any()
@@ -858,6 +951,8 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
         .collect();
     let body = view! {
         <h1>{t(lang, "staff.queue.title")}</h1>
+        <nav class="queue-head" aria-label=t(lang, "staff.queue.summary")>{count_list("counts", p.header)}</nav>
+        {p.view_note.map(|n| view! { <p class="notice">{n}</p> })}
         <form method="get" action="/staff/requests" class="filters">
             <div class="field">
                 <label for="state">{t(lang, "staff.queue.state")}</label>
@@ -880,9 +975,11 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
                 "staff.queue.reference",
                 "staff.queue.state",
                 "staff.queue.sought",
+                "staff.queue.holder",
+                "staff.queue.turn",
+                "staff.queue.age",
                 "request.field.language",
                 "staff.queue.received",
-                "staff.queue.claimed",
             ],
             "staff.queue.empty",
             rows,
@@ -893,6 +990,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
 }
 
 /// A record suggested by the name engine, with what matched.
+#[derive(Debug, Clone)]
 pub struct Candidate {
     pub record_id: i64,
     pub external_id: String,
@@ -900,102 +998,379 @@ pub struct Candidate {
     pub name_parts: Vec<(String, bool)>,
     pub birth_date: String,
     pub birth_matches: bool,
+    pub birth_place: String,
+    pub birth_place_matches: bool,
     pub region: String,
     pub region_matches: bool,
     pub unit: String,
     pub unit_matches: bool,
-    /// Explanation: "Саша → given name (dictionary)".
+    /// Explanation: "Саша → Имя (по словарю имён)".
     pub why: String,
     pub from_public_hit: bool,
+}
+
+/// What the viewer can do now: one flag per form, each from the workflow.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Actions {
+    pub claim: bool,
+    pub release: bool,
+    pub ask: bool,
+    pub propose: bool,
+    pub no_match: bool,
+    pub reject: bool,
+    pub approve: bool,
+    pub send_back: bool,
+    pub message: bool,
+}
+
+/// One message of the conversation with the relative.
+pub struct MessageView {
+    pub from_staff: bool,
+    /// Staff name, or "родственник".
+    pub author: String,
+    pub at: String,
+    pub text: String,
+    /// The relative wrote it after staff last acted.
+    pub new: bool,
+}
+
+/// One row of the side-by-side comparison: what the request says and what
+/// the record says, the record's parts marked where they match.
+pub struct SideBySide {
+    /// Label, in words.
+    pub label: String,
+    pub request: String,
+    pub record: Vec<(String, bool)>,
+}
+
+/// A change made to the proposed record after the proposal.
+pub struct ChangeView {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+    pub by: String,
+}
+
+/// The second moderator's evidence: the request and the proposed record
+/// side by side, the proposer's note, and edits made since the proposal.
+pub struct Approval {
+    pub record_id: i64,
+    pub external_id: String,
+    /// The record's name, as it reads.
+    pub record_name: String,
+    pub proposed_by: String,
+    pub rows: Vec<SideBySide>,
+    pub note: Option<String>,
+    /// (proposed version, current version, what changed) if the record moved on.
+    pub changes: Option<(i64, i64, Vec<ChangeView>)>,
+    /// The viewer made the proposal (and so cannot decide it).
+    pub own: bool,
 }
 
 pub struct RequestDetail {
     pub id: i64,
     pub reference: String,
     pub state: &'static str,
-    pub claimed_by: String,
-    pub proposed: Option<(i64, String, String)>,
+    pub state_text: String,
+    /// "В работе у: m1" or "Свободен".
+    pub holder: String,
+    pub turn: String,
+    /// How long it has been in its state, in words.
+    pub age: String,
+    pub reply_pending: bool,
     /// (label key, value)
     pub requester: Vec<(&'static str, String)>,
     pub sought: Vec<(&'static str, String)>,
     /// (thumbnail URL, full URL)
     pub photos: Vec<(String, String)>,
     pub candidates: Vec<Candidate>,
-    /// (from staff, author, at, text)
-    pub messages: Vec<(bool, String, String, String)>,
-    /// (at, actor, state, note)
-    pub events: Vec<(String, String, String, String)>,
-    /// Which action forms to show.
-    pub can_claim: bool,
-    pub can_review: bool,
-    pub can_decide_proposal: bool,
+    pub messages: Vec<MessageView>,
+    /// (at, who, what happened in words)
+    pub events: Vec<(String, String, String)>,
+    /// Present while a match is proposed.
+    pub approval: Option<Approval>,
+    pub can: Actions,
+}
+
+fn mark(text: String, hit: bool) -> AnyView {
+    if hit {
+        view! { <mark>{text}</mark> }.into_any()
+    } else {
+        view! { <span>{text}</span> }.into_any()
+    }
+}
+
+/// A labelled textarea: the label says who will read the words.
+fn words_field(
+    lang: Lang,
+    id: &'static str,
+    name: &'static str,
+    label_key: &'static str,
+    required: bool,
+) -> impl IntoView {
+    view! {
+        <label for=id>{t(lang, label_key)}</label>
+        <textarea id=id name=name rows="3" required=required></textarea>
+    }
+}
+
+fn candidates_table(lang: Lang, candidates: Vec<Candidate>, choose: bool) -> impl IntoView {
+    let rows = candidates
+        .into_iter()
+        .map(|c| {
+            let name = c.name_parts.into_iter().map(|(p, hit)| view! { {mark(p, hit)} " " }).collect_view();
+            let id = format!("cand-{}", c.record_id);
+            let pick = choose.then(|| {
+                view! {
+                    <input type="radio" name="record_id" id=id.clone() value=c.record_id.to_string() required=true/>
+                    " " <label for=id class="inline">{t(lang, "staff.req.propose_choice")}</label>
+                }
+            });
+            view! {
+                <tr>
+                    <td>{pick}</td>
+                    <td><a href=format!("/staff/records/{}", c.record_id)>{c.external_id}</a>
+                        {c.from_public_hit.then(|| view! { <br/><small class="badge">{t(lang, "staff.req.from_hit")}</small> })}</td>
+                    <td>{name}<br/><small class="muted">{c.why}</small></td>
+                    <td>{mark(c.birth_date, c.birth_matches)}</td>
+                    <td>{mark(c.birth_place, c.birth_place_matches)}</td>
+                    <td>{mark(c.region, c.region_matches)}</td>
+                    <td>{mark(c.unit, c.unit_matches)}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <div class="table-wrap">
+            <table class="candidates">
+                <thead>
+                    <tr>
+                        <th scope="col"></th>
+                        <th scope="col">{t(lang, "field.external_id")}</th>
+                        <th scope="col">{t(lang, "staff.records.name")}</th>
+                        <th scope="col">{t(lang, "field.birth_date")}</th>
+                        <th scope="col">{t(lang, "field.birth_place")}</th>
+                        <th scope="col">{t(lang, "field.region")}</th>
+                        <th scope="col">{t(lang, "field.unit")}</th>
+                    </tr>
+                </thead>
+                <tbody>{rows}</tbody>
+            </table>
+        </div>
+    }
+}
+
+/// The candidates, inside the proposal form when the viewer may propose.
+fn candidates_section(lang: Lang, v: &Viewer, id: i64, candidates: Vec<Candidate>, propose: bool) -> impl IntoView {
+    let table = candidates_table(lang, candidates, propose);
+    let body = if propose {
+        view! {
+            <form method="post" action=format!("/staff/requests/{id}/propose") class="propose">
+                {csrf_field(v)}
+                {table}
+                <h3>{t(lang, "staff.req.propose_title")}</h3>
+                <p class="hint">{t(lang, "staff.req.propose_hint")}</p>
+                {words_field(lang, "propose-note", "note", "staff.req.propose_note", false)}
+                <button type="submit" class="primary">{t(lang, "staff.req.propose_submit")}</button>
+            </form>
+        }
+        .into_any()
+    } else {
+        table.into_any()
+    };
+    view! {
+        <section class="panel">
+            <h2>{t(lang, "staff.req.candidates")}</h2>
+            {body}
+        </section>
+    }
+}
+
+fn approval_section(lang: Lang, v: &Viewer, id: i64, a: Approval, can: Actions) -> impl IntoView {
+    let post = |what: &str| format!("/staff/requests/{id}/{what}");
+    let rows = a
+        .rows
+        .into_iter()
+        .map(|r| {
+            let hit = r.record.iter().any(|(_, m)| *m);
+            let record = r.record.into_iter().map(|(p, m)| view! { {mark(p, m)} " " }).collect_view();
+            view! {
+                <tr class=if hit { "match" } else { "" }>
+                    <th scope="row">{r.label}</th>
+                    <td>{r.request}</td>
+                    <td>{record}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let note = match a.note {
+        Some(n) => view! { <blockquote class="proposer-note">{n}</blockquote> }.into_any(),
+        None => view! { <p class="muted">{t(lang, "staff.approval.no_note")}</p> }.into_any(),
+    };
+    let changes = a.changes.map(|(from, to, list)| {
+        let items = list
+            .into_iter()
+            .map(|c| {
+                view! {
+                    <li><strong>{c.field}</strong> ": " <del>{c.old}</del> " → " <ins>{c.new}</ins>
+                        " " <small class="muted">"(" {c.by} ")"</small></li>
+                }
+            })
+            .collect_view();
+        view! {
+            <div class="notice error changed-after" role="alert">
+                <p><strong>{t(lang, "staff.approval.changed")}</strong></p>
+                <p>{tf(lang, "staff.approval.changed_lead", &[("from", &from.to_string()), ("to", &to.to_string())])}</p>
+                <ul>{items}</ul>
+            </div>
+        }
+    });
+    let approve = can.approve.then(|| {
+        view! {
+            <form method="post" action=post("approve") class="decide">
+                {csrf_field(v)}
+                {words_field(lang, "approve-message", "message", "staff.approval.approve_message", true)}
+                {words_field(lang, "approve-note", "note", "staff.approval.approve_note", false)}
+                <button type="submit" class="primary">{t(lang, "staff.req.approve")}</button>
+            </form>
+        }
+    });
+    let send_back = can.send_back.then(|| {
+        view! {
+            <form method="post" action=post("return") class="decide">
+                {csrf_field(v)}
+                {words_field(lang, "return-note", "note", "staff.approval.return_note", true)}
+                <button type="submit">{t(lang, "staff.req.return")}</button>
+            </form>
+        }
+    });
+    view! {
+        <section class="panel approval" id="approval">
+            <h2>{t(lang, "staff.approval.title")}</h2>
+            <p>
+                <a href=format!("/staff/records/{}", a.record_id)>{format!("{} ({})", a.record_name, a.external_id)}</a>
+                " · " {tf(lang, "staff.approval.by", &[("name", &a.proposed_by)])}
+            </p>
+            <p class="lead">{t(lang, if a.own { "staff.approval.own" } else { "staff.approval.lead" })}</p>
+            {changes}
+            <div class="table-wrap">
+                <table class="side-by-side">
+                    <thead>
+                        <tr>
+                            <th scope="col">{t(lang, "staff.approval.col_field")}</th>
+                            <th scope="col">{t(lang, "staff.approval.col_request")}</th>
+                            <th scope="col">{tf(lang, "staff.approval.col_record", &[("ext", &a.external_id)])}</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+            <h3>{t(lang, "staff.approval.note")}</h3>
+            {note}
+            <div class="two-col">{approve}{send_back}</div>
+        </section>
+    }
+}
+
+/// The claimer's decisions: each with the words it needs, and who reads them.
+fn review_section(lang: Lang, v: &Viewer, id: i64, can: Actions) -> impl IntoView {
+    let post = |what: &str| format!("/staff/requests/{id}/{what}");
+    let ask = can.ask.then(|| {
+        view! {
+            <form method="post" action=post("ask")>
+                {csrf_field(v)}
+                {words_field(lang, "ask-message", "message", "staff.req.ask_label", true)}
+                <button type="submit">{t(lang, "staff.req.ask_submit")}</button>
+            </form>
+        }
+    });
+    let no_match = can.no_match.then(|| {
+        view! {
+            <form method="post" action=post("no-match")>
+                {csrf_field(v)}
+                {words_field(lang, "no-match-message", "message", "staff.req.no_match_label", true)}
+                <button type="submit">{t(lang, "staff.req.no_match_submit")}</button>
+            </form>
+        }
+    });
+    let reject = can.reject.then(|| {
+        view! {
+            <form method="post" action=post("reject")>
+                {csrf_field(v)}
+                {words_field(lang, "reject-message", "message", "staff.req.reject_label", true)}
+                <button type="submit">{t(lang, "staff.req.reject")}</button>
+            </form>
+        }
+    });
+    (can.ask || can.no_match || can.reject).then(|| {
+        view! {
+            <section class="panel decisions">
+                <h2>{t(lang, "staff.req.actions")}</h2>
+                <div class="two-col">{ask}{no_match}{reject}</div>
+            </section>
+        }
+    })
+}
+
+fn messages_section(lang: Lang, v: &Viewer, id: i64, messages: Vec<MessageView>, can_write: bool) -> impl IntoView {
+    let empty = messages.is_empty().then(|| view! { <p class="muted">{t(lang, "staff.req.no_messages")}</p> });
+    let items = messages
+        .into_iter()
+        .map(|m| {
+            let class = match (m.from_staff, m.new) {
+                (true, _) => "msg staff",
+                (false, true) => "msg you new",
+                (false, false) => "msg you",
+            };
+            view! {
+                <li class=class>
+                    <span class="meta">
+                        {m.author} " · " {m.at} " UTC"
+                        {m.new.then(|| view! { " " <span class="badge new-reply">{t(lang, "staff.req.new")}</span> })}
+                    </span>
+                    <p>{m.text}</p>
+                </li>
+            }
+        })
+        .collect_view();
+    let write = can_write.then(|| {
+        view! {
+            <form method="post" action=format!("/staff/requests/{id}/message")>
+                {csrf_field(v)}
+                {words_field(lang, "message-body", "message", "staff.req.message_label", true)}
+                <button type="submit">{t(lang, "status.send")}</button>
+            </form>
+        }
+    });
+    view! {
+        <section class="panel" id="messages">
+            <h2>{t(lang, "staff.req.messages")}</h2>
+            {empty}
+            <ul class="messages">{items}</ul>
+            {write}
+        </section>
+    }
 }
 
 pub fn request_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: RequestDetail) -> String {
-    let post = |what: &str| format!("/staff/requests/{}/{what}", d.id);
+    let (id, can) = (d.id, d.can);
+    let post = |what: &str| format!("/staff/requests/{id}/{what}");
     let pairs = |list: Vec<(&'static str, String)>| {
         list.into_iter()
             .map(|(k, val)| view! { <tr><th scope="row">{t(lang, k)}</th><td>{val}</td></tr> })
             .collect_view()
     };
-    let mark = |text: String, hit: bool| {
-        if hit {
-            view! { <mark>{text}</mark> }.into_any()
-        } else {
-            view! { <span>{text}</span> }.into_any()
-        }
-    };
-    let can_review = d.can_review;
-    let candidates = d
-        .candidates
-        .into_iter()
-        .map(|c| {
-            let name = c.name_parts.into_iter().map(|(p, hit)| view! { {mark(p, hit)} " " }).collect_view();
-            let propose = can_review.then(|| {
-                view! {
-                    <form method="post" action=post("propose") class="inline">
-                        {csrf_field(v)}
-                        <input type="hidden" name="record_id" value=c.record_id.to_string()/>
-                        <button type="submit">{t(lang, "staff.req.propose")}</button>
-                    </form>
-                }
-            });
-            view! {
-                <tr>
-                    <td><a href=format!("/staff/records/{}", c.record_id)>{c.external_id}</a>
-                        {c.from_public_hit.then(|| view! { <br/><small class="badge">{t(lang, "staff.req.from_hit")}</small> })}</td>
-                    <td>{name}<br/><small class="muted">{c.why}</small></td>
-                    <td>{mark(c.birth_date, c.birth_matches)}</td>
-                    <td>{mark(c.region, c.region_matches)}</td>
-                    <td>{mark(c.unit, c.unit_matches)}</td>
-                    <td>{propose}</td>
-                </tr>
-            }
-        })
-        .collect_view();
     let photos = d
         .photos
         .into_iter()
         .map(|(thumb, full)| view! { <a href=full><img src=thumb alt=t(lang, "status.photo_alt") width="200"/></a> })
         .collect_view();
-    let messages = d
-        .messages
-        .into_iter()
-        .map(|(staff, author, at, text)| {
-            view! {
-                <li class=if staff { "msg staff" } else { "msg you" }>
-                    <span class="meta">{author} " · " {at}</span>
-                    <p>{text}</p>
-                </li>
-            }
-        })
-        .collect_view();
     let events = d
         .events
         .into_iter()
-        .map(|(at, actor, state, note)| view! { <tr><td>{at}</td><td>{actor}</td><td>{t(lang, &format!("request.state.{state}"))}</td><td>{note}</td></tr> })
+        .map(|(at, actor, what)| view! { <tr><td>{at}</td><td>{actor}</td><td>{what}</td></tr> })
         .collect_view();
-    let claim = d.can_claim.then(|| {
+    let claim = can.claim.then(|| {
         view! {
             <form method="post" action=post("claim") class="inline">
                 {csrf_field(v)}
@@ -1003,101 +1378,132 @@ pub fn request_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: RequestDe
             </form>
         }
     });
-    let review = d.can_review.then(|| {
+    let release = can.release.then(|| {
         view! {
-            <section class="panel">
-                <h2>{t(lang, "staff.req.actions")}</h2>
-                <form method="post" action=post("ask")>
-                    {csrf_field(v)}
-                    <label for="ask-message">{t(lang, "staff.req.ask")}</label>
-                    <textarea id="ask-message" name="message" rows="3" required></textarea>
-                    <button type="submit">{t(lang, "staff.req.ask_submit")}</button>
-                </form>
-                <form method="post" action=post("no-match") class="inline">
-                    {csrf_field(v)}
-                    <button type="submit">{t(lang, "staff.req.no_match")}</button>
-                </form>
-                <form method="post" action=post("reject")>
-                    {csrf_field(v)}
-                    <label for="reason">{t(lang, "staff.req.reject_reason")}</label>
-                    <input id="reason" name="reason" type="text" required/>
-                    <button type="submit">{t(lang, "staff.req.reject")}</button>
-                </form>
-            </section>
+            <form method="post" action=post("release") class="inline">
+                {csrf_field(v)}
+                <button type="submit">{t(lang, "staff.req.release")}</button>
+                " " <small class="hint">{t(lang, "staff.req.release_hint")}</small>
+            </form>
         }
     });
-    let decide = d.can_decide_proposal.then(|| {
-        view! {
-            <section class="panel">
-                <h2>{t(lang, "staff.req.second_look")}</h2>
-                <form method="post" action=post("approve") class="inline">
-                    {csrf_field(v)}
-                    <button type="submit" class="primary">{t(lang, "staff.req.approve")}</button>
-                </form>
-                <form method="post" action=post("return") class="inline">
-                    {csrf_field(v)}
-                    <button type="submit">{t(lang, "staff.req.return")}</button>
-                </form>
-            </section>
-        }
+    let reply = d.reply_pending.then(|| {
+        view! { <p class="notice new-reply" role="status"><a href="#messages">{t(lang, "staff.req.new_reply")}</a></p> }
     });
-    let proposed = d.proposed.map(|(rid, ext, by)| {
-        view! {
-            <p class="notice">{t(lang, "staff.req.proposed")} " " <a href=format!("/staff/records/{rid}")>{ext}</a> " · " {by}</p>
-        }
-    });
+    let approval = d.approval.map(|a| approval_section(lang, v, id, a, can));
     let body = view! {
         <h1>{d.reference.clone()}</h1>
-        <p>
-            <span class=format!("badge state-{}", d.state)>{t(lang, &format!("request.state.{}", d.state))}</span>
-            " " {d.claimed_by} " " {claim}
-        </p>
-        {proposed}
-        {decide}
+        <section class="request-head">
+            <p>
+                <span class=format!("badge state-{}", d.state)>{d.state_text}</span>
+                " · " {tf(lang, "staff.req.in_state", &[("age", &d.age)])}
+                {new_reply_badge(lang, d.reply_pending)}
+            </p>
+            <p><span>{d.holder}</span> " · " <strong class="turn">{d.turn}</strong></p>
+            <p class="actions">{claim} {release}</p>
+        </section>
+        {reply}
+        {approval}
         <div class="two-col">
             <section class="panel">
-                <h2>{t(lang, "request.about_you")}</h2>
+                <h2>{t(lang, "staff.req.requester")}</h2>
                 <table class="fields"><tbody>{pairs(d.requester)}</tbody></table>
             </section>
             <section class="panel">
-                <h2>{t(lang, "request.about_them")}</h2>
+                <h2>{t(lang, "staff.req.sought")}</h2>
                 <table class="fields"><tbody>{pairs(d.sought)}</tbody></table>
                 <div class="photos">{photos}</div>
             </section>
         </div>
-        <section class="panel">
-            <h2>{t(lang, "staff.req.candidates")}</h2>
-            <div class="table-wrap">
-                <table class="candidates">
-                    <thead>
-                        <tr>
-                            <th scope="col">{t(lang, "field.external_id")}</th>
-                            <th scope="col">{t(lang, "staff.records.name")}</th>
-                            <th scope="col">{t(lang, "field.birth_date")}</th>
-                            <th scope="col">{t(lang, "field.region")}</th>
-                            <th scope="col">{t(lang, "field.unit")}</th>
-                            <th scope="col"></th>
-                        </tr>
-                    </thead>
-                    <tbody>{candidates}</tbody>
-                </table>
-            </div>
-        </section>
-        {review}
-        <section class="panel">
-            <h2>{t(lang, "status.messages")}</h2>
-            <ul class="messages">{messages}</ul>
-            <form method="post" action=post("message")>
-                {csrf_field(v)}
-                <label for="note">{t(lang, "staff.req.message")}</label>
-                <textarea id="note" name="message" rows="3" required></textarea>
-                <button type="submit">{t(lang, "status.send")}</button>
-            </form>
-        </section>
+        {messages_section(lang, v, id, d.messages, can.message)}
+        {review_section(lang, v, id, can)}
+        {candidates_section(lang, v, id, d.candidates, can.propose)}
         <section class="panel">
             <h2>{t(lang, "staff.req.history")}</h2>
-            <table class="history"><tbody>{events}</tbody></table>
+            <table class="history">
+                <thead>
+                    <tr>
+                        <th scope="col">{t(lang, "staff.history.at")}</th>
+                        <th scope="col">{t(lang, "staff.history.who")}</th>
+                        <th scope="col">{t(lang, "staff.history.what")}</th>
+                    </tr>
+                </thead>
+                <tbody>{events}</tbody>
+            </table>
         </section>
     };
     document(lang, d.reference, Some(v), notice, body.into_any())
+}
+
+// ------------------------------------------------------------------ claims
+
+/// An open request someone holds, as the claims page shows it: no content.
+pub struct ClaimRow {
+    pub id: i64,
+    pub reference: String,
+    pub state_text: String,
+    pub holder: String,
+    pub holder_id: i64,
+    pub holder_disabled: bool,
+    pub since: String,
+    pub age: String,
+}
+
+/// `/staff/claims` (admins): who holds which open request, and a form per
+/// row to hand it to an active moderator or back to the queue.
+pub fn claims_page(
+    lang: Lang,
+    v: &Viewer,
+    notice: Option<Notice>,
+    rows: Vec<ClaimRow>,
+    moderators: &[(i64, String)],
+) -> String {
+    let rows: Vec<AnyView> = rows
+        .into_iter()
+        .map(|r| {
+            let select_id = format!("to-{}", r.id);
+            let options = moderators
+                .iter()
+                .filter(|(mid, _)| *mid != r.holder_id)
+                .map(|(mid, name)| view! { <option value=mid.to_string()>{name.clone()}</option> })
+                .collect_view();
+            let disabled = r
+                .holder_disabled
+                .then(|| view! { " " <span class="badge disabled">{t(lang, "staff.claims.disabled")}</span> });
+            view! {
+                <tr>
+                    <td>{r.reference.clone()}</td>
+                    <td>{r.state_text}</td>
+                    <td>{r.holder}{disabled}</td>
+                    <td>{r.since} <br/><small class="muted">{r.age}</small></td>
+                    <td>
+                        <form method="post" action=format!("/staff/claims/{}", r.id) class="inline hand">
+                            {csrf_field(v)}
+                            <label for=select_id.clone() class="visually-hidden">
+                                {tf(lang, "staff.claims.to", &[("ref", &r.reference)])}
+                            </label>
+                            <select id=select_id name="to">
+                                {options}
+                                <option value="queue">{t(lang, "staff.claims.to_queue")}</option>
+                            </select>
+                            " " <button type="submit">{t(lang, "staff.claims.submit")}</button>
+                        </form>
+                    </td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    let body = view! {
+        <h1>{t(lang, "staff.claims.title")}</h1>
+        <p class="lead">{t(lang, "staff.claims.lead")}</p>
+        {data_table(
+            lang,
+            "claims",
+            &["staff.claims.reference", "staff.queue.state", "staff.claims.holder", "staff.claims.since", "staff.claims.hand"],
+            "staff.claims.none",
+            rows,
+        )}
+    };
+    document(lang, t(lang, "staff.claims.title"), Some(v), notice, body.into_any())
 }

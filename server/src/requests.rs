@@ -878,6 +878,7 @@ impl Store {
             new_replies: replies.count,
             oldest_reply: replies.oldest,
             mine: count(QueueView::Mine(me)).await?.count,
+            my_replies: count(QueueView::MyReplies(me)).await?.count,
             my_approvals: count(QueueView::AwaitingMyApproval(me)).await?.count,
         })
     }
@@ -916,6 +917,62 @@ impl Store {
         let rows = q.build().fetch_all(&self.pool).await?;
         Ok((rows.iter().map(row).collect::<Result<_, _>>()?, total))
     }
+
+    /// The open request that has waited longest for staff: by the time of
+    /// an unanswered reply, else since it entered its state. A question
+    /// waiting for the relative is not waiting for staff.
+    pub async fn oldest_waiting(&self) -> Result<Option<RequestRow>, Error> {
+        let r = sqlx::query(&format!(
+            "{SELECT} WHERE (r.state IN ('submitted', 'in_review', 'match_proposed') \
+             OR (r.reply_pending = 1 AND r.state <> 'withdrawn')) \
+             ORDER BY COALESCE(CASE WHEN r.reply_pending = 1 THEN r.reply_at END, r.state_since, r.updated_at), r.id \
+             LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?;
+        r.as_ref().map(row).transpose()
+    }
+
+    /// Open requests a moderator holds for review (what an admin can hand
+    /// on), oldest claim first, with whether the holder is disabled.
+    pub async fn held_claims(&self) -> Result<Vec<HeldClaim>, Error> {
+        let rows = sqlx::query(
+            "SELECT r.id, r.reference, r.state, r.claimed_by, u.name, u.disabled, \
+             COALESCE((SELECT MAX(e.at) FROM request_events e WHERE e.request_id = r.id \
+                       AND e.step IN ('claim', 'reassign')), r.state_since, r.updated_at) AS since \
+             FROM contact_requests r JOIN users u ON u.id = r.claimed_by \
+             WHERE r.state IN ('in_review', 'needs_info') ORDER BY since, r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(HeldClaim {
+                    id: r.try_get("id")?,
+                    reference: r.try_get("reference")?,
+                    state: State::parse(&state).ok_or_else(|| Error::Config(format!("unknown state {state:?}")))?,
+                    holder_id: r.try_get("claimed_by")?,
+                    holder: r.try_get("name")?,
+                    holder_disabled: r.try_get::<i64, _>("disabled")? != 0,
+                    since: r.try_get("since")?,
+                })
+            })
+            .collect()
+    }
+}
+
+/// An open request held by a moderator, without its content.
+#[derive(Debug, Clone)]
+pub struct HeldClaim {
+    pub id: i64,
+    pub reference: String,
+    pub state: State,
+    pub holder_id: i64,
+    pub holder: String,
+    pub holder_disabled: bool,
+    /// When it was claimed or handed to the holder.
+    pub since: String,
 }
 
 /// Requests per page of the moderation queue.
@@ -949,6 +1006,8 @@ pub struct QueueSummary {
     pub oldest_reply: Option<String>,
     /// Requests I hold for review.
     pub mine: i64,
+    /// Requests I hold in which the relative wrote since I last acted.
+    pub my_replies: i64,
     /// Proposals by someone else, waiting for a second moderator (me).
     pub my_approvals: i64,
 }
@@ -962,6 +1021,8 @@ pub enum QueueView {
     AwaitingMyApproval(i64),
     /// Open requests this moderator holds.
     Mine(i64),
+    /// Requests this moderator holds with a new reply from the relative.
+    MyReplies(i64),
     /// Nobody holds them.
     Unclaimed,
 }
@@ -997,6 +1058,9 @@ impl QueueFilter {
             }
             Some(QueueView::Mine(me)) => {
                 q.push(format!(" AND {OPEN} AND r.claimed_by = ")).push_bind(me);
+            }
+            Some(QueueView::MyReplies(me)) => {
+                q.push(format!(" AND {OPEN} AND r.reply_pending = 1 AND r.claimed_by = ")).push_bind(me);
             }
             Some(QueueView::Unclaimed) => {
                 q.push(" AND r.state = 'submitted'");

@@ -7,6 +7,7 @@
 
 pub mod browser;
 pub mod staff;
+pub mod workflow;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -7,10 +7,11 @@ use axum::extract::{Query, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use findkin_app::i18n::t;
-use findkin_app::staff::{audit_page, dashboard_page, AuditPage, AuditRowView, Dashboard};
+use findkin_app::i18n::{t, tf, Lang};
+use findkin_app::staff::{audit_page, dashboard_page, AuditPage, AuditRowView, CountLink, Dashboard, RequestsPanel};
 
-use super::{notice, page, query_string, Ctx, Guard, StaffError};
+use super::requests::summary_links;
+use super::{notice, page, query_string, words, Ctx, Guard, StaffError};
 use crate::audit::{to_csv, Filter};
 use crate::auth::Action;
 use crate::charts::{bar_chart, column_chart, Bar, Point};
@@ -63,9 +64,48 @@ pub async fn show(
             None,
         ),
         median_first_response: median.map(|h| format!("{h:.1}")),
+        requests: requests_panel(&st, lang, &g).await?,
     };
     let n = notice(lang, p.get("ok").map(String::as_str), p.get("err").map(String::as_str));
     Ok(page(StatusCode::OK, dashboard_page(lang, &g.viewer, n, d)))
+}
+
+/// Open requests by state (counts, the oldest's wait, bars), the request
+/// that has waited longest, and for a moderator what waits for them. Shown
+/// to those who work with requests: moderators, and admins (who move
+/// claims); links only where the viewer may follow them.
+async fn requests_panel(st: &AppState, lang: Lang, g: &Guard) -> Result<Option<RequestsPanel>, StaffError> {
+    let (moderator, admin) = (g.viewer.can_moderate, g.viewer.can_manage_claims);
+    if !moderator && !admin {
+        return Ok(None);
+    }
+    let store = &st.registry.store;
+    let summary = store.queue_summary(g.session.user.id).await?;
+    let links = summary_links(lang, &summary, ("", ""));
+    let bars: Vec<Bar> =
+        summary.by_state.iter().map(|c| Bar { label: words::state(lang, c.state), value: c.count as f64 }).collect();
+    let oldest = match store.oldest_waiting().await? {
+        Some(r) => {
+            let since = if r.reply_pending { r.reply_at.clone() } else { r.state_since.clone() };
+            let age = since.as_deref().and_then(|s| words::age_since(lang, s, now())).unwrap_or_default();
+            let state = words::state(lang, r.state);
+            CountLink {
+                text: tf(lang, "staff.dash.oldest", &[("ref", &r.reference), ("state", &state), ("age", &age)]),
+                href: if moderator { format!("/staff/requests/{}", r.id) } else { String::new() },
+                current: false,
+                hot: true,
+            }
+        }
+        None => CountLink { text: t(lang, "staff.dash.oldest_none"), ..CountLink::default() },
+    };
+    let unlinked = |l: CountLink| if moderator { l } else { CountLink { href: String::new(), ..l } };
+    let mine = if moderator { vec![links.my_replies, links.my_approvals, links.mine] } else { Vec::new() };
+    Ok(Some(RequestsPanel {
+        by_state: links.by_state.into_iter().chain([links.replies]).map(unlinked).collect(),
+        chart: bar_chart(&t(lang, "staff.dash.open_chart"), &bars, ""),
+        oldest,
+        mine,
+    }))
 }
 
 fn audit_filter(p: &HashMap<String, String>) -> Filter {

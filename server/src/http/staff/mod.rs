@@ -4,11 +4,13 @@
 //! [`Guard::require`], which checks the session and the role's permission
 //! (`auth::can`) and writes refusals to the audit log.
 
+mod claims;
 mod dashboard;
 mod import;
 mod records;
 mod requests;
 mod signin;
+mod words;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
@@ -59,7 +61,8 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/requests/{id}/return", post(requests::return_to_review))
         .route("/staff/requests/{id}/message", post(requests::message))
         .route("/staff/requests/{id}/release", post(requests::release))
-        .route("/staff/claims/{id}", post(requests::reassign))
+        .route("/staff/claims", get(claims::list))
+        .route("/staff/claims/{id}", post(claims::reassign))
         .route("/staff/photos/{token}", get(requests::photo))
         .route("/staff/audit", get(dashboard::audit))
         .route("/staff/audit.csv", get(dashboard::audit_csv))
@@ -184,6 +187,7 @@ pub fn viewer(s: &Session, demo: bool) -> Viewer {
         can_import: can(role, Action::ImportRecords),
         can_export: can(role, Action::ExportRecords),
         can_audit: can(role, Action::ViewAudit),
+        can_manage_claims: can(role, Action::ManageClaims),
         demo,
     }
 }
@@ -326,6 +330,8 @@ mod tests {
             include_str!("import.rs"),
             include_str!("dashboard.rs"),
             include_str!("requests.rs"),
+            include_str!("claims.rs"),
+            include_str!("words.rs"),
             include_str!("../requests.rs"),
             include_str!("../../requests.rs"),
             include_str!("../../auth/password.rs"),
