@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use findkin_tests::staff::{csrf, first_login, post, text, Staff};
+use findkin_tests::staff::{between, csrf, first_login, post, text, Staff};
 use findkin_tests::{staff_registry, Server};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -181,6 +181,23 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
     assert_eq!(view(&s, &reference, &token).await["state"], "released", "withdraw after release refused");
 
     assert!(v.to_string().contains(words[0].1), "the approval's message reaches the relative");
+
+    // The console's history names every step in words, never by its code.
+    let (_, page) = text(&m1.c, &s.url(&format!("/staff/requests/{id}"))).await;
+    let history = between(&page, "<table class=\"history\">", "</table>").expect("history");
+    for step in [
+        "родственник отправил запрос",
+        "взял в работу",
+        "задал вопрос родственнику",
+        "ответ родственника",
+        "предложил совпадение: дата рождения и регион совпадают",
+        "одобрил совпадение, сведения переданы",
+    ] {
+        assert!(history.contains(step), "{step:?} in the history: {history}");
+    }
+    for code in ["claim", "ask_info", "requester_adds_info", "propose_match", "approve", "in_review", "requester<"] {
+        assert!(!history.contains(code), "{code:?} is a stored code: {history}");
+    }
 
     // Notifications: the receipt, the question and the final decision —
     // nothing while a step could still be undone (claim, proposal).
