@@ -168,3 +168,4 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
+
