@@ -229,9 +229,9 @@ fn release_section(lang: Lang, r: ReleaseView) -> impl IntoView {
     let grief = matches!(kind, "deceased" | "remains_repatriated");
     let label = status_label(lang, &r.status);
     let sentence = tf(lang, &format!("status.rel.is.{kind}"), &[("name", &r.name), ("status", &label)]);
+    // The status itself is said in the sentence, not as a bare label.
     let mut items: Vec<(String, String)> =
         r.facts.into_iter().map(|(k, v)| (t(lang, &format!("field.{k}")), v)).collect();
-    items.push((t(lang, "status.rel.status_label"), label));
     items.extend(r.status_date.map(|d| (t(lang, &format!("status.rel.date.{kind}")), d)));
     items.extend(r.status_place.map(|p| (t(lang, &format!("status.rel.place.{kind}")), p)));
     let items = items
@@ -275,12 +275,20 @@ fn message_item(lang: Lang, m: StatusMessage) -> impl IntoView {
     }
 }
 
-/// A line on every page of the relative's side: how to get a new link.
-fn lost_link_line(lang: Lang) -> impl IntoView {
+/// The recovery form's address, with the reference filled in when known.
+fn recover_href(reference: Option<&str>) -> String {
+    match reference {
+        Some(r) if !r.is_empty() => format!("/status/recover?ref={r}"),
+        _ => "/status/recover".into(),
+    }
+}
+
+/// A line on every status page: how to get a new link.
+fn lost_link_line(lang: Lang, reference: &str) -> impl IntoView {
     view! {
         <p class="lost-link">
             {t(lang, "status.lost_link.text")} " "
-            <a href="/status/recover">{t(lang, "status.lost_link.action")}</a>
+            <a href=recover_href(Some(reference))>{t(lang, "status.lost_link.action")}</a>
         </p>
     }
 }
@@ -372,7 +380,7 @@ pub fn status_page(lang: Lang, demo: bool, v: StatusView) -> String {
         </section>
         {reply}
         {more}
-        {lost_link_line(lang)}
+        {lost_link_line(lang, &v.reference)}
     };
     document(lang, demo, tf(lang, "status.title", &[("ref", &v.reference)]), &self_path, body.into_any())
 }
@@ -454,8 +462,10 @@ pub fn recover_wait_page(lang: Lang, demo: bool, title_key: &str, text: String) 
 }
 
 /// A status link that opens nothing: why that happens and the ways on —
-/// a new link, or a new request. Never says whether the reference exists.
-pub fn link_not_found_page(lang: Lang, demo: bool, self_path: &str) -> String {
+/// a new link (the form filled with the reference of the link), or a new
+/// request. Never says whether the reference exists.
+pub fn link_not_found_page(lang: Lang, demo: bool, reference: &str) -> String {
+    let self_path = format!("/status/{reference}");
     let body = view! {
         <section class="panel gone">
             <h1>{t(lang, "status.gone.title")}</h1>
@@ -464,11 +474,11 @@ pub fn link_not_found_page(lang: Lang, demo: bool, self_path: &str) -> String {
                 <li>{t(lang, "status.gone.typo")}</li>
                 <li>{t(lang, "status.gone.replaced")}</li>
             </ul>
-            <p><a class="button primary" href="/status/recover">{t(lang, "status.lost_link.action")}</a></p>
+            <p><a class="button primary" href=recover_href(Some(reference))>{t(lang, "status.lost_link.action")}</a></p>
             <p>{t(lang, "status.gone.new")} " " <a href="/request">{t(lang, "status.recover.new_request")}</a></p>
         </section>
     };
-    document(lang, demo, t(lang, "status.gone.title"), self_path, body.into_any())
+    document(lang, demo, t(lang, "status.gone.title"), &self_path, body.into_any())
 }
 
 /// A short public message (an address confirmed, a photo refused) in the

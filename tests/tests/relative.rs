@@ -149,9 +149,10 @@ async fn a_lost_link_is_sent_again_and_the_old_one_explains_itself() {
         submit(&s, &b).await
     };
 
-    let (st, form) = text(&client(), &s.url("/status/recover")).await;
+    let (st, form) = text(&client(), &s.url(&format!("/status/recover?ref={reference}"))).await;
     assert_eq!(st, StatusCode::OK);
     assert!(form.contains("action=\"/status/recover\"") && form.contains("name=\"contact\""), "{form}");
+    assert!(form.contains(&format!("value=\"{reference}\"")), "the reference is filled in from the link");
     let recover = |r: &str, c: &str| {
         let (r, c) = (r.to_string(), c.to_string());
         let url = s.url("/status/recover");
@@ -186,7 +187,8 @@ async fn a_lost_link_is_sent_again_and_the_old_one_explains_itself() {
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     let gone = r.text().await.unwrap_or_default();
     assert!(gone.contains("lang=\"uk\"") && gone.contains("Це посилання не відкриває запит"), "{gone}");
-    assert!(gone.contains("href=\"/status/recover\"") && gone.contains("href=\"/request\""), "ways on");
+    let recover_here = format!("href=\"/status/recover?ref={reference}\"");
+    assert!(gone.contains(&recover_here) && gone.contains("href=\"/request\""), "ways on: {gone}");
     assert!(!gone.contains("консоль") && !gone.contains("/staff"), "never a staff page");
 
     // Again at once: wait, with a Retry-After.
@@ -218,7 +220,7 @@ async fn a_wrong_link_is_a_public_page_in_the_sites_language() {
     let (st, html) = text(&Client::new(), &s.url("/status/FK-NOPE-NOPE?t=x")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);
     assert!(html.contains("lang=\"ru\"") && html.contains("Эта ссылка не открывает запрос"), "{html}");
-    assert!(html.contains("новую ссылку") && html.contains("href=\"/status/recover\""), "{html}");
+    assert!(html.contains("новую ссылку") && html.contains("href=\"/status/recover?ref=FK-NOPE-NOPE\""), "{html}");
     assert!(!html.contains("консоль"));
     let (st, en) = text(&Client::new(), &s.url("/status/FK-NOPE-NOPE?t=x&lang=en")).await;
     assert_eq!(st, StatusCode::NOT_FOUND);

@@ -137,8 +137,7 @@ pub async fn link_not_found(
         _ => None,
     };
     let lang = picked.or(own).unwrap_or(site.lang);
-    let self_path = format!("/status/{}", path_safe(reference));
-    Ok(html(StatusCode::NOT_FOUND, link_not_found_page(lang, site.demo, &self_path)))
+    Ok(html(StatusCode::NOT_FOUND, link_not_found_page(lang, site.demo, &path_safe(reference))))
 }
 
 /// A reference as a path segment: only the characters references use pass.
