@@ -295,8 +295,8 @@ pub async fn submit(
     }
 }
 
-/// The request behind a status link; a wrong link is a plain 404 (it does
-/// not say whether the reference exists).
+/// The request behind a status link, if reference and token belong
+/// together; callers answer a wrong link with `not_found`.
 async fn by_link(st: &AppState, reference: &str, token: &str) -> Result<Option<RequestRow>, Error> {
     if token.len() > 100 || reference.len() > 20 {
         return Ok(None);
@@ -619,7 +619,9 @@ pub async fn api_submit(
     ),
     security((), ("status_token" = [])),
     responses(
-        (status = 200, description = "state, messages and, once released, the details", body = RequesterView),
+        (status = 200, description = "state, the conversation (a relative may write after a decision too) and, \
+            once released, the details as two moderators approved them: frozen then, a later edit of the record \
+            does not change them", body = RequesterView),
         (status = 404, description = "`not_found`: no such request, or the token does not match",
             body = super::api::ErrorBody),
         (status = 500, description = "`internal`: the request could not be read", body = super::api::ErrorBody),
