@@ -47,8 +47,7 @@ pub fn can_write(req: &RequestRow) -> bool {
     next(req.facts(), &Step::RequesterAddsInfo, Actor::Requester).is_ok()
 }
 
-/// What the status page shows, in `lang`: messages and dates in words, the
-/// frozen release said as a person reads it.
+/// What a status page is built from.
 pub struct StatusParts<'a> {
     pub req: &'a RequestRow,
     pub view: RequesterView,
@@ -59,6 +58,8 @@ pub struct StatusParts<'a> {
     pub picked: Option<Lang>,
 }
 
+/// What the status page shows, in `lang`: messages and dates in words, the
+/// frozen release said as a person reads it.
 pub fn status_view(lang: Lang, p: StatusParts<'_>) -> StatusView {
     let reference = p.req.reference.clone();
     let photos = p
