@@ -4,8 +4,9 @@
 //! proposer's note, edits since the proposal), and the console speaks to
 //! staff in words, never in codes or in the relative's labels.
 
+use findkin_tests::relative::{act, request_id, submit};
 use findkin_tests::staff::{between, csrf, first_login, post, Staff};
-use findkin_tests::workflow::{act, page, relative_writes, request_body, request_id, submit};
+use findkin_tests::workflow::{page, relative_writes, request_body};
 use findkin_tests::{findkin, staff_registry, stderr, Server};
 use reqwest::StatusCode;
 
@@ -84,9 +85,9 @@ async fn the_queue_shows_replies_turns_and_approvals_and_the_approver_sees_the_e
     assert!(row(&queue, &reference).contains("ход: любой модератор"), "{queue}");
 
     // m1 takes it up and asks; the relative answers.
-    assert_eq!(act(&s, &m1, id, "claim", &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, id, "claim", &[]).await, StatusCode::SEE_OTHER);
     let question = [("message", "Какой у него рост?")];
-    assert_eq!(act(&s, &m1, id, "ask", &question).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, id, "ask", &question).await, StatusCode::SEE_OTHER);
     let queue = page(&s, &m2, "/staff/requests").await;
     assert!(row(&queue, &reference).contains("ждём ответа родственника"), "{queue}");
     assert!(header(&queue).contains("Новых ответов нет"), "{queue}");
@@ -116,11 +117,11 @@ async fn the_queue_shows_replies_turns_and_approvals_and_the_approver_sees_the_e
     {
         assert!(!theirs.contains(form), "m2 may not {form} now");
     }
-    assert_eq!(act(&s, &m2, id, "message", &[("message", "Здравствуйте")]).await.0, StatusCode::CONFLICT);
+    assert_eq!(act(&s, &m2, id, "message", &[("message", "Здравствуйте")]).await, StatusCode::CONFLICT);
 
     // m1 proposes with a note: it waits for m2's approval, not for m1's.
     let note = "Дата рождения и регион совпадают, рост по базе 180";
-    assert_eq!(act(&s, &m1, id, "propose", &[("record_id", "1"), ("note", note)]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, id, "propose", &[("record_id", "1"), ("note", note)]).await, StatusCode::SEE_OTHER);
     let queue2 = page(&s, &m2, "/staff/requests").await;
     assert!(header(&queue2).contains("Ждут моего одобрения: 1"), "{queue2}");
     assert!(row(&queue2, &reference).contains("нужен второй модератор (не m1)"), "{queue2}");
@@ -153,8 +154,8 @@ async fn the_queue_shows_replies_turns_and_approvals_and_the_approver_sees_the_e
     // Returned with a note, the request is m1's again, and the history says
     // every step in words.
     let back = [("note", "Проверьте часть: в записи теперь другая")];
-    assert_eq!(act(&s, &m2, id, "return", &[]).await.0, StatusCode::CONFLICT, "a return needs a note");
-    assert_eq!(act(&s, &m2, id, "return", &back).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m2, id, "return", &[]).await, StatusCode::CONFLICT, "a return needs a note");
+    assert_eq!(act(&s, &m2, id, "return", &back).await, StatusCode::SEE_OTHER);
     let mine = page(&s, &m1, &format!("/staff/requests/{id}")).await;
     let history = between(&mine, "<table class=\"history\">", "</table>").expect("history");
     for words in [
@@ -194,18 +195,18 @@ async fn claims_are_given_back_and_handed_over_by_an_admin_only() {
     let (a, b) = (request_id(&s, &m1, &first).await, request_id(&s, &m1, &second).await);
 
     // The holder gives a request back; another moderator takes it up.
-    assert_eq!(act(&s, &m1, a, "claim", &[]).await.0, StatusCode::SEE_OTHER);
-    assert_eq!(act(&s, &m2, a, "release", &[]).await.0, StatusCode::CONFLICT, "only the holder gives it back");
+    assert_eq!(act(&s, &m1, a, "claim", &[]).await, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m2, a, "release", &[]).await, StatusCode::CONFLICT, "only the holder gives it back");
     let held = page(&s, &m1, &format!("/staff/requests/{a}")).await;
     assert!(held.contains("Вернуть в очередь") && !held.contains("/claim\""), "{held}");
-    assert_eq!(act(&s, &m1, a, "release", &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, a, "release", &[]).await, StatusCode::SEE_OTHER);
     let free = page(&s, &m2, &format!("/staff/requests/{a}")).await;
     assert!(free.contains("Свободен") && free.contains("/claim\"") && !free.contains("/release\""), "{free}");
     assert!(free.contains("вернул в очередь"), "the history says so: {free}");
-    assert_eq!(act(&s, &m2, a, "claim", &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m2, a, "claim", &[]).await, StatusCode::SEE_OTHER);
 
     // The admin's page: who holds what, without the request's content.
-    assert_eq!(act(&s, &m1, b, "claim", &[]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, b, "claim", &[]).await, StatusCode::SEE_OTHER);
     let claims = page(&s, &adm, "/staff/claims").await;
     assert!(page(&s, &adm, "/staff").await.contains("href=\"/staff/claims\""), "admins have a link to it");
     assert!(claims.contains(&first) && claims.contains(&second), "{claims}");
@@ -252,10 +253,10 @@ async fn claims_are_given_back_and_handed_over_by_an_admin_only() {
     let now_m2 = page(&s, &m2, &format!("/staff/requests/{b}")).await;
     assert!(now_m2.contains("В работе у: m2") && now_m2.contains("/no-match\""), "{now_m2}");
     assert!(now_m2.contains("администратор передал запрос: m2"), "the history says who got it: {now_m2}");
-    let (st, _) = act(&s, &m1, b, "no-match", &[("message", "Нет")]).await;
+    let st = act(&s, &m1, b, "no-match", &[("message", "Нет")]).await;
     assert_eq!(st, StatusCode::CONFLICT, "m1 no longer holds it");
     let words = [("message", "В реестре его пока нет. Мы проверим снова, когда придут новые списки.")];
-    assert_eq!(act(&s, &m2, b, "no-match", &words).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m2, b, "no-match", &words).await, StatusCode::SEE_OTHER);
     // And back to the queue from the admin's page.
     let token = csrf(&adm.c, &s.url("/staff/claims")).await;
     let (st, _, _) = post(&adm.c, &s.url(&format!("/staff/claims/{a}")), &[("csrf", &token), ("to", "queue")]).await;
@@ -278,11 +279,11 @@ async fn the_dashboard_shows_open_requests_the_oldest_and_what_waits_for_me() {
     assert!(dash.contains(&format!("href=\"/staff/requests/{a}\"")));
     assert!(dash.contains("<svg"), "bars of the counts");
 
-    assert_eq!(act(&s, &m1, a, "claim", &[]).await.0, StatusCode::SEE_OTHER);
-    assert_eq!(act(&s, &m1, a, "ask", &[("message", "Есть ли фото?")]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, a, "claim", &[]).await, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m1, a, "ask", &[("message", "Есть ли фото?")]).await, StatusCode::SEE_OTHER);
     relative_writes(&s, &first, &token, "Фото пришлю завтра").await;
-    assert_eq!(act(&s, &m2, b, "claim", &[]).await.0, StatusCode::SEE_OTHER);
-    assert_eq!(act(&s, &m2, b, "propose", &[("record_id", "1")]).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m2, b, "claim", &[]).await, StatusCode::SEE_OTHER);
+    assert_eq!(act(&s, &m2, b, "propose", &[("record_id", "1")]).await, StatusCode::SEE_OTHER);
     let dash = page(&s, &m1, "/staff").await;
     let mine = between(&dash, "Ждёт меня", "</section>").expect("what waits for me");
     assert!(mine.contains("Мои запросы с новым ответом: 1") && mine.contains("?view=my_replies"), "{mine}");
