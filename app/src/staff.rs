@@ -227,9 +227,9 @@ pub struct CountLink {
 
 /// The dashboard's panel on open requests.
 pub struct RequestsPanel {
-    pub by_state: Vec<CountLink>,
-    /// Server-drawn SVG bars of the same counts.
-    pub chart: String,
+    /// Each open state in words, with its count (drawn as a bar).
+    pub by_state: Vec<(CountLink, i64)>,
+    pub replies: CountLink,
     pub oldest: CountLink,
     /// What waits for the viewer (moderators only; empty otherwise).
     pub mine: Vec<CountLink>,
@@ -263,14 +263,28 @@ fn requests_panel(lang: Lang, p: RequestsPanel) -> impl IntoView {
             </section>
         }
     });
+    // Bars without script or inline style: a <meter> per state.
+    let max = p.by_state.iter().map(|(_, n)| *n).max().unwrap_or(0).max(1).to_string();
+    let bars = p
+        .by_state
+        .into_iter()
+        .map(|(l, n)| {
+            view! {
+                <tr>
+                    <td>{count_link(l)}</td>
+                    <td><meter min="0" max=max.clone() value=n.to_string() aria-hidden="true">{n.to_string()}</meter></td>
+                </tr>
+            }
+        })
+        .collect_view();
     view! {
         <section class="requests-panel">
             {mine}
             <section class="card">
                 <h2>{t(lang, "staff.dash.open_title")}</h2>
-                {count_list("counts", p.by_state)}
+                <table class="state-bars"><tbody>{bars}</tbody></table>
+                <p>{count_link(p.replies)}</p>
                 <p class="oldest">{count_link(p.oldest)}</p>
-                <div inner_html=p.chart></div>
             </section>
         </section>
     }
@@ -959,7 +973,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
                 <select id="state" name="state"><option value="">{t(lang, "staff.queue.open")}</option>{states}</select>
             </div>
             <div class="field">
-                <label for="language">{t(lang, "request.field.language")}</label>
+                <label for="language">{t(lang, "staff.req.f.language")}</label>
                 <select id="language" name="language"><option value="">{t(lang, "staff.any")}</option>{langs}</select>
             </div>
             <div class="field">
@@ -978,7 +992,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
                 "staff.queue.holder",
                 "staff.queue.turn",
                 "staff.queue.age",
-                "request.field.language",
+                "staff.req.f.language",
                 "staff.queue.received",
             ],
             "staff.queue.empty",
@@ -1482,7 +1496,8 @@ pub fn claims_page(
                             <label for=select_id.clone() class="visually-hidden">
                                 {tf(lang, "staff.claims.to", &[("ref", &r.reference)])}
                             </label>
-                            <select id=select_id name="to">
+                            <select id=select_id name="to" required=true>
+                                <option value="">{t(lang, "staff.claims.choose")}</option>
                                 {options}
                                 <option value="queue">{t(lang, "staff.claims.to_queue")}</option>
                             </select>

@@ -207,6 +207,20 @@ impl RequestRow {
         Lang::from_code(&self.language).unwrap_or_default()
     }
 
+    /// When the request entered its state (a new request has no
+    /// `state_since` yet: it entered `submitted` when it was created).
+    pub fn in_state_since(&self) -> &str {
+        self.state_since.as_deref().unwrap_or(&self.created_at)
+    }
+
+    /// When it began to wait for staff: an unanswered reply, else its state.
+    pub fn waiting_since(&self) -> &str {
+        match (&self.reply_at, self.reply_pending) {
+            (Some(at), true) => at,
+            _ => self.in_state_since(),
+        }
+    }
+
     /// What the workflow needs to know.
     pub fn facts(&self) -> Facts {
         Facts {
@@ -846,7 +860,7 @@ impl Store {
     /// `me` (my claims, proposals I may approve).
     pub async fn queue_summary(&self, me: i64) -> Result<QueueSummary, Error> {
         let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n, MIN(COALESCE(state_since, updated_at)) AS oldest FROM contact_requests \
+            "SELECT state, COUNT(*) AS n, MIN(COALESCE(state_since, created_at)) AS oldest FROM contact_requests \
              WHERE state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') GROUP BY state",
         )
         .fetch_all(&self.pool)
@@ -925,7 +939,7 @@ impl Store {
         let r = sqlx::query(&format!(
             "{SELECT} WHERE (r.state IN ('submitted', 'in_review', 'match_proposed') \
              OR (r.reply_pending = 1 AND r.state <> 'withdrawn')) \
-             ORDER BY COALESCE(CASE WHEN r.reply_pending = 1 THEN r.reply_at END, r.state_since, r.updated_at), r.id \
+             ORDER BY COALESCE(CASE WHEN r.reply_pending = 1 THEN r.reply_at END, r.state_since, r.created_at), r.id \
              LIMIT 1"
         ))
         .fetch_optional(&self.pool)
@@ -939,7 +953,7 @@ impl Store {
         let rows = sqlx::query(
             "SELECT r.id, r.reference, r.state, r.claimed_by, u.name, u.disabled, \
              COALESCE((SELECT MAX(e.at) FROM request_events e WHERE e.request_id = r.id \
-                       AND e.step IN ('claim', 'reassign')), r.state_since, r.updated_at) AS since \
+                       AND e.step IN ('claim', 'reassign')), r.state_since, r.created_at) AS since \
              FROM contact_requests r JOIN users u ON u.id = r.claimed_by \
              WHERE r.state IN ('in_review', 'needs_info') ORDER BY since, r.id",
         )

@@ -135,7 +135,7 @@ async fn the_queue_shows_replies_turns_and_approvals_and_the_approver_sees_the_e
     let mine = page(&s, &m1, &format!("/staff/requests/{id}")).await;
     let history = between(&mine, "<table class=\"history\">", "</table>").expect("history");
     for words in [
-        "родственник отправил запрос",
+        "отправил(а) запрос",
         "взял в работу",
         "задал вопрос родственнику",
         "ответ родственника",

@@ -36,12 +36,21 @@ async fn click_link(b: &Browser, text: &str) {
     el.click().await.unwrap_or_else(|e| panic!("clicking {text:?}: {e}"));
 }
 
+/// The page's text, or nothing while a new page is still loading (there
+/// may be no body for a moment after a click).
+async fn page_text(b: &Browser) -> String {
+    match b.c().find(Locator::Css("body")).await {
+        Ok(body) => body.text().await.unwrap_or_default(),
+        Err(_) => String::new(),
+    }
+}
+
 /// Waits (bounded) until the page shows `needle`, checks that the console
 /// stayed clean, and returns the page's text.
 async fn sees(b: &Browser, needle: &str) -> String {
     let started = Instant::now();
     loop {
-        let body = b.body_text().await;
+        let body = page_text(b).await;
         if body.contains(needle) {
             b.assert_console_clean(needle).await;
             return body;
@@ -108,7 +117,7 @@ async fn queue_row(b: &Browser, reference: &str) -> String {
             return text;
         }
     }
-    panic!("{reference} is not in the queue: {}", b.body_text().await)
+    panic!("{reference} is not in the queue: {}", page_text(b).await)
 }
 
 /// What the relative's status page says now: the state sentence and who acts.

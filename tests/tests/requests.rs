@@ -189,7 +189,7 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
     let (_, page) = text(&m1.c, &s.url(&format!("/staff/requests/{id}"))).await;
     let history = between(&page, "<table class=\"history\">", "</table>").expect("history");
     for step in [
-        "родственник отправил запрос",
+        "отправил(а) запрос",
         "взял в работу",
         "задал вопрос родственнику",
         "ответ родственника",

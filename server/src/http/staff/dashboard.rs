@@ -70,7 +70,7 @@ pub async fn show(
     Ok(page(StatusCode::OK, dashboard_page(lang, &g.viewer, n, d)))
 }
 
-/// Open requests by state (counts, the oldest's wait, bars), the request
+/// Open requests by state (counts, the oldest's wait, a bar each), the request
 /// that has waited longest, and for a moderator what waits for them. Shown
 /// to those who work with requests: moderators, and admins (who move
 /// claims); links only where the viewer may follow them.
@@ -82,12 +82,9 @@ async fn requests_panel(st: &AppState, lang: Lang, g: &Guard) -> Result<Option<R
     let store = &st.registry.store;
     let summary = store.queue_summary(g.session.user.id).await?;
     let links = summary_links(lang, &summary, ("", ""));
-    let bars: Vec<Bar> =
-        summary.by_state.iter().map(|c| Bar { label: words::state(lang, c.state), value: c.count as f64 }).collect();
     let oldest = match store.oldest_waiting().await? {
         Some(r) => {
-            let since = if r.reply_pending { r.reply_at.clone() } else { r.state_since.clone() };
-            let age = since.as_deref().and_then(|s| words::age_since(lang, s, now())).unwrap_or_default();
+            let age = words::age_since(lang, r.waiting_since(), now()).unwrap_or_default();
             let state = words::state(lang, r.state);
             CountLink {
                 text: tf(lang, "staff.dash.oldest", &[("ref", &r.reference), ("state", &state), ("age", &age)]),
@@ -101,8 +98,8 @@ async fn requests_panel(st: &AppState, lang: Lang, g: &Guard) -> Result<Option<R
     let unlinked = |l: CountLink| if moderator { l } else { CountLink { href: String::new(), ..l } };
     let mine = if moderator { vec![links.my_replies, links.my_approvals, links.mine] } else { Vec::new() };
     Ok(Some(RequestsPanel {
-        by_state: links.by_state.into_iter().chain([links.replies]).map(unlinked).collect(),
-        chart: bar_chart(&t(lang, "staff.dash.open_chart"), &bars, ""),
+        by_state: links.by_state.into_iter().map(unlinked).zip(summary.by_state.iter().map(|c| c.count)).collect(),
+        replies: unlinked(links.replies),
         oldest,
         mine,
     }))

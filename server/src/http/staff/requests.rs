@@ -125,7 +125,7 @@ pub(super) fn summary_links(lang: Lang, s: &QueueSummary, current: (&str, &str))
 /// turn it is and how long it has been in its state.
 fn queue_row(lang: Lang, r: RequestRow, now: i64) -> QueueRow {
     let turn = words::turn_text(lang, r.facts(), r.claimed_by_name.as_deref(), r.proposed_by_name.as_deref());
-    let since = r.state_since.as_deref().unwrap_or(&r.updated_at);
+    let age = words::age_since(lang, r.in_state_since(), now).unwrap_or_default();
     QueueRow {
         id: r.id,
         state: r.state.as_str(),
@@ -136,7 +136,7 @@ fn queue_row(lang: Lang, r: RequestRow, now: i64) -> QueueRow {
         created_at: short_time(&r.created_at),
         holder: r.claimed_by_name.unwrap_or_else(|| "—".into()),
         turn,
-        age: words::age_since(lang, since, now).unwrap_or_default(),
+        age,
         reference: r.reference,
     }
 }
@@ -493,7 +493,6 @@ pub async fn show(
         Some(name) => tf(lang, "staff.req.holder", &[("name", name)]),
         None => t(lang, "staff.req.unclaimed"),
     };
-    let since = r.state_since.as_deref().unwrap_or(&r.updated_at);
     let detail = RequestDetail {
         id,
         reference: r.reference.clone(),
@@ -501,7 +500,7 @@ pub async fn show(
         state_text: words::state(lang, r.state),
         holder,
         turn: words::turn_text(lang, r.facts(), r.claimed_by_name.as_deref(), r.proposed_by_name.as_deref()),
-        age: words::age_since(lang, since, now()).unwrap_or_default(),
+        age: words::age_since(lang, r.in_state_since(), now()).unwrap_or_default(),
         reply_pending: r.reply_pending,
         requester,
         sought,

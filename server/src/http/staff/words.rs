@@ -211,7 +211,7 @@ mod tests {
             event(Lang::Ru, &ev(Some("return_to_review"), Some("match_proposed"), "in_review", Some("не та дата"))),
             "вернул на доработку: не та дата"
         );
-        assert_eq!(event(Lang::Ru, &ev(None, None, "submitted", None)), "родственник отправил запрос");
+        assert_eq!(event(Lang::Ru, &ev(None, None, "submitted", None)), "отправил(а) запрос");
         let old = event(Lang::Ru, &ev(None, Some("in_review"), "needs_info", None));
         assert!(old.contains("ждёт ответа родственника"), "{old}");
         let freed =
