@@ -443,8 +443,11 @@ async fn approval(
     }))
 }
 
+/// Rows of a label key and a value.
+type Fields = Vec<(&'static str, String)>;
+
 /// The requester's side and the sought person, under staff labels.
-fn request_fields(r: &RequestRow) -> (Vec<(&'static str, String)>, Vec<(&'static str, String)>) {
+fn request_fields(r: &RequestRow) -> (Fields, Fields) {
     let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
     let requester = vec![
         ("staff.req.f.requester_name", r.requester_name.clone()),
@@ -708,5 +711,37 @@ pub async fn photo(
             Ok(jpeg(data))
         }
         None => Err(StaffError::NotFound { lang: ctx.lang }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use findkin_app::i18n::has_key;
+
+    #[test]
+    fn every_queue_view_parses_and_is_explained() {
+        for v in ["new_reply", "my_approval", "mine", "my_replies", "unclaimed"] {
+            assert!(parse_view(v, 1).is_some(), "{v}");
+            assert!(has_key(&format!("staff.queue.view.{v}")), "{v}");
+        }
+        assert_eq!(parse_view("everything", 1), None);
+    }
+
+    #[test]
+    fn forms_follow_the_workflow() {
+        let f = |state, claimed_by, proposed_by| Facts { state, claimed_by, proposed_by, reply_pending: false };
+        let free = actions(f(RState::Submitted, None, None), 1);
+        assert!(free.claim && !free.release && !free.ask && !free.message);
+        let mine = actions(f(RState::InReview, Some(1), None), 1);
+        assert!(
+            !mine.claim && mine.release && mine.ask && mine.propose && mine.no_match && mine.reject && mine.message
+        );
+        let theirs = actions(f(RState::InReview, Some(2), None), 1);
+        assert!(!theirs.claim && !theirs.release && !theirs.ask && !theirs.message);
+        let proposed = f(RState::MatchProposed, Some(1), Some(1));
+        assert!(!actions(proposed, 1).approve && actions(proposed, 2).approve && actions(proposed, 2).send_back);
+        assert!(actions(f(RState::Released, Some(1), Some(1)), 3).message, "anyone answers after a decision");
+        assert!(!actions(f(RState::Withdrawn, None, None), 3).message);
     }
 }
