@@ -1311,6 +1311,17 @@ impl Store {
     pub async fn requester_view(&self, req: &RequestRow) -> Result<RequesterView, Error> {
         Ok(requester_view(req, self.request_messages(req.id).await?, self.photo_tokens(req.id).await?))
     }
+
+    /// The language of the request a reference names, if any: a link that
+    /// no longer opens it (replaced, mistyped token) is still answered in
+    /// the relative's language.
+    pub async fn request_language(&self, reference: &str) -> Result<Option<Lang>, Error> {
+        let code: Option<String> = sqlx::query_scalar("SELECT language FROM contact_requests WHERE reference = ?")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(code.as_deref().and_then(Lang::from_code))
+    }
 }
 
 #[cfg(test)]

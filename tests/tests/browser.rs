@@ -224,9 +224,11 @@ async fn relative_finds_requests_and_reads_the_released_details(javascript: bool
     let (_, record) = text(&m1.c, &server.url("/staff/records/1")).await;
     assert!(record.contains("S1") && record.contains("демо"), "staff see the id and the notes");
     assert!(!form_text.contains("S1"), "no record id in the relative's form: {form_text}");
-    for (who, action, extra) in
-        [(&m1, "claim", vec![]), (&m1, "propose", vec![("record_id", "1")]), (&m2, "approve", vec![])]
-    {
+    for (who, action, extra) in [
+        (&m1, "claim", vec![]),
+        (&m1, "propose", vec![("record_id", "1")]),
+        (&m2, "approve", vec![("message", "Мы нашли его.")]),
+    ] {
         let token = csrf(&who.c, &server.url(&format!("/staff/requests/{id}"))).await;
         let mut form = vec![("csrf", token.as_str())];
         form.extend(extra);
@@ -237,7 +239,7 @@ async fn relative_finds_requests_and_reads_the_released_details(javascript: bool
     c.goto(&link).await.expect("status page");
     let released = c.wait().for_element(Locator::Css("section.released")).await.expect("released details");
     let text = released.text().await.expect("text");
-    assert!(text.contains("1990-01-02") && text.contains("в плену"), "{text}");
+    assert!(text.contains("2 января 1990 г.") && text.contains("в плену"), "{text}");
     assert!(!text.contains("демо"), "staff notes never reach the relative");
     b.close().await;
 }

@@ -170,7 +170,10 @@ async fn the_whole_workflow_with_four_eyes_and_disclosure_at_every_step() {
     assert_eq!(released["birth_date"], "1990-01-02");
     assert_eq!(released["status"], "captured");
     let html = status_html(&s, &reference, &token).await;
-    assert!(html.contains("1990-01-02") && html.contains("в плену"), "released details on the status page");
+    assert!(
+        html.contains("2 января 1990 г.") && html.contains("в плену"),
+        "released details on the status page, dates in words"
+    );
     for secret in STAFF_ONLY {
         assert!(!v.to_string().contains(secret) && !html.contains(secret), "{secret} is a staff field");
     }
@@ -237,9 +240,12 @@ async fn other_endings_reject_no_match_and_withdraw() {
     let v = view(&s, &refs[1].0, &refs[1].1).await;
     assert!(v.to_string().contains(explained[0].1), "the explanation reaches the relative");
     assert_eq!(view(&s, &refs[1].0, &refs[1].1).await["state"], "closed_no_match");
-    let (st, _, _) =
-        post(&findkin_tests::staff::client(), &s.url(&format!("/status/{}/withdraw", refs[2].0)), &[("t", &refs[2].1)])
-            .await;
+    let (st, _, _) = post(
+        &findkin_tests::staff::client(),
+        &s.url(&format!("/status/{}/withdraw", refs[2].0)),
+        &[("t", &refs[2].1), ("confirm", "yes")],
+    )
+    .await;
     assert_eq!(st, StatusCode::SEE_OTHER);
     assert_eq!(view(&s, &refs[2].0, &refs[2].1).await["state"], "withdrawn");
     assert_eq!(act(&s, &m, ids[2], "claim", &[]).await, StatusCode::CONFLICT, "a withdrawn request cannot be claimed");

@@ -7,11 +7,13 @@ mod error;
 mod headers;
 mod listen;
 mod origin;
+mod plain_dates;
 pub mod public_url;
 pub mod requests;
 pub mod search_guard;
 mod site;
 mod staff;
+mod status;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -119,6 +121,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(DefaultBodyLimit::max(4 * crate::photos::Limits::default().max_bytes)),
         )
         .route("/request/photos/{photo}", get(requests::kept_photo))
+        .route("/status/recover", get(status::recover_form).post(status::recover))
         .route("/status/{reference}", get(requests::status))
         .route("/status/{reference}/message", post(requests::message))
         .route("/status/{reference}/withdraw", post(requests::withdraw))

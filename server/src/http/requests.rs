@@ -38,7 +38,7 @@ fn no_store(mut resp: Response) -> Response {
     resp
 }
 
-fn html(status: StatusCode, body: String) -> Response {
+pub(super) fn html(status: StatusCode, body: String) -> Response {
     let mut r = no_store((status, Html(body)).into_response());
     r.headers_mut().insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(super::STRICT_CSP));
     r
@@ -54,7 +54,7 @@ fn see_other(to: &str) -> Response {
 
 /// Charges `n` units of `budget` to the client; no budget (turned off) or
 /// no known client charges nothing. `Err` says how long to wait.
-fn charge(budget: Option<&Arc<Budget>>, client: Option<ClientIp>, n: u32) -> Result<(), Duration> {
+pub(super) fn charge(budget: Option<&Arc<Budget>>, client: Option<ClientIp>, n: u32) -> Result<(), Duration> {
     match (budget, client) {
         (Some(b), Some(c)) => b.check_n(c.key(), n),
         _ => Ok(()),
@@ -62,7 +62,7 @@ fn charge(budget: Option<&Arc<Budget>>, client: Option<ClientIp>, n: u32) -> Res
 }
 
 /// Whole minutes to wait, rounded up, for messages that speak in minutes.
-fn minutes(wait: Duration) -> String {
+pub(super) fn minutes(wait: Duration) -> String {
     wait.as_secs().div_ceil(60).max(1).to_string()
 }
 
@@ -456,8 +456,8 @@ pub async fn kept_photo(
     }
 }
 
-/// The request behind a status link; a wrong link is a plain 404 (it does
-/// not say whether the reference exists).
+/// The request behind a status link, if reference and token belong
+/// together; callers answer a wrong link with `not_found`.
 async fn by_link(st: &AppState, reference: &str, token: &str) -> Result<Option<RequestRow>, Error> {
     if token.len() > 100 || reference.len() > 20 {
         return Ok(None);
@@ -465,84 +465,72 @@ async fn by_link(st: &AppState, reference: &str, token: &str) -> Result<Option<R
     st.registry.store.request_for_link(reference, token).await
 }
 
-fn not_found(lang: Lang) -> Response {
-    html(
-        StatusCode::NOT_FOUND,
-        findkin_app::staff::message_page(lang, None, "status.not_found.title", t(lang, "status.not_found.text")),
-    )
+/// A link that opens nothing: the helpful public 404 (see `super::status::link_not_found`).
+async fn not_found(
+    st: &AppState,
+    site: &Option<axum::Extension<SiteContext>>,
+    reference: &str,
+    picked: Option<Lang>,
+) -> Result<Response, ApiError> {
+    let site = site.as_ref().map(|s| s.0).unwrap_or_default();
+    Ok(super::status::link_not_found(st, &site, reference, picked).await?)
 }
 
-fn released_fields(lang: Lang, v: &RequesterView) -> Option<Vec<(&'static str, String)>> {
-    v.released.as_ref().map(|r| {
-        let o = |x: &Option<String>| x.clone().unwrap_or_else(|| "—".into());
-        vec![
-            ("surname", crate::backend::display_name(&r.surname)),
-            ("given_name", r.given_name.clone()),
-            ("patronymic", r.patronymic.clone()),
-            ("birth_date", o(&r.birth_date)),
-            ("birth_place", o(&r.birth_place)),
-            ("region", o(&r.region)),
-            ("unit", o(&r.unit)),
-            ("rank", o(&r.rank)),
-            ("status", t(lang, &format!("status.{}", r.status))),
-            ("status_date", o(&r.status_date)),
-            ("status_place", o(&r.status_place)),
-        ]
-    })
+/// Where a status form goes back to, with a notice and the picked language.
+fn back_to(reference: &str, token: &str, picked: Option<Lang>, done: Option<&str>) -> String {
+    let path = findkin_app::request::status_path(reference, token, picked);
+    match done {
+        Some(d) => format!("{path}&done={d}"),
+        None => path,
+    }
 }
 
-/// `GET /status/{reference}?t=…`
+/// `GET /status/{reference}?t=…[&lang=…]`: in the request's language unless
+/// the visitor picks another here.
 pub async fn status(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
     Path(reference): Path<String>,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (lang, demo) = lang_of(&site);
+    let demo = lang_of(&site).1;
+    let picked = super::status::picked(p.get("lang"));
     let token = p.get("t").cloned().unwrap_or_default();
-    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    let Some(req) = by_link(&st, &reference, &token).await? else {
+        return not_found(&st, &site, &reference, picked).await;
+    };
+    let lang = super::status::request_lang(picked, &req);
     let view = st.registry.store.requester_view(&req).await?;
-    let photos = view
-        .photos
-        .iter()
-        .map(|ptok| {
-            let base = format!("/status/{reference}/photos/{ptok}?t={token}");
-            (format!("{base}&thumb=1"), base)
-        })
-        .collect();
     let notice = p.get("done").and_then(|d| match d.as_str() {
         "message" => Some(t(lang, "status.done.message")),
         "photo" => Some(t(lang, "status.done.photo")),
         "withdrawn" => Some(t(lang, "status.done.withdrawn")),
         _ => None,
     });
-    let sv = StatusView {
-        reference: reference.clone(),
-        token: token.clone(),
-        state: view.state.as_str(),
-        is_new: p.contains_key("new"),
+    let parts = super::status::StatusParts {
+        req: &req,
+        view,
+        token: &token,
         link: st.public_url.link(&format!("/status/{reference}?t={token}")),
-        released: released_fields(lang, &view),
-        messages: view
-            .messages
-            .iter()
-            .map(|m| (m.from_moderator, crate::calendar::display_utc(&m.at, false), m.text.clone()))
-            .collect(),
-        photos,
-        open: view.state.is_open(),
+        is_new: p.contains_key("new"),
         notice,
+        picked,
     };
-    Ok(html(StatusCode::OK, status_page(lang, demo, sv)))
+    let view: StatusView = super::status::status_view(lang, parts);
+    Ok(html(StatusCode::OK, status_page(lang, demo, view)))
 }
 
 #[derive(Deserialize)]
 pub struct MessageForm {
     t: String,
     body: String,
+    #[serde(default)]
+    lang: Option<String>,
 }
 
-/// `POST /status/{reference}/message`: the requester writes (and, where the
-/// workflow says so, the request goes back to the queue).
+/// `POST /status/{reference}/message`: the requester writes — while the
+/// request is open, and after a decision too (the state stays and the
+/// queue shows a new reply); never once withdrawn.
 /// Messages are charged to the client's message budget.
 pub async fn message(
     State(st): State<AppState>,
@@ -551,10 +539,13 @@ pub async fn message(
     Path(reference): Path<String>,
     Form(f): Form<MessageForm>,
 ) -> Result<Response, ApiError> {
-    let (lang, _) = lang_of(&site);
-    let Some(req) = by_link(&st, &reference, &f.t).await? else { return Ok(not_found(lang)) };
-    let back = format!("/status/{reference}?t={}", f.t);
-    if f.body.trim().is_empty() || !req.state.is_open() {
+    let picked = super::status::picked(f.lang.as_ref());
+    let Some(req) = by_link(&st, &reference, &f.t).await? else {
+        return not_found(&st, &site, &reference, picked).await;
+    };
+    let lang = super::status::request_lang(picked, &req);
+    let back = back_to(&reference, &f.t, picked, None);
+    if f.body.trim().is_empty() || !super::status::can_write(&req) {
         return Ok(see_other(&back));
     }
     if let Err(wait) = charge(st.submissions.messages.as_ref(), client.map(|c| c.0), 1) {
@@ -564,21 +555,36 @@ pub async fn message(
     }
     let data = StepData { message: Some(f.body.clone()), ..StepData::default() };
     st.registry.store.apply_step(req.id, &Step::RequesterAddsInfo, By::Requester, data).await?.ok();
-    Ok(see_other(&format!("/status/{reference}?t={}&done=message", f.t)))
+    Ok(see_other(&back_to(&reference, &f.t, picked, Some("message"))))
 }
 
-/// `POST /status/{reference}/withdraw`
+/// `POST /status/{reference}/withdraw`: without `confirm=yes`, the "are you
+/// sure?" page; with it, the request is withdrawn. A closed request goes
+/// back to its page.
 pub async fn withdraw(
     State(st): State<AppState>,
     site: Option<axum::Extension<SiteContext>>,
     Path(reference): Path<String>,
     Form(f): Form<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (lang, _) = lang_of(&site);
+    let demo = lang_of(&site).1;
+    let picked = super::status::picked(f.get("lang"));
     let token = f.get("t").cloned().unwrap_or_default();
-    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    let Some(req) = by_link(&st, &reference, &token).await? else {
+        return not_found(&st, &site, &reference, picked).await;
+    };
+    if !req.state.is_open() {
+        return Ok(see_other(&back_to(&reference, &token, picked, None)));
+    }
+    if f.get("confirm").map(String::as_str) != Some("yes") {
+        let lang = super::status::request_lang(picked, &req);
+        return Ok(html(
+            StatusCode::OK,
+            findkin_app::request::withdraw_confirm_page(lang, demo, &reference, &token, picked),
+        ));
+    }
     st.registry.store.apply_step(req.id, &Step::Withdraw, By::Requester, StepData::default()).await?.ok();
-    Ok(see_other(&format!("/status/{reference}?t={token}&done=withdrawn")))
+    Ok(see_other(&back_to(&reference, &token, picked, Some("withdrawn"))))
 }
 
 /// `POST /status/{reference}/photo` (multipart: t, photo). Charged to the
@@ -590,18 +596,24 @@ pub async fn add_photo(
     Path(reference): Path<String>,
     mut multipart: Multipart,
 ) -> Result<Response, ApiError> {
-    let (lang, _) = lang_of(&site);
-    let mut token = String::new();
+    let demo = lang_of(&site).1;
+    let (mut token, mut picked) = (String::new(), None);
     let mut bytes = Vec::new();
     while let Some(field) = multipart.next_field().await.map_err(ApiError::from_multipart)? {
         match field.name() {
             Some("t") => token = field.text().await.map_err(ApiError::from_multipart)?,
+            Some("lang") => {
+                picked = super::status::picked(Some(&field.text().await.map_err(ApiError::from_multipart)?))
+            }
             Some("photo") => bytes = field.bytes().await.map_err(ApiError::from_multipart)?.to_vec(),
             _ => {}
         }
     }
-    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
-    let back = format!("/status/{reference}?t={token}");
+    let Some(req) = by_link(&st, &reference, &token).await? else {
+        return not_found(&st, &site, &reference, picked).await;
+    };
+    let lang = super::status::request_lang(picked, &req);
+    let back = back_to(&reference, &token, picked, None);
     if bytes.is_empty() || !req.state.is_open() {
         return Ok(see_other(&back));
     }
@@ -623,10 +635,10 @@ pub async fn add_photo(
         Err(e) => Some(photo_message(lang, &e)),
     };
     match problem {
-        None => Ok(see_other(&format!("/status/{reference}?t={token}&done=photo"))),
+        None => Ok(see_other(&back_to(&reference, &token, picked, Some("photo")))),
         Some(text) => Ok(html(
             StatusCode::UNPROCESSABLE_ENTITY,
-            findkin_app::staff::message_page(lang, None, "request.error.photo_title", text),
+            findkin_app::request::notice_page(lang, demo, "request.error.photo_title", text, Some(&back)),
         )),
     }
 }
@@ -639,13 +651,16 @@ pub async fn confirm(
     site: Option<axum::Extension<SiteContext>>,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
-    let (lang, _) = lang_of(&site);
+    let (lang, demo) = lang_of(&site);
     if token.len() <= 100 && st.registry.store.confirm_email(&token).await? {
         let text = t(lang, "confirm.done.text");
-        return Ok(html(StatusCode::OK, findkin_app::staff::message_page(lang, None, "confirm.done.title", text)));
+        return Ok(html(
+            StatusCode::OK,
+            findkin_app::request::notice_page(lang, demo, "confirm.done.title", text, None),
+        ));
     }
     let text = t(lang, "confirm.unknown.text");
-    Ok(html(StatusCode::NOT_FOUND, findkin_app::staff::message_page(lang, None, "status.not_found.title", text)))
+    Ok(html(StatusCode::NOT_FOUND, findkin_app::request::notice_page(lang, demo, "status.not_found.title", text, None)))
 }
 
 /// A photo for the requester who uploaded it: only with the status link.
@@ -655,12 +670,13 @@ pub async fn photo(
     Path((reference, ptoken)): Path<(String, String)>,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
-    let (lang, _) = lang_of(&site);
     let token = p.get("t").cloned().unwrap_or_default();
-    let Some(req) = by_link(&st, &reference, &token).await? else { return Ok(not_found(lang)) };
+    let Some(req) = by_link(&st, &reference, &token).await? else {
+        return not_found(&st, &site, &reference, None).await;
+    };
     match st.registry.store.photo(&ptoken, p.contains_key("thumb")).await? {
         Some((rid, data)) if rid == req.id => Ok(jpeg(data)),
-        _ => Ok(not_found(lang)),
+        _ => not_found(&st, &site, &reference, None).await,
     }
 }
 
@@ -764,7 +780,9 @@ pub async fn api_submit(
     ),
     security((), ("status_token" = [])),
     responses(
-        (status = 200, description = "state, messages and, once released, the details", body = RequesterView),
+        (status = 200, description = "state, the conversation (a relative may write after a decision too) and, \
+            once released, the details as two moderators approved them: frozen then, a later edit of the record \
+            does not change them", body = RequesterView),
         (status = 404, description = "`not_found`: no such request, or the token does not match",
             body = super::api::ErrorBody),
         (status = 500, description = "`internal`: the request could not be read", body = super::api::ErrorBody),
