@@ -168,4 +168,3 @@ impl Drop for Browser {
         let _ = self.driver.wait();
     }
 }
-
