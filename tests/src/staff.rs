@@ -79,3 +79,49 @@ pub async fn login(s: &Server, who: &Staff, at: u64) -> (Client, StatusCode, Str
     let (st, loc, body) = post(&c, &s.url("/staff/verify"), &[("csrf", &token), ("code", &code)]).await;
     (c, st, if st == StatusCode::SEE_OTHER { loc } else { body })
 }
+
+/// The name/value pairs a browser submits from the first form in `html`
+/// whose action starts with `action`: named inputs (hidden ones too), each
+/// select's chosen option, each textarea's text.
+pub fn form_fields(html: &str, action: &str) -> Vec<(String, String)> {
+    let start = format!("action=\"{action}");
+    let Some(form) = html.find(&start).map(|at| &html[at..]) else { return Vec::new() };
+    let form = &form[..form.find("</form>").unwrap_or(form.len())];
+    let mut out = Vec::new();
+    for (i, _) in form.match_indices('<') {
+        let rest = &form[i..];
+        let tag = &rest[..rest.find('>').map_or(rest.len(), |e| e + 1)];
+        let Some(name) = attr(tag, "name") else { continue };
+        if tag.starts_with("<input") {
+            out.push((name, attr(tag, "value").unwrap_or_default()));
+        } else if tag.starts_with("<select") {
+            let options = &rest[..rest.find("</select>").unwrap_or(rest.len())];
+            let heads: Vec<&str> =
+                options.split("<option").skip(1).map(|o| &o[..o.find('>').unwrap_or(o.len())]).collect();
+            let chosen = heads.iter().find(|h| h.contains(" selected")).or(heads.first());
+            out.push((name, chosen.and_then(|h| attr(h, "value")).unwrap_or_default()));
+        } else if tag.starts_with("<textarea") {
+            let inner = &rest[tag.len()..];
+            out.push((name, unescape(&inner[..inner.find("</textarea>").unwrap_or(0)])));
+        }
+    }
+    out
+}
+
+/// The value of attribute `name` in one tag (HTML-unescaped).
+pub fn attr(tag: &str, name: &str) -> Option<String> {
+    let key = format!(" {name}=\"");
+    let from = tag.find(&key)? + key.len();
+    let len = tag[from..].find('"')?;
+    Some(unescape(&tag[from..from + len]))
+}
+
+/// Undoes the HTML escaping of an attribute or text.
+pub fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}

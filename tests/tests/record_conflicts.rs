@@ -11,65 +11,9 @@ use findkin_tests::staff::{between, first_login, text, Staff};
 use findkin_tests::{staff_registry, Server};
 use reqwest::StatusCode;
 
-/// The name/value pairs a browser submits from the record form in `html`:
-/// every named input (hidden ones too), each select's chosen option and
-/// each textarea's text.
+/// The name/value pairs a browser submits from the record form in `html`.
 fn form_fields(html: &str) -> Vec<(String, String)> {
-    let form = between(html, "<form method=\"post\" action=\"/staff/records/", "</form>").expect("record form");
-    let mut out = Vec::new();
-    let mut rest = form;
-    while let Some(at) = rest.find('<') {
-        rest = &rest[at..];
-        let tag_end = rest.find('>').map_or(rest.len(), |i| i + 1);
-        let tag = &rest[..tag_end];
-        let name = attr(tag, "name");
-        if tag.starts_with("<input") {
-            if let Some(name) = name {
-                out.push((name, attr(tag, "value").unwrap_or_default()));
-            }
-        } else if tag.starts_with("<select") {
-            let end = rest.find("</select>").unwrap_or(rest.len());
-            let options: Vec<&str> = rest[..end].split("<option").skip(1).collect();
-            let chosen = options
-                .iter()
-                .find(|o| {
-                    let head = &o[..o.find('>').unwrap_or(o.len())];
-                    head.contains(" selected")
-                })
-                .or(options.first());
-            if let Some(name) = name {
-                out.push((name, chosen.and_then(|o| attr(o, "value")).unwrap_or_default()));
-            }
-        } else if tag.starts_with("<textarea") {
-            let end = rest.find("</textarea>").unwrap_or(rest.len());
-            if let Some(name) = name {
-                out.push((name, unescape(&rest[tag_end.min(end)..end])));
-            }
-        }
-        rest = &rest[tag_end.min(rest.len())..];
-        if rest.is_empty() {
-            break;
-        }
-    }
-    out
-}
-
-/// The value of attribute `name` in one tag (HTML-unescaped).
-fn attr(tag: &str, name: &str) -> Option<String> {
-    let head = &tag[..tag.find('>').unwrap_or(tag.len())];
-    let key = format!(" {name}=\"");
-    let from = head.find(&key)? + key.len();
-    let len = head[from..].find('"')?;
-    Some(unescape(&head[from..from + len]))
-}
-
-fn unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#x27;", "'")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+    findkin_tests::staff::form_fields(html, "/staff/records/")
 }
 
 fn get<'a>(form: &'a [(String, String)], name: &str) -> &'a str {

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use findkin_tests::relative::mail_body;
 use findkin_tests::staff::{between, csrf, first_login, post, text, Staff};
 use findkin_tests::{staff_registry, Server};
 use reqwest::{Client, StatusCode};
@@ -447,23 +448,6 @@ async fn photos_are_checked_cleaned_and_private() {
     let m = first_login(&s, &creds[0].0, &creds[0].1).await;
     let r = m.c.get(s.url(&format!("/staff/photos/{ptoken}"))).send().await.expect("GET");
     assert_eq!(r.status(), StatusCode::OK);
-}
-
-/// The text of an .eml the outbox wrote (a Russian body is base64).
-fn mail_body(eml: &str) -> String {
-    let Some((head, body)) = eml.split_once("\r\n\r\n") else { return eml.to_string() };
-    if !head.contains("Content-Transfer-Encoding: base64") {
-        return body.replace("=\r\n", "");
-    }
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let sextets: Vec<u32> =
-        body.bytes().filter_map(|b| ALPHABET.iter().position(|&a| a == b).map(|p| p as u32)).collect();
-    let mut bytes = Vec::new();
-    for chunk in sextets.chunks(4) {
-        let n = chunk.iter().enumerate().fold(0u32, |acc, (i, v)| acc | (v << (18 - 6 * i)));
-        bytes.extend(n.to_be_bytes()[1..chunk.len()].iter());
-    }
-    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 /// Disabling a moderator gives back what they held: another moderator can

@@ -444,14 +444,14 @@ async fn send(
 /// form, only with that form's key.
 pub async fn kept_photo(
     State(st): State<AppState>,
-    site: Option<axum::Extension<SiteContext>>,
     Path(token): Path<String>,
     Query(p): Query<HashMap<String, String>>,
 ) -> Result<Response, ApiError> {
     let key = p.get("k").map(String::as_str).unwrap_or_default();
     match st.registry.store.kept_thumb(key, &token).await? {
         Some(data) => Ok(jpeg(data)),
-        None => not_found(&st, &site, "", None).await,
+        // An image slot: a plain 404, no page.
+        None => Ok(no_store(StatusCode::NOT_FOUND.into_response())),
     }
 }
 
