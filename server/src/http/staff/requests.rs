@@ -44,6 +44,7 @@ fn parse_view(v: &str, me: i64) -> Option<QueueView> {
     }
 }
 
+/// State words start lowercase for use inside sentences; a count starts with one.
 fn capitalized(s: String) -> String {
     let mut cs = s.chars();
     cs.next().map(|f| f.to_uppercase().chain(cs).collect()).unwrap_or_default()
@@ -51,8 +52,8 @@ fn capitalized(s: String) -> String {
 
 /// The queue's counts in words, each linking to what it counts: per open
 /// state (with how long the oldest has waited), new replies, proposals
-/// waiting for my approval, my claims. `current` is the queue's
-/// `(state, view)` parameters, to mark the list shown.
+/// waiting for my approval, my claims (and those with a new reply). Shared
+/// by the queue's header and the dashboard.
 pub(super) struct SummaryLinks {
     pub by_state: Vec<CountLink>,
     pub replies: CountLink,
@@ -61,6 +62,8 @@ pub(super) struct SummaryLinks {
     pub my_replies: CountLink,
 }
 
+/// Builds [`SummaryLinks`]; `current` is the queue's `(state, view)`
+/// parameters, to mark the list shown.
 pub(super) fn summary_links(lang: Lang, s: &QueueSummary, current: (&str, &str)) -> SummaryLinks {
     let now = now();
     let waited = |at: &Option<String>| at.as_deref().and_then(|a| words::age_since(lang, a, now)).unwrap_or_default();
