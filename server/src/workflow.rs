@@ -89,6 +89,22 @@ pub enum Step {
 }
 
 impl Step {
+    /// One of each kind of step (the reassignment to a placeholder user),
+    /// for tables and tests that must cover them all.
+    pub const KINDS: [Step; 11] = [
+        Step::Claim,
+        Step::ReleaseClaim,
+        Step::Reassign(0),
+        Step::AskInfo,
+        Step::ProposeMatch,
+        Step::NoMatch,
+        Step::Reject,
+        Step::Approve,
+        Step::ReturnToReview,
+        Step::RequesterAddsInfo,
+        Step::Withdraw,
+    ];
+
     pub fn as_str(&self) -> &'static str {
         match self {
             Step::Claim => "claim",
@@ -355,21 +371,9 @@ mod tests {
     const ADMIN: Actor = Actor::Admin(9);
 
     fn all_steps() -> Vec<Step> {
-        vec![
-            Step::Claim,
-            Step::ReleaseClaim,
-            Step::Reassign(1),
-            Step::Reassign(2),
-            Step::Reassign(3),
-            Step::AskInfo,
-            Step::ProposeMatch,
-            Step::NoMatch,
-            Step::Reject,
-            Step::Approve,
-            Step::ReturnToReview,
-            Step::RequesterAddsInfo,
-            Step::Withdraw,
-        ]
+        let mut steps = Step::KINDS.to_vec();
+        steps.extend([Step::Reassign(1), Step::Reassign(2), Step::Reassign(3)]);
+        steps
     }
 
     #[test]

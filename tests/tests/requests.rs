@@ -11,16 +11,7 @@ use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
 
 fn body(name: &str) -> Value {
-    json!({
-        "language": "ru",
-        "requester_name": name,
-        "relationship": "мать",
-        "email": "mother@example.org",
-        "sought_name": "Лаврентьев Остап Ильич",
-        "sought_birth": "1990-01-02",
-        "sought_region": "Тульская область",
-        "consent": true
-    })
+    findkin_tests::workflow::request_body(name)
 }
 
 async fn submit(s: &Server, key: Option<&str>, b: &Value) -> (StatusCode, Value) {

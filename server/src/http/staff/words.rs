@@ -142,19 +142,7 @@ mod tests {
 
     #[test]
     fn every_state_step_and_kind_has_words_in_every_language() {
-        let steps = [
-            Step::Claim,
-            Step::ReleaseClaim,
-            Step::Reassign(1),
-            Step::AskInfo,
-            Step::ProposeMatch,
-            Step::NoMatch,
-            Step::Reject,
-            Step::Approve,
-            Step::ReturnToReview,
-            Step::RequesterAddsInfo,
-            Step::Withdraw,
-        ];
+        let steps = Step::KINDS;
         let mut keys: Vec<String> = State::ALL.iter().map(|s| format!("staff.state.{}", s.as_str())).collect();
         keys.extend(steps.iter().map(|s| format!("staff.step.{}", s.as_str())));
         let kinds = [
