@@ -21,6 +21,7 @@ pub mod record_store;
 pub mod records;
 pub mod registry;
 pub mod requests;
+pub mod staff_alerts;
 pub mod store;
 pub mod users;
 pub mod workflow;

@@ -25,9 +25,33 @@ use sqlx::{SqliteConnection, SqlitePool};
 #[derive(Debug, Clone)]
 pub struct Message {
     pub request_id: Option<i64>,
+    pub channel: Channel,
+    /// An email address, or a Telegram chat id in decimal.
     pub recipient: String,
+    /// Email only; chat messages have none.
     pub subject: String,
     pub body: String,
+    /// The sender mints a fresh status link for `request_id` at send time
+    /// and appends it, so no live link ever rests in the outbox (Telegram
+    /// after a release: the chat gets the link, never the details).
+    pub fresh_link: bool,
+}
+
+/// The ways a message can leave. Each channel has its own delivery worker;
+/// rows of other channels are left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Email,
+    Telegram,
+}
+
+impl Channel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Email => "email",
+            Channel::Telegram => "telegram",
+        }
+    }
 }
 
 /// Where messages go.
@@ -49,8 +73,7 @@ pub enum NotifyError {
     Config(String),
 }
 
-/// The only channel this module delivers; rows of other channels are left
-/// for their own workers.
+/// The channel this module's mail worker delivers.
 const CHANNEL_EMAIL: &str = "email";
 /// After this many failed tries a message is given up on (kept, marked failed).
 const MAX_ATTEMPTS: i64 = 12;
@@ -82,16 +105,17 @@ const FILE_FROM: &str = "findkin <noreply@localhost>";
 pub async fn enqueue(tx: &mut SqliteConnection, m: &Message, now_unix: i64) -> Result<i64, NotifyError> {
     let result = sqlx::query(
         "INSERT INTO notifications \
-         (request_id, channel, recipient, subject, body, created_at, attempts, next_try_at) \
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?)",
+         (request_id, channel, recipient, subject, body, created_at, attempts, next_try_at, fresh_link) \
+         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
     )
     .bind(m.request_id)
-    .bind(CHANNEL_EMAIL)
+    .bind(m.channel.as_str())
     .bind(&m.recipient)
     .bind(&m.subject)
     .bind(&m.body)
     .bind(now_unix)
     .bind(now_unix)
+    .bind(m.fresh_link)
     .execute(&mut *tx)
     .await?;
     Ok(result.last_insert_rowid())
@@ -430,7 +454,14 @@ mod tests {
     }
 
     fn msg(recipient: &str, subject: &str, body: &str) -> Message {
-        Message { request_id: Some(7), recipient: recipient.into(), subject: subject.into(), body: body.into() }
+        Message {
+            request_id: Some(7),
+            channel: Channel::Email,
+            recipient: recipient.into(),
+            subject: subject.into(),
+            body: body.into(),
+            fresh_link: false,
+        }
     }
 
     async fn enqueue_committed(pool: &SqlitePool, m: &Message, now: i64) -> i64 {

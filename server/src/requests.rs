@@ -776,6 +776,8 @@ impl Store {
         let link = format!("{origin}/status/{}?t={token}", req.reference);
         let m = Message {
             request_id: Some(req.id),
+            channel: notify::Channel::Email,
+            fresh_link: false,
             recipient: email,
             subject: tf(lang, "notify.recover.subject", &[("ref", &req.reference)]),
             body: tf(lang, "notify.recover.body", &[("ref", &req.reference), ("link", &link)]),
@@ -1303,6 +1305,8 @@ async fn queue_notice(tx: &mut sqlx::SqliteConnection, n: Notice<'_>) -> Result<
     }
     let m = Message {
         request_id: Some(n.id),
+        channel: notify::Channel::Email,
+        fresh_link: false,
         recipient: n.email.to_string(),
         subject: tf(lang, "notify.subject", &[("ref", reference)]),
         body,
