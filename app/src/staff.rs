@@ -882,6 +882,10 @@ pub struct QueueRow {
     pub state_text: String,
     /// The relative wrote since staff last acted.
     pub new_reply: bool,
+    /// "new candidate since …", when re-matching raised one.
+    pub new_candidate: Option<String>,
+    /// The relative has news but no channel: call back.
+    pub callback: bool,
     pub sought_name: String,
     pub language: String,
     pub created_at: String,
@@ -919,6 +923,16 @@ fn new_reply_badge(lang: Lang, on: bool) -> impl IntoView {
     on.then(|| view! { " " <span class="badge new-reply">{t(lang, "staff.queue.new_reply")}</span> })
 }
 
+/// "new candidate since …" and "call back" marks.
+fn work_badges(lang: Lang, new_candidate: Option<String>, callback: bool) -> impl IntoView {
+    let candidate = new_candidate.map(|at| {
+        view! { " " <span class="badge new-candidate">{tf(lang, "staff.queue.new_candidate", &[("at", &at)])}</span> }
+    });
+    let callback =
+        callback.then(|| view! { " " <span class="badge callback">{t(lang, "staff.queue.callback")}</span> });
+    (candidate, callback)
+}
+
 pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
     let qs = p.query_string.clone();
     let prev = (p.page > 1).then(|| {
@@ -951,6 +965,7 @@ pub fn queue_page(lang: Lang, v: &Viewer, p: QueuePage) -> String {
                     <td>
                         <span class=format!("badge state-{}", r.state)>{r.state_text}</span>
                         {new_reply_badge(lang, r.new_reply)}
+                        {work_badges(lang, r.new_candidate, r.callback)}
                     </td>
                     <td>{r.sought_name}</td>
                     <td>{r.holder}</td>
@@ -1092,6 +1107,10 @@ pub struct RequestDetail {
     /// How long it has been in its state, in words.
     pub age: String,
     pub reply_pending: bool,
+    /// When re-matching raised a new strong candidate, if no moderator has acted since.
+    pub new_candidate: Option<String>,
+    /// The relative's phone, when there is news they have no channel for.
+    pub callback: Option<String>,
     /// (label key, value)
     pub requester: Vec<(&'static str, String)>,
     pub sought: Vec<(&'static str, String)>,
@@ -1193,7 +1212,7 @@ fn candidates_section(lang: Lang, v: &Viewer, id: i64, candidates: Vec<Candidate
         table.into_any()
     };
     view! {
-        <section class="panel">
+        <section class="panel" id="candidates">
             <h2>{t(lang, "staff.req.candidates")}</h2>
             {body}
         </section>
@@ -1404,6 +1423,22 @@ pub fn request_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: RequestDe
     let reply = d.reply_pending.then(|| {
         view! { <p class="notice new-reply" role="status"><a href="#messages">{t(lang, "staff.req.new_reply")}</a></p> }
     });
+    let candidate_news = d.new_candidate.clone().map(|at| {
+        view! {
+            <p class="notice new-candidate" role="status">
+                <a href="#candidates">{tf(lang, "staff.req.new_candidate", &[("at", &at)])}</a>
+            </p>
+        }
+    });
+    let callback = d.callback.clone().map(|phone| {
+        view! {
+            <form method="post" action=post("called-back") class="notice callback">
+                {csrf_field(v)}
+                <p>{tf(lang, "staff.req.callback", &[("phone", &phone)])}</p>
+                <button type="submit">{t(lang, "staff.req.called_back")}</button>
+            </form>
+        }
+    });
     let approval = d.approval.map(|a| approval_section(lang, v, id, a, can));
     let body = view! {
         <h1>{d.reference.clone()}</h1>
@@ -1412,11 +1447,14 @@ pub fn request_page(lang: Lang, v: &Viewer, notice: Option<Notice>, d: RequestDe
                 <span class=format!("badge state-{}", d.state)>{d.state_text}</span>
                 " · " {tf(lang, "staff.req.in_state", &[("age", &d.age)])}
                 {new_reply_badge(lang, d.reply_pending)}
+                {work_badges(lang, d.new_candidate.clone(), d.callback.is_some())}
             </p>
             <p><span>{d.holder}</span> " · " <strong class="turn">{d.turn}</strong></p>
             <p class="actions">{claim} {release}</p>
         </section>
         {reply}
+        {candidate_news}
+        {callback}
         {approval}
         <div class="two-col">
             <section class="panel">

@@ -390,10 +390,7 @@ impl NameIndex {
             .into_iter()
             .map(|rec| {
                 let m = match_name(&q.words, &rec.name_parts());
-                let public = m.all_words_matched()
-                    && m.surname_matched()
-                    && m.weak_count() * 3 <= n.max(2) + 1
-                    && m.score >= 0.6;
+                let public = m.is_public();
                 let score = m.score + q.context_bonus(rec.birth_date.as_deref(), rec.region.as_deref());
                 Hit { record: rec, score, public, matches: m.words }
             })

@@ -204,6 +204,14 @@ impl NameMatch {
     pub fn weak_count(&self) -> usize {
         self.words.iter().flatten().filter(|m| m.kind.is_weak()).count()
     }
+
+    /// The public rule: the public sees a record only when every typed word
+    /// matched, the surname among them, with few weak matches and a good
+    /// score. Re-matching asks the same of a record and a waiting request.
+    pub fn is_public(&self) -> bool {
+        let n = self.words.len();
+        self.all_words_matched() && self.surname_matched() && self.weak_count() * 3 <= n.max(2) + 1 && self.score >= 0.6
+    }
 }
 
 /// Breaks ties between records that hold the same words in different

@@ -43,3 +43,7 @@ CREATE TABLE staff_alerts (
     request_id INTEGER NOT NULL REFERENCES contact_requests(id),
     at         INTEGER NOT NULL
 );
+
+-- Re-matching follows the change feed from here: records already present
+-- were on the request pages when their requests were reviewed.
+INSERT OR IGNORE INTO meta (key, value) SELECT 'rematch_applied', CAST(COALESCE(MAX(seq), 0) AS TEXT) FROM record_changes;

@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "FINDKIN_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// Requests closed "no match" are re-matched against new records for
+    /// this many days after closing (open requests always are).
+    #[arg(long, global = true, env = "FINDKIN_REMATCH_WINDOW_DAYS", default_value_t = crate::rematch::DEFAULT_WINDOW_DAYS)]
+    pub rematch_window_days: i64,
+
     /// Log output: human-readable text or one JSON object per line.
     #[arg(long, global = true, env = "FINDKIN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
     pub log_format: LogFormat,

@@ -77,6 +77,18 @@ async fn sync_index(registry: &Registry) -> Result<u64, Error> {
     n
 }
 
+/// Runs new and changed records against the waiting requests, saying what it found.
+async fn rematch(registry: &Registry, window_days: i64) -> Result<()> {
+    let r = registry.rematch(window_days).await.context("re-matching the waiting requests failed")?;
+    if r.raised > 0 {
+        println!(
+            "re-matching: {} of {} waiting requests have a new candidate ({} reopened); moderators and relatives are told",
+            r.raised, r.waiting, r.reopened
+        );
+    }
+    Ok(())
+}
+
 async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command() {
         Command::Serve(args) => serve(&cli, args).await,
@@ -101,7 +113,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             pb.finish_and_clear();
             let stored = started.elapsed();
             match sync_index(&registry).await {
-                Ok(_) => {}
+                Ok(_) => rematch(&registry, cli.rematch_window_days).await?,
                 Err(Error::Search(findkin_search::SearchError::IndexBusy)) => {
                     eprintln!(
                         "note: the search index is in use by a running server; it will pick the changes up itself"
@@ -310,6 +322,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
             request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
             max_connections: args.max_connections,
         },
+        rematch_window_days: cli.rematch_window_days,
     })
     .await?;
     Ok(ExitCode::SUCCESS)

@@ -41,6 +41,8 @@ pub struct Registry {
     state_path: PathBuf,
     /// One index update at a time within this process.
     sync_lock: tokio::sync::Mutex<()>,
+    /// One re-matching run at a time within this process.
+    pub(crate) rematch_lock: tokio::sync::Mutex<()>,
 }
 
 impl Registry {
@@ -65,10 +67,17 @@ impl Registry {
             let _ = std::fs::remove_file(&state_path);
         }
         let index = NameIndex::open(&index_dir)?;
-        Ok(Registry { store, index, state_path, sync_lock: tokio::sync::Mutex::new(()) })
+        Ok(Registry {
+            store,
+            index,
+            state_path,
+            sync_lock: tokio::sync::Mutex::new(()),
+            rematch_lock: tokio::sync::Mutex::new(()),
+        })
     }
 
-    fn applied(&self) -> Option<i64> {
+    /// How far the index has followed the change feed.
+    pub(crate) fn applied(&self) -> Option<i64> {
         IndexState::read(&self.state_path).filter(|s| s.version == INDEX_VERSION).map(|s| s.applied)
     }
 

@@ -12,11 +12,13 @@ use crate::auth::sessions::hash_token;
 use crate::auth::StaffUser;
 use crate::notify::{self, Message};
 use crate::photos::CleanPhoto;
+use crate::relative_notice::{self, News, Notice};
+use crate::staff_alerts::{self, AlertKind};
 use crate::store::Store;
 use crate::users::now;
 use crate::workflow::{apply, next, Actor, Facts, Refusal, State, Step};
 use crate::Error;
-use findkin_app::i18n::{t, tf, Lang};
+use findkin_app::i18n::{tf, Lang};
 
 /// Most photos per request.
 pub const MAX_PHOTOS: usize = 3;
@@ -25,9 +27,6 @@ pub const MAX_PHOTOS: usize = 3;
 /// thumbnails). Three phone photos at 2048 px take 1–4 MiB; this bounds
 /// what one request can add even with noise-like images made to compress badly.
 pub const MAX_REQUEST_PHOTO_BYTES: i64 = 9 * 1024 * 1024;
-
-/// An unconfirmed address gets at most one notification in this many seconds.
-const UNCONFIRMED_NOTICE_GAP: i64 = 24 * 60 * 60;
 
 /// Seconds between two lost-link recoveries of one request: a stranger who
 /// knows the reference and address cannot fill that mailbox.
@@ -200,6 +199,12 @@ pub struct RequestRow {
     /// What was released, frozen at approval (JSON of [`ReleasedDetails`]).
     pub released_details: Option<String>,
     pub released_at: Option<String>,
+    /// The relative's Telegram chat, once the bot knows it.
+    pub telegram_chat_id: Option<i64>,
+    /// News the relative has no channel for: a moderator should call back.
+    pub callback_since: Option<String>,
+    /// A record import or edit brought a new strong candidate.
+    pub new_candidate_at: Option<String>,
 }
 
 impl RequestRow {
@@ -221,6 +226,15 @@ impl RequestRow {
         }
     }
 
+    /// The person sought, as the name engine reads it.
+    pub fn sought(&self) -> crate::candidates::Sought<'_> {
+        crate::candidates::Sought {
+            name: &self.sought_name,
+            birth: self.sought_birth.as_deref(),
+            region: self.sought_region.as_deref(),
+        }
+    }
+
     /// What the workflow needs to know.
     pub fn facts(&self) -> Facts {
         Facts {
@@ -232,7 +246,7 @@ impl RequestRow {
     }
 }
 
-fn row(r: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Error> {
+pub(crate) fn row(r: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Error> {
     let state: String = r.try_get("state")?;
     Ok(RequestRow {
         id: r.try_get("id")?,
@@ -266,10 +280,14 @@ fn row(r: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Error> {
         proposed_version: r.try_get("proposed_version")?,
         released_details: r.try_get("released_details")?,
         released_at: r.try_get("released_at")?,
+        telegram_chat_id: r.try_get("telegram_chat_id")?,
+        callback_since: r.try_get("callback_since")?,
+        new_candidate_at: r.try_get("new_candidate_at")?,
     })
 }
 
-const SELECT: &str = "SELECT r.*, c.name AS claimed_by_name, p.name AS proposed_by_name FROM contact_requests r \
+pub(crate) const SELECT: &str =
+    "SELECT r.*, c.name AS claimed_by_name, p.name AS proposed_by_name FROM contact_requests r \
      LEFT JOIN users c ON c.id = r.claimed_by LEFT JOIN users p ON p.id = r.proposed_by";
 
 /// The outcome of a submission.
@@ -352,7 +370,7 @@ fn random_reference() -> String {
     format!("FK-{}-{}", part(), part())
 }
 
-fn random_token() -> String {
+pub(crate) fn random_token() -> String {
     let mut raw = [0u8; 24];
     rand::thread_rng().fill(&mut raw);
     hex::encode(raw)
@@ -508,14 +526,13 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         audit_in(&mut tx, &By::Requester, "request_submitted", &reference, None).await?;
+        staff_alerts::raise(&mut tx, AlertKind::NewRequest, id).await?;
         if let Some(email) = opt(&input.email) {
             let lang = Lang::from_code(&input.language).unwrap_or_default();
             let origin = Some(admit.origin);
-            queue_notice(
-                &mut tx,
-                Notice { id, email: &email, lang, reference: &reference, state: State::Submitted, origin, words: None },
-            )
-            .await?;
+            let news = News::State { state: State::Submitted, words: None };
+            let notice = Notice { id, email: &email, lang, reference: &reference, news, origin };
+            relative_notice::queue_email(&mut tx, notice).await?;
         }
         tx.commit().await?;
         Ok(Submitted::Created { id, reference, token })
@@ -584,6 +601,10 @@ impl Store {
         if *step == Step::RequesterAddsInfo {
             q.push(format!(", reply_at = {NOW}"));
         }
+        if staff_id.is_some() {
+            // A moderator has acted since the candidate came: seen.
+            q.push(", new_candidate_at = NULL");
+        }
         match step {
             Step::ProposeMatch => {
                 let version: Option<i64> = sqlx::query_scalar("SELECT version FROM records WHERE id = ?")
@@ -647,10 +668,13 @@ impl Store {
             (_, n) => n.clone(),
         };
         audit_in(&mut tx, &by, &format!("request_{}", step.as_str()), &req.reference, audit_details).await?;
+        if *step == Step::RequesterAddsInfo {
+            staff_alerts::raise(&mut tx, AlertKind::Reply, id).await?;
+        }
         // The relative hears of questions and final decisions, in the
         // moderator's words; never of steps that may still be undone.
         if step.tells_requester() {
-            notify_requester(&mut tx, &req, to, message.as_deref()).await?;
+            relative_notice::tell(&mut tx, &req, News::State { state: to, words: message.as_deref() }).await?;
         }
         tx.commit().await?;
         Ok(Ok(to))
@@ -671,7 +695,7 @@ impl Store {
             .await?;
             let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
             if let Some(req) = r.as_ref().map(row).transpose()? {
-                notify_requester(&mut tx, &req, req.state, Some(body)).await?;
+                relative_notice::tell(&mut tx, &req, News::State { state: req.state, words: Some(body) }).await?;
             }
         }
         tx.commit().await?;
@@ -896,6 +920,8 @@ impl Store {
             mine: count(QueueView::Mine(me)).await?.count,
             my_replies: count(QueueView::MyReplies(me)).await?.count,
             my_approvals: count(QueueView::AwaitingMyApproval(me)).await?.count,
+            new_candidates: count(QueueView::NewCandidate).await?.count,
+            callbacks: count(QueueView::Callback).await?.count,
         })
     }
 
@@ -1026,6 +1052,10 @@ pub struct QueueSummary {
     pub my_replies: i64,
     /// Proposals by someone else, waiting for a second moderator (me).
     pub my_approvals: i64,
+    /// Requests with a new strong candidate no moderator has acted on.
+    pub new_candidates: i64,
+    /// Relatives with news and no channel: to call back.
+    pub callbacks: i64,
 }
 
 /// A ready-made view of the queue.
@@ -1041,6 +1071,10 @@ pub enum QueueView {
     MyReplies(i64),
     /// Nobody holds them.
     Unclaimed,
+    /// Re-matching raised a new candidate since a moderator last acted.
+    NewCandidate,
+    /// The relative has news and no channel: a moderator calls back.
+    Callback,
 }
 
 /// Which requests the moderation queue shows.
@@ -1060,7 +1094,7 @@ impl QueueFilter {
             Some(s) => {
                 q.push(" AND r.state = ").push_bind(s.as_str());
             }
-            None if self.view == Some(QueueView::NewReply) => {}
+            None if matches!(self.view, Some(QueueView::NewReply | QueueView::Callback)) => {}
             None => {
                 q.push(format!(" AND ({OPEN} OR r.reply_pending = 1)"));
             }
@@ -1080,6 +1114,12 @@ impl QueueFilter {
             }
             Some(QueueView::Unclaimed) => {
                 q.push(" AND r.state = 'submitted'");
+            }
+            Some(QueueView::NewCandidate) => {
+                q.push(format!(" AND {OPEN} AND r.new_candidate_at IS NOT NULL"));
+            }
+            Some(QueueView::Callback) => {
+                q.push(" AND r.callback_since IS NOT NULL");
             }
             None => {}
         }
@@ -1161,19 +1201,6 @@ async fn released_snapshot(tx: &mut sqlx::SqliteConnection, record_id: i64) -> R
     serde_json::to_string(&details).map(Some).map_err(|e| Error::Config(e.to_string()))
 }
 
-/// Tells the relative (by email, if they gave one) that their request
-/// is now in `state`, with the moderator's words.
-async fn notify_requester(
-    tx: &mut sqlx::SqliteConnection,
-    req: &RequestRow,
-    state: State,
-    words: Option<&str>,
-) -> Result<(), Error> {
-    let Some(email) = &req.email else { return Ok(()) };
-    let notice = Notice { id: req.id, email, lang: req.lang(), reference: &req.reference, state, origin: None, words };
-    queue_notice(tx, notice).await
-}
-
 async fn audit_in(
     tx: &mut sqlx::SqliteConnection,
     by: &By<'_>,
@@ -1193,125 +1220,6 @@ async fn audit_in(
         .bind(details)
         .execute(&mut *tx)
         .await?;
-    Ok(())
-}
-
-/// A notification about a request, before the address is checked.
-struct Notice<'a> {
-    id: i64,
-    email: &'a str,
-    lang: Lang,
-    reference: &'a str,
-    state: State,
-    /// `scheme://host` of the submission, remembered for confirmation links.
-    origin: Option<&'a str>,
-    /// The moderator's words to the relative, quoted in the message.
-    words: Option<&'a str>,
-}
-
-/// Whether a notification goes to an address now.
-enum Gate {
-    /// Confirmed: every notification goes.
-    Send,
-    /// Unconfirmed, and nothing went there for a day: this one goes, with
-    /// the confirmation link.
-    Confirm(String),
-    /// Unconfirmed, and one went there within a day: not sent.
-    Skip,
-}
-
-/// Decides whether an address may be mailed now (see [`queue_notice`]) and
-/// records the decision in the same transaction; with the `scheme://host`
-/// the address last submitted from, for links.
-async fn gate(
-    tx: &mut sqlx::SqliteConnection,
-    email: &str,
-    origin: Option<&str>,
-    now: i64,
-) -> Result<(Gate, String), Error> {
-    let address = email.trim().to_lowercase();
-    sqlx::query(
-        "INSERT INTO email_addresses (address, link_origin) VALUES (?, ?) \
-         ON CONFLICT(address) DO UPDATE SET link_origin = COALESCE(excluded.link_origin, link_origin)",
-    )
-    .bind(&address)
-    .bind(origin)
-    .execute(&mut *tx)
-    .await?;
-    let r = sqlx::query("SELECT confirmed_at, last_notice_at, link_origin FROM email_addresses WHERE address = ?")
-        .bind(&address)
-        .fetch_one(&mut *tx)
-        .await?;
-    let origin: Option<String> = r.try_get("link_origin")?;
-    let origin = origin.unwrap_or_else(|| "http://localhost".into());
-    if r.try_get::<Option<String>, _>("confirmed_at")?.is_some() {
-        return Ok((Gate::Send, origin));
-    }
-    let last: Option<i64> = r.try_get("last_notice_at")?;
-    if last.is_some_and(|at| now - at < UNCONFIRMED_NOTICE_GAP) {
-        return Ok((Gate::Skip, origin));
-    }
-    let token = random_token();
-    sqlx::query("UPDATE email_addresses SET token_hash = ?, last_notice_at = ? WHERE address = ?")
-        .bind(hash_token(&token))
-        .bind(now)
-        .bind(&address)
-        .execute(&mut *tx)
-        .await?;
-    Ok((Gate::Confirm(format!("{origin}/confirm/{token}")), origin))
-}
-
-/// Queues "your request has news" in the requester's language. The
-/// message never carries details or the secret link: it only says to look.
-///
-/// Anyone can type any address into the form, so an address that has never
-/// confirmed gets at most one notification a day; that one carries a
-/// confirmation link (`/confirm/{token}`). Further notifications to it
-/// within the day are *dropped*, not kept: the status page behind the
-/// requester's secret link always shows the current state, so nothing is
-/// lost, and a stranger's mailbox is not filled later either. Once
-/// confirmed, every notification goes.
-async fn queue_notice(tx: &mut sqlx::SqliteConnection, n: Notice<'_>) -> Result<(), Error> {
-    let (lang, reference) = (n.lang, n.reference);
-    let at = now();
-    let (gate, origin) = gate(tx, n.email, n.origin, at).await?;
-    let mut body = tf(
-        lang,
-        "notify.body",
-        &[("ref", reference), ("state", &t(lang, &format!("request.state.{}", n.state.as_str())))],
-    );
-    // The moderator's words go only to an address that has confirmed it is
-    // the relative's: anyone can type someone else's address into the form.
-    match (n.words, &gate) {
-        (Some(words), Gate::Send) => {
-            body.push_str("\n\n");
-            body.push_str(&tf(lang, "notify.words", &[("text", words.trim())]));
-        }
-        (Some(_), _) => {
-            body.push_str("\n\n");
-            body.push_str(&t(lang, "notify.words_on_page"));
-        }
-        (None, _) => {}
-    }
-    body.push_str("\n\n");
-    body.push_str(&tf(lang, "notify.lost_link", &[("link", &format!("{origin}/status/recover"))]));
-    match gate {
-        Gate::Send => {}
-        Gate::Confirm(link) => {
-            body.push_str("\n\n");
-            body.push_str(&tf(lang, "notify.confirm", &[("link", &link)]));
-        }
-        Gate::Skip => return Ok(()),
-    }
-    let m = Message {
-        request_id: Some(n.id),
-        channel: notify::Channel::Email,
-        fresh_link: false,
-        recipient: n.email.to_string(),
-        subject: tf(lang, "notify.subject", &[("ref", reference)]),
-        body,
-    };
-    notify::enqueue(tx, &m, at).await.map_err(|e| Error::Config(e.to_string()))?;
     Ok(())
 }
 

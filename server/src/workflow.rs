@@ -356,6 +356,16 @@ pub fn on_disable(f: Facts, user: i64) -> Facts {
     Facts { state, claimed_by: None, ..f }
 }
 
+/// A new strong candidate came with a record import or edit: a request
+/// closed as "no match" goes back to the queue for any moderator; an open
+/// one stays where it is (the queue marks it). Nothing else reopens.
+pub fn on_new_candidate(f: Facts) -> Facts {
+    match f.state {
+        State::ClosedNoMatch => Facts { state: State::Submitted, claimed_by: None, proposed_by: None, ..f },
+        _ => f,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::{HashSet, VecDeque};
@@ -532,5 +542,19 @@ mod tests {
             next(facts(State::MatchProposed, Some(1), Some(1)), &Step::Withdraw, Actor::Requester),
             Ok(State::Withdrawn)
         );
+    }
+
+    #[test]
+    fn a_new_candidate_reopens_only_no_match_and_someone_can_act() {
+        let closed = facts(State::ClosedNoMatch, Some(1), None);
+        let reopened = on_new_candidate(closed);
+        assert_eq!(reopened.state, State::Submitted);
+        assert_eq!(reopened.claimed_by, None);
+        assert_eq!(turn(reopened), Turn::AnyModerator);
+        assert!(next(reopened, &Step::Claim, M2).is_ok());
+        for state in [State::InReview, State::NeedsInfo, State::MatchProposed, State::Released, State::Rejected] {
+            let f = facts(state, Some(1), Some(1));
+            assert_eq!(on_new_candidate(f), f, "{state:?} must stay as it is");
+        }
     }
 }

@@ -124,3 +124,43 @@ pub async fn edit_record(s: &Server, editor: &Staff, id: i64, field: &str, value
     let r = editor.c.post(s.url(&format!("/staff/records/{id}"))).form(&form).send().await.expect("POST");
     r.status()
 }
+
+/// The delivered messages to `to` in the outbox (`.eml` files), as text.
+pub fn mails_to(outbox: &Path, to: &str) -> Vec<String> {
+    let mut out: Vec<(String, String)> = std::fs::read_dir(outbox)
+        .map(|d| {
+            d.flatten()
+                .filter(|f| f.path().extension().is_some_and(|e| e == "eml"))
+                .map(|f| {
+                    (
+                        f.file_name().to_string_lossy().into_owned(),
+                        std::fs::read_to_string(f.path()).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    out.sort();
+    out.into_iter()
+        .map(|(_, eml)| eml.replace("=\r\n", "").replace("=3D", "="))
+        .filter(|eml| eml.contains(to))
+        .collect()
+}
+
+/// Waits (at most 30 s; the outbox worker runs every 5 s) until `to` has `n` messages.
+pub async fn wait_for_mails(outbox: &Path, to: &str, n: usize) -> Vec<String> {
+    let started = Instant::now();
+    loop {
+        let mails = mails_to(outbox, to);
+        if mails.len() >= n || started.elapsed() > Duration::from_secs(30) {
+            return mails;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+pub fn confirm_link(eml: &str) -> Option<String> {
+    let at = eml.find("/confirm/")?;
+    let token: String = eml[at + 9..].chars().take_while(char::is_ascii_hexdigit).collect();
+    (!token.is_empty()).then(|| format!("/confirm/{token}"))
+}

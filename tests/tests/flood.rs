@@ -8,6 +8,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use findkin_tests::relative::{confirm_link, mails_to, wait_for_mails};
 use findkin_tests::staff::{client_from, first_login, post, text};
 use findkin_tests::{staff_registry, Server};
 use reqwest::{Client, StatusCode};
@@ -212,46 +213,6 @@ async fn the_global_cap_holds_across_many_addresses() {
     tokio::time::sleep(Duration::from_secs(7)).await;
     let r = c.post(s.url("/request")).multipart(form("Вера")).send().await.expect("POST");
     assert_eq!(r.status(), StatusCode::SEE_OTHER, "text requests still go through");
-}
-
-/// The delivered messages to `to` in the outbox (`.eml` files), as text.
-fn mails_to(outbox: &Path, to: &str) -> Vec<String> {
-    let mut out: Vec<(String, String)> = std::fs::read_dir(outbox)
-        .map(|d| {
-            d.flatten()
-                .filter(|f| f.path().extension().is_some_and(|e| e == "eml"))
-                .map(|f| {
-                    (
-                        f.file_name().to_string_lossy().into_owned(),
-                        std::fs::read_to_string(f.path()).unwrap_or_default(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    out.sort();
-    out.into_iter()
-        .map(|(_, eml)| eml.replace("=\r\n", "").replace("=3D", "="))
-        .filter(|eml| eml.contains(to))
-        .collect()
-}
-
-/// Waits (at most 30 s; the outbox worker runs every 5 s) until `to` has `n` messages.
-async fn wait_for_mails(outbox: &Path, to: &str, n: usize) -> Vec<String> {
-    let started = Instant::now();
-    loop {
-        let mails = mails_to(outbox, to);
-        if mails.len() >= n || started.elapsed() > Duration::from_secs(30) {
-            return mails;
-        }
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-}
-
-fn confirm_link(eml: &str) -> Option<String> {
-    let at = eml.find("/confirm/")?;
-    let token: String = eml[at + 9..].chars().take_while(char::is_ascii_hexdigit).collect();
-    (!token.is_empty()).then(|| format!("/confirm/{token}"))
 }
 
 #[tokio::test]

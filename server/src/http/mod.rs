@@ -63,6 +63,8 @@ pub struct AppState {
     pub public_url: public_url::PublicUrl,
     /// Connection limits and timeouts of the listener.
     pub limits: ConnectionLimits,
+    /// How long requests closed "no match" are re-matched (days).
+    pub rematch_window_days: i64,
 }
 
 /// Bounds on what relatives send in (issue 9): each budget is per client
@@ -187,8 +189,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Keeps the index following the database while serving.
-fn spawn_index_follower(registry: Arc<Registry>) {
+/// Keeps the index following the database while serving, and runs each
+/// change against the waiting requests once the index holds it.
+fn spawn_index_follower(registry: Arc<Registry>, rematch_window_days: i64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
         loop {
@@ -198,6 +201,9 @@ fn spawn_index_follower(registry: Arc<Registry>) {
                 Ok(n) => tracing::info!(records = n, "search index updated"),
                 Err(e) => tracing::warn!(error = %e, "search index update failed; will retry"),
             }
+            if let Err(e) = registry.rematch(rematch_window_days).await {
+                tracing::warn!(error = %e, "re-matching failed; will retry");
+            }
         }
     });
 }
@@ -205,7 +211,7 @@ fn spawn_index_follower(registry: Arc<Registry>) {
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn serve(state: AppState) -> Result<(), Error> {
     let addr = state.leptos_options.site_addr;
-    spawn_index_follower(Arc::clone(&state.registry));
+    spawn_index_follower(Arc::clone(&state.registry), state.rematch_window_days);
     let budgets: Vec<_> = state.search_budget.clone().into_iter().chain(state.submissions.budgets()).collect();
     if !budgets.is_empty() {
         // Forget idle clients so the budget tables do not grow without bound.

@@ -56,6 +56,7 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/requests/{id}/ask", post(requests::ask))
         .route("/staff/requests/{id}/propose", post(requests::propose))
         .route("/staff/requests/{id}/no-match", post(requests::no_match))
+        .route("/staff/requests/{id}/called-back", post(requests::called_back))
         .route("/staff/requests/{id}/reject", post(requests::reject))
         .route("/staff/requests/{id}/approve", post(requests::approve))
         .route("/staff/requests/{id}/return", post(requests::return_to_review))

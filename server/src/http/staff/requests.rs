@@ -16,7 +16,7 @@ use findkin_app::staff::{
     RequestDetail, SideBySide,
 };
 use findkin_search::normalize::fold;
-use findkin_search::{Hit, NameField, Query as NameQuery, SearchOptions};
+use findkin_search::{Hit, NameField};
 
 use super::words;
 use super::{notice, page, query_string, redirect, Ctx, Guard, StaffError};
@@ -40,6 +40,8 @@ fn parse_view(v: &str, me: i64) -> Option<QueueView> {
         "mine" => Some(QueueView::Mine(me)),
         "my_replies" => Some(QueueView::MyReplies(me)),
         "unclaimed" => Some(QueueView::Unclaimed),
+        "new_candidate" => Some(QueueView::NewCandidate),
+        "callback" => Some(QueueView::Callback),
         _ => None,
     }
 }
@@ -60,6 +62,8 @@ pub(super) struct SummaryLinks {
     pub my_approvals: CountLink,
     pub mine: CountLink,
     pub my_replies: CountLink,
+    pub new_candidates: CountLink,
+    pub callbacks: CountLink,
 }
 
 /// Builds [`SummaryLinks`]; `current` is the queue's `(state, view)`
@@ -121,6 +125,18 @@ pub(super) fn summary_links(lang: Lang, s: &QueueSummary, current: (&str, &str))
             s.my_replies,
             ("", "my_replies"),
         ),
+        new_candidates: link(
+            tf(lang, "staff.queue.head.new_candidates", &[("n", &n(s.new_candidates))]),
+            "/staff/requests?view=new_candidate".into(),
+            s.new_candidates,
+            ("", "new_candidate"),
+        ),
+        callbacks: link(
+            tf(lang, "staff.queue.head.callbacks", &[("n", &n(s.callbacks))]),
+            "/staff/requests?view=callback".into(),
+            s.callbacks,
+            ("", "callback"),
+        ),
     }
 }
 
@@ -134,6 +150,8 @@ fn queue_row(lang: Lang, r: RequestRow, now: i64) -> QueueRow {
         state: r.state.as_str(),
         state_text: words::state(lang, r.state),
         new_reply: r.reply_pending,
+        new_candidate: r.new_candidate_at.as_deref().map(short_time),
+        callback: r.callback_since.is_some(),
         sought_name: r.sought_name,
         language: r.language,
         created_at: short_time(&r.created_at),
@@ -178,7 +196,7 @@ pub async fn queue(
     };
     let mut header = vec![all];
     header.extend(links.by_state);
-    header.extend([links.replies, links.my_approvals, links.mine]);
+    header.extend([links.replies, links.new_candidates, links.callbacks, links.my_approvals, links.mine]);
     let query_string = query_string(&[
         ("state", state_text.as_str()),
         ("language", language_text.as_str()),
@@ -262,15 +280,9 @@ fn candidate(lang: Lang, r: &RequestRow, rec: &StoredRecord, hit: Option<&Hit>) 
     }
 }
 
-/// The name engine's hits for the request: the sought name, ranked with
-/// the birth date and region the requester gave.
+/// The name engine's hits for the request (see [`crate::candidates`]).
 fn search(st: &AppState, r: &RequestRow) -> Vec<Hit> {
-    let q = NameQuery::parse(&r.sought_name, None)
-        .map(|q| q.with_birth_date(r.sought_birth.as_deref()).with_region(r.sought_region.as_deref()));
-    match q {
-        Ok(q) => st.registry.search_query(&q, SearchOptions { limit: 10, public_only: false }).unwrap_or_default(),
-        Err(_) => Vec::new(),
-    }
+    r.sought().hits(&st.registry)
 }
 
 /// Candidate records for a request, strongest first; the record the
@@ -508,6 +520,8 @@ pub async fn show(
         turn: words::turn_text(lang, r.facts(), r.claimed_by_name.as_deref(), r.proposed_by_name.as_deref()),
         age: words::age_since(lang, r.in_state_since(), now()).unwrap_or_default(),
         reply_pending: r.reply_pending,
+        new_candidate: r.new_candidate_at.as_deref().map(short_time),
+        callback: r.callback_since.as_ref().map(|_| r.phone.clone().or(r.telegram.clone()).unwrap_or_default()),
         requester,
         sought,
         photos,
@@ -536,10 +550,17 @@ async fn step(
 ) -> Result<Response, StaffError> {
     let g = Guard::require(st, ctx, Action::ModerateRequests).await?;
     g.check_form(ctx.lang, form.get("csrf").map(String::as_str))?;
-    load(st, ctx.lang, id).await?;
+    let r = load(st, ctx.lang, id).await?;
     let outcome = st.registry.store.apply_step(id, &step, By::Staff(&g.session.user), data).await?;
     Ok(match outcome {
-        Ok(_) => redirect(&format!("/staff/requests/{id}?ok=staff.notice.step_done")),
+        Ok(_) => {
+            if step == Step::NoMatch {
+                // What the page showed was weighed: re-matching will not raise it again.
+                let seen: Vec<i64> = search(st, &r).iter().map(|h| h.record.id as i64).collect();
+                st.registry.store.mark_candidates_seen(id, &seen).await?;
+            }
+            redirect(&format!("/staff/requests/{id}?ok=staff.notice.step_done"))
+        }
         Err(refusal) => {
             tracing::info!(step = step.as_str(), %refusal, "workflow step refused");
             refused(ctx.lang, &g, &refusal)
@@ -619,6 +640,21 @@ pub async fn propose(
         return Ok(redirect(&format!("/staff/requests/{id}?err=staff.notice.record_needed")));
     }
     step(&st, &ctx, id, &f, Step::ProposeMatch, StepData { proposed_record_id: record, ..words(&f) }).await
+}
+
+/// `POST /staff/requests/{id}/called_back`: a moderator has told a
+/// relative without email or Telegram of the news by phone.
+pub async fn called_back(
+    State(st): State<AppState>,
+    ctx: Ctx,
+    Path(id): Path<i64>,
+    Form(f): F,
+) -> Result<Response, StaffError> {
+    let g = Guard::require(&st, &ctx, Action::ModerateRequests).await?;
+    g.check_form(ctx.lang, f.get("csrf").map(String::as_str))?;
+    load(&st, ctx.lang, id).await?;
+    st.registry.store.called_back(id, &g.session.user).await?;
+    Ok(redirect(&format!("/staff/requests/{id}?ok=staff.notice.called_back")))
 }
 
 pub async fn no_match(
@@ -724,7 +760,7 @@ mod tests {
 
     #[test]
     fn every_queue_view_parses_and_is_explained() {
-        for v in ["new_reply", "my_approval", "mine", "my_replies", "unclaimed"] {
+        for v in ["new_reply", "my_approval", "mine", "my_replies", "unclaimed", "new_candidate", "callback"] {
             assert!(parse_view(v, 1).is_some(), "{v}");
             assert!(has_key(&format!("staff.queue.view.{v}")), "{v}");
         }

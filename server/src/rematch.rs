@@ -1,0 +1,376 @@
+//! Re-matching: every record import or edit is run against the requests
+//! still waiting — open ones, and those closed "no match" within a window —
+//! so a relative who searched before her son was in the registry hears of
+//! it, and a moderator looks again.
+//!
+//! The cost follows the changed records, not requests × records:
+//! 1. pairs of a waiting request and a changed record that pass the public
+//!    rule on their own — every word the relative typed matches the record —
+//!    are found through an in-memory index: of the changed records for a
+//!    big import ([`by_request`]), of the waiting requests for an edit or a
+//!    short list ([`by_record`]);
+//! 2. only the requests in a pair are searched as the request page searches
+//!    them ([`crate::candidates`]), once each, and a changed record among
+//!    the first hits with no birth-year conflict is a strong candidate.
+//!
+//! A cursor on the `record_changes` feed makes each change count once;
+//! `request_candidates` makes each (request, record) pair count once, also
+//! across processes. The relative hears only "there is news".
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use findkin_search::rank::match_name;
+use findkin_search::{NameIndex, Query, RecordDoc, SearchOptions};
+use sqlx::Row;
+
+use crate::candidates;
+use crate::registry::Registry;
+use crate::relative_notice::{self, News};
+use crate::requests::RequestRow;
+use crate::staff_alerts::{self, AlertKind};
+use crate::store::Store;
+use crate::workflow::{on_new_candidate, State};
+use crate::Error;
+
+/// Where re-matching has followed the change feed to (a `meta` key).
+const CURSOR: &str = "rematch_applied";
+/// Changed records read per step.
+const PAGE: i64 = 5_000;
+/// Waiting requests one surname can bring up. Far more than share one
+/// surname in practice; the pair check and the real search follow.
+const REVERSE_LIMIT: usize = 1_000;
+/// From one changed record per this many waiting requests on, a run
+/// searches each request among the changed records instead of looking
+/// each record up among the requests.
+const BULK_RATIO: usize = 10;
+/// How long a request closed "no match" keeps being looked at, by default.
+pub const DEFAULT_WINDOW_DAYS: i64 = 365;
+
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RematchReport {
+    /// Changed records looked at.
+    pub records: u64,
+    /// Requests waiting when the run started.
+    pub waiting: u64,
+    /// Requests searched in full (after the cheap checks).
+    pub searched: u64,
+    /// Requests that got a new strong candidate.
+    pub raised: u64,
+    /// Of those, closed "no match" and now back in the queue.
+    pub reopened: u64,
+}
+
+/// A waiting request, parsed once per run.
+struct Waiting {
+    row: RequestRow,
+    query: Option<Query>,
+}
+
+impl Registry {
+    /// Runs every record change since the last run (up to what the search
+    /// index holds) against the waiting requests. Idempotent: running it
+    /// again, or in two processes, raises nothing twice.
+    pub async fn rematch(&self, window_days: i64) -> Result<RematchReport, Error> {
+        let _one_at_a_time = self.rematch_lock.lock().await;
+        let Some(target) = self.applied() else { return Ok(RematchReport::default()) };
+        let cursor: i64 = match self.store.meta(CURSOR).await? {
+            Some(v) => v.parse().unwrap_or(0),
+            None => {
+                // A registry from before re-matching: its records were there
+                // when its requests were reviewed.
+                self.store.set_meta(CURSOR, &target.to_string()).await?;
+                return Ok(RematchReport::default());
+            }
+        };
+        if cursor >= target {
+            return Ok(RematchReport::default());
+        }
+        let changed = self.store.changes_between(cursor, target).await?;
+        let mut report = RematchReport { records: changed.len() as u64, ..RematchReport::default() };
+        let waiting = self.store.waiting_requests(window_days).await?;
+        report.waiting = waiting.len() as u64;
+        let started = Instant::now();
+        let (mut paired, mut searching, mut raising) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        if !changed.is_empty() && !waiting.is_empty() {
+            let pairs = self.pairs(cursor, &changed, &waiting).await?;
+            paired = started.elapsed();
+            for (request_id, records) in pairs {
+                let Some(w) = waiting.get(&request_id) else { continue };
+                report.searched += 1;
+                let sought = w.row.sought();
+                let strong: Vec<(i64, String)> = sought
+                    .hits(self)
+                    .iter()
+                    .enumerate()
+                    .filter(|(rank, h)| records.contains(&(h.record.id as i64)) && sought.is_strong(h, *rank))
+                    .map(|(_, h)| (h.record.id as i64, h.record.external_id.clone()))
+                    .collect();
+                if strong.is_empty() {
+                    continue;
+                }
+                let at = Instant::now();
+                if let Some(reopened) = self.store.raise_candidates(request_id, &strong).await? {
+                    report.raised += 1;
+                    report.reopened += u64::from(reopened);
+                }
+                raising += at.elapsed();
+            }
+            searching = started.elapsed() - paired - raising;
+        }
+        self.store.set_meta(CURSOR, &target.to_string()).await?;
+        if report.raised > 0 {
+            tracing::info!(
+                records = report.records,
+                waiting = report.waiting,
+                searched = report.searched,
+                raised = report.raised,
+                pairing_ms = paired.as_millis() as u64,
+                searching_ms = searching.as_millis() as u64,
+                raising_ms = raising.as_millis() as u64,
+                "re-matching found new candidates"
+            );
+        }
+        Ok(report)
+    }
+
+    /// Steps 1 and 2: for each request, the changed records that pass the
+    /// public rule against it and changed after it was sent.
+    async fn pairs(
+        &self,
+        cursor: i64,
+        changed: &HashMap<i64, String>,
+        waiting: &HashMap<i64, Waiting>,
+    ) -> Result<HashMap<i64, HashSet<i64>>, Error> {
+        let mut records = Vec::with_capacity(changed.len());
+        let mut after = 0i64;
+        loop {
+            let page = self.store.index_page(Some(cursor), after, PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = last.id as i64;
+            records.extend(page.into_iter().filter(|r| changed.contains_key(&(r.id as i64))));
+        }
+        let found = if records.len() * BULK_RATIO >= waiting.len() {
+            by_request(&records, waiting)?
+        } else {
+            by_record(&records, waiting)?
+        };
+        let mut pairs: HashMap<i64, HashSet<i64>> = HashMap::new();
+        for (request_id, record_id) in found {
+            let (Some(w), Some(changed_at)) = (waiting.get(&request_id), changed.get(&record_id)) else { continue };
+            // A record already there when the request came was on its page.
+            if w.row.created_at.as_str() < changed_at.as_str() {
+                pairs.entry(request_id).or_default().insert(record_id);
+            }
+        }
+        Ok(pairs)
+    }
+}
+
+/// A big import (at least one changed record per [`BULK_RATIO`] waiting
+/// requests): the changed records go into an in-memory index and each
+/// waiting request is searched there with the public rule. Costs
+/// O(changed + waiting), and waiting ≤ BULK_RATIO × changed here.
+fn by_request(records: &[RecordDoc], waiting: &HashMap<i64, Waiting>) -> Result<Vec<(i64, i64)>, Error> {
+    let delta = NameIndex::in_memory()?;
+    delta.upsert(records)?;
+    delta.commit()?;
+    delta.close_writer()?;
+    let opts = SearchOptions { limit: candidates::SHOWN, public_only: true };
+    let mut out = Vec::new();
+    for (id, w) in waiting {
+        let Some(q) = &w.query else { continue };
+        for hit in delta.search(q, opts)? {
+            out.push((*id, hit.record.id as i64));
+        }
+    }
+    Ok(out)
+}
+
+/// A few changed records (an edit, a short list): the waiting requests'
+/// sought names go into an in-memory index, each changed record's surname
+/// is looked up there, and each pair found must pass the public rule.
+/// Costs O(changed × requests sharing a surname).
+fn by_record(records: &[RecordDoc], waiting: &HashMap<i64, Waiting>) -> Result<Vec<(i64, i64)>, Error> {
+    let reverse = reverse_index(waiting)?;
+    let mut by_surname: HashMap<String, Vec<i64>> = HashMap::new();
+    let mut out = Vec::new();
+    for rec in records {
+        let key = surname_key(rec);
+        let requests = by_surname.entry(key).or_insert_with_key(|k| lookup(&reverse, k));
+        let parts = rec.name_parts();
+        for request_id in requests.iter() {
+            let Some(w) = waiting.get(request_id) else { continue };
+            if w.query.as_ref().is_some_and(|q| match_name(&q.words, &parts).is_public()) {
+                out.push((*request_id, rec.id as i64));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The words a record is looked up by: its surname (the public rule needs
+/// it matched), or its whole name if it has none.
+fn surname_key(rec: &RecordDoc) -> String {
+    let s = rec.surname.trim();
+    if s.is_empty() {
+        format!("{} {}", rec.given_name.trim(), rec.patronymic.trim())
+    } else {
+        s.to_lowercase()
+    }
+}
+
+/// The waiting requests' sought names, each word in every role (a
+/// relative writes the parts in any order), in memory.
+fn reverse_index(waiting: &HashMap<i64, Waiting>) -> Result<NameIndex, Error> {
+    let index = NameIndex::in_memory()?;
+    let docs: Vec<RecordDoc> = waiting
+        .values()
+        .map(|w| RecordDoc {
+            id: w.row.id as u64,
+            surname: w.row.sought_name.clone(),
+            given_name: w.row.sought_name.clone(),
+            patronymic: w.row.sought_name.clone(),
+            ..RecordDoc::default()
+        })
+        .collect();
+    index.upsert(&docs)?;
+    index.commit()?;
+    index.close_writer()?;
+    Ok(index)
+}
+
+fn lookup(reverse: &NameIndex, words: &str) -> Vec<i64> {
+    let Ok(q) = Query::parse(words, None) else { return Vec::new() };
+    let opts = SearchOptions { limit: REVERSE_LIMIT, public_only: false };
+    reverse.search(&q, opts).map(|hits| hits.iter().map(|h| h.record.id as i64).collect()).unwrap_or_default()
+}
+
+impl Store {
+    /// Records changed in `(after, upto]` of the change feed, with when each last changed.
+    async fn changes_between(&self, after: i64, upto: i64) -> Result<HashMap<i64, String>, Error> {
+        let rows = sqlx::query(
+            "SELECT record_id, MAX(changed_at) AS at FROM record_changes WHERE seq > ? AND seq <= ? GROUP BY record_id",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("record_id")?, r.try_get("at")?))).collect()
+    }
+
+    /// Requests a new record may be news for: open ones, and those closed
+    /// "no match" within `window_days`.
+    async fn waiting_requests(&self, window_days: i64) -> Result<HashMap<i64, Waiting>, Error> {
+        let rows = sqlx::query(&format!(
+            "{} WHERE r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') \
+             OR (r.state = 'closed_no_match' AND COALESCE(r.state_since, r.updated_at) >= \
+                 strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))",
+            crate::requests::SELECT
+        ))
+        .bind(format!("-{} days", window_days.max(0)))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let row = crate::requests::row(r)?;
+            let query = Query::parse(&row.sought_name, None).ok();
+            out.insert(row.id, Waiting { row, query });
+        }
+        Ok(out)
+    }
+
+    /// Records candidates a moderator has already weighed (the page showed
+    /// them when the request was closed): re-matching never raises them.
+    pub async fn mark_candidates_seen(&self, request_id: i64, records: &[i64]) -> Result<(), Error> {
+        let mut tx = self.pool.begin().await?;
+        for record in records {
+            sqlx::query(
+                "INSERT OR IGNORE INTO request_candidates (request_id, record_id, raised_at) \
+                 VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .bind(request_id)
+            .bind(record)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Raises the candidates not raised before, in one transaction: the
+    /// queue mark, a no-match request back in the queue, the event, the
+    /// audit row, the moderators' alert and "there is news" to the
+    /// relative. `None` if every one was raised already (or the request
+    /// stopped waiting); else whether the request was reopened.
+    /// `records` are (id, external id).
+    async fn raise_candidates(&self, request_id: i64, records: &[(i64, String)]) -> Result<Option<bool>, Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let r = sqlx::query(&format!("{} WHERE r.id = ?", crate::requests::SELECT))
+            .bind(request_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(req) = r.as_ref().map(crate::requests::row).transpose()? else { return Ok(None) };
+        if !(req.state.is_open() || req.state == State::ClosedNoMatch) {
+            return Ok(None);
+        }
+        let mut new = Vec::new();
+        for (record, external_id) in records {
+            let inserted = sqlx::query(
+                "INSERT OR IGNORE INTO request_candidates (request_id, record_id, raised_at) \
+                 VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+            )
+            .bind(request_id)
+            .bind(record)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if inserted == 1 && req.proposed_record_id != Some(*record) {
+                new.push(external_id.as_str());
+            }
+        }
+        if new.is_empty() {
+            tx.commit().await?;
+            return Ok(None);
+        }
+        let after = on_new_candidate(req.facts());
+        let reopened = after.state != req.state;
+        sqlx::query(
+            "UPDATE contact_requests SET state = ?, claimed_by = ?, proposed_by = ?, \
+             new_candidate_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), \
+             state_since = CASE WHEN state = ? THEN state_since ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END \
+             WHERE id = ?",
+        )
+        .bind(after.state.as_str())
+        .bind(after.claimed_by)
+        .bind(after.proposed_by)
+        .bind(after.state.as_str())
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        let note = new.join(", ");
+        sqlx::query(
+            "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) \
+             VALUES (?, 'findkin', 'new_candidate', ?, ?, ?)",
+        )
+        .bind(request_id)
+        .bind(req.state.as_str())
+        .bind(after.state.as_str())
+        .bind(&note)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (actor_name, action, target_type, target_id, details) \
+             VALUES ('findkin', 'request_new_candidate', 'request', ?, ?)",
+        )
+        .bind(&req.reference)
+        .bind(&note)
+        .execute(&mut *tx)
+        .await?;
+        staff_alerts::raise(&mut tx, AlertKind::Candidate, request_id).await?;
+        relative_notice::tell(&mut tx, &req, News::Candidate).await?;
+        tx.commit().await?;
+        Ok(Some(reopened))
+    }
+}
