@@ -23,6 +23,7 @@ pub mod registry;
 pub mod requests;
 pub mod staff_alerts;
 pub mod store;
+pub mod telegram;
 pub mod users;
 pub mod workflow;
 

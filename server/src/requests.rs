@@ -1169,6 +1169,8 @@ async fn notify_requester(
     state: State,
     words: Option<&str>,
 ) -> Result<(), Error> {
+    // The chat, when the relative has one (issue 11), hears of it too.
+    crate::telegram::courier::queue_chat_notice(tx, req, state, words).await?;
     let Some(email) = &req.email else { return Ok(()) };
     let notice = Notice { id: req.id, email, lang: req.lang(), reference: &req.reference, state, origin: None, words };
     queue_notice(tx, notice).await
