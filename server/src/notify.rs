@@ -8,6 +8,10 @@
 //! loses the state change. Rows are never deleted, so the table doubles as a
 //! record of what was sent and what gave up.
 //!
+//! Each channel has a [`Courier`] that only sends ([`EmailCourier`] here,
+//! `telegram::courier::TelegramCourier` for chats); claiming, backoff,
+//! giving up and fresh status links are shared ([`deliver_due_via`]).
+//!
 //! Privacy: recipients and bodies are personal data. Logs carry notification
 //! ids and counts only; error texts (which may echo an address back from an
 //! SMTP server) go into the `last_error` column, never into the log.
@@ -378,6 +382,10 @@ pub async fn deliver_due(
     deliver_due_via(pool, &courier, None, now_unix).await
 }
 
+/// A due outbox row: id, request_id, recipient, subject, body, created_at,
+/// attempts, fresh_link.
+type DueRow = (i64, Option<i64>, String, String, String, i64, i64, bool);
+
 /// [`deliver_due`] for any channel: the rows of `courier`'s channel. A row
 /// with `fresh_link` gets a newly minted status link, under `link_base`
 /// (the public address, e.g. `https://findkin.example`), appended at send
@@ -388,7 +396,7 @@ pub async fn deliver_due_via(
     link_base: Option<&str>,
     now_unix: i64,
 ) -> Result<(usize, usize), NotifyError> {
-    let rows: Vec<(i64, Option<i64>, String, String, String, i64, i64, bool)> = sqlx::query_as(
+    let rows: Vec<DueRow> = sqlx::query_as(
         "SELECT id, request_id, recipient, subject, body, created_at, attempts, fresh_link FROM notifications \
          WHERE sent_at IS NULL AND next_try_at <= ? AND channel = ? \
          ORDER BY id LIMIT ?",

@@ -73,6 +73,8 @@ struct Inner {
     calls: Vec<String>,
     /// Raw paths of every request, to check the token is used as given.
     paths: Vec<String>,
+    /// The last setWebhook: (url, secret_token).
+    webhook: Option<(String, String)>,
 }
 
 struct Shared {
@@ -108,7 +110,12 @@ async fn method(State(s): State<Arc<Shared>>, Path((bot, name)): Path<(String, S
     inner.calls.push(name.clone());
     match name.as_str() {
         "getMe" => ok(json!({ "id": 1, "is_bot": true, "first_name": "findkin", "username": "findkin_test_bot" })),
-        "deleteWebhook" | "setWebhook" | "answerCallbackQuery" => ok(json!(true)),
+        "setWebhook" => {
+            let s = |k: &str| body[k].as_str().unwrap_or_default().to_string();
+            inner.webhook = Some((s("url"), s("secret_token")));
+            ok(json!(true))
+        }
+        "deleteWebhook" | "answerCallbackQuery" => ok(json!(true)),
         "sendMessage" => {
             let chat_id = body["chat_id"].as_i64().unwrap_or_default();
             let text = body["text"].as_str().unwrap_or_default().to_string();
@@ -208,14 +215,29 @@ impl FakeTelegram {
         self.shared.wake.notify_waiters();
     }
 
+    fn text_json(update_id: i64, message_id: i64, who: &Person, text: &str) -> Value {
+        json!({ "update_id": update_id, "message": {
+            "message_id": message_id, "date": 0, "text": text, "from": who.from(),
+            "chat": { "id": who.chat(), "type": "private" },
+        }})
+    }
+
     /// `who` types `text` in the chat.
     pub fn text(&self, who: &Person, text: &str) {
-        self.push(|update_id, message_id| {
-            json!({ "update_id": update_id, "message": {
-                "message_id": message_id, "date": 0, "text": text, "from": who.from(),
-                "chat": { "id": who.chat(), "type": "private" },
-            }})
-        });
+        self.push(|update_id, message_id| FakeTelegram::text_json(update_id, message_id, who, text));
+    }
+
+    /// The update of `who` typing `text`, not queued: for posting to a webhook.
+    pub fn text_update(&self, who: &Person, text: &str) -> Value {
+        let mut inner = self.shared.inner.lock().expect("lock");
+        inner.next_update += 1;
+        inner.next_message += 1;
+        FakeTelegram::text_json(inner.next_update, inner.next_message, who, text)
+    }
+
+    /// The last setWebhook call's (url, secret_token), if any.
+    pub fn webhook(&self) -> Option<(String, String)> {
+        self.shared.inner.lock().expect("lock").webhook.clone()
     }
 
     /// `who` sends a photo; the bytes are served through getFile.

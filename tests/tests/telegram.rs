@@ -225,3 +225,44 @@ async fn after_stop_no_news_reaches_the_chat() {
     let none = ivan.say("/status", "немає ваших запитів").await;
     assert!(!none.text.contains(&reference));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhook_mode_takes_updates_with_the_secret_only() {
+    let tg = FakeTelegram::start(TOKEN).await;
+    let (dir, _) = staff_registry(&[]);
+    let hook = "https://findkin.example/telegram/webhook";
+    let args = ["--telegram-token", TOKEN, "--telegram-api-url", &tg.url, "--telegram-webhook-url", hook];
+    let s = Server::start(dir.path(), &args);
+    let started = std::time::Instant::now();
+    let (url, secret) = loop {
+        if let Some(w) = tg.webhook() {
+            break w;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "setWebhook was never called");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(url, hook);
+    assert!(secret.len() >= 32, "a random secret");
+
+    let anna = Person { user_id: 9003, username: None, language_code: "en".into() };
+    let c = reqwest::Client::new();
+    let post = |secret: Option<&str>, body: serde_json::Value| {
+        let mut r = c.post(s.url("/telegram/webhook")).json(&body);
+        if let Some(secret) = secret {
+            r = r.header("X-Telegram-Bot-Api-Secret-Token", secret);
+        }
+        r.send()
+    };
+    let forged = post(Some("wrong"), tg.text_update(&anna, "/start")).await.expect("POST");
+    assert_eq!(forged.status(), StatusCode::UNAUTHORIZED);
+    let bare = post(None, tg.text_update(&anna, "/start")).await.expect("POST");
+    assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert!(tg.since(anna.chat(), 0).is_empty(), "forged updates are not handled");
+
+    let mark = tg.mark();
+    let real = post(Some(&secret), tg.text_update(&anna, "/start")).await.expect("POST");
+    assert_eq!(real.status(), StatusCode::OK);
+    tg.reply(anna.chat(), mark, "Hello").await;
+    assert!(!tg.paths().iter().any(|p| p.ends_with("/getUpdates")), "no polling in webhook mode");
+}

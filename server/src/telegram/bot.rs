@@ -398,7 +398,7 @@ impl Bot {
                 let text = tf(lang, "tg.request.already", &[("ref", &reference), ("link", &link.unwrap_or_default())]);
                 self.say(cx.chat, &text, None).await
             }
-            Outcome::Submit(input) => self.submit(cx, d, input).await,
+            Outcome::Submit(input) => self.submit(cx, d, *input).await,
         }
     }
 

@@ -129,12 +129,18 @@ pub enum Outcome {
     /// Show the summary with "send".
     Summary,
     /// Store this request (consent given by pressing "send").
-    Submit(RequestInput),
+    Submit(Box<RequestInput>),
     /// Already sent as this reference.
     AlreadySent(String),
     /// The input does not belong here (a stale button, a photo at a text
     /// question): say what is expected now.
     Repeat(Field),
+}
+
+/// Whether a Telegram user name passes the form's rule for the field.
+fn handle_ok(handle: &str) -> bool {
+    let probe = RequestInput { telegram: handle.to_string(), ..RequestInput::default() };
+    !validate(&probe).iter().any(|(f, _)| *f == "telegram")
 }
 
 /// The form's "give at least one contact" rule: in the chat, the chat is the contact.
@@ -146,7 +152,9 @@ impl Dialog {
     pub fn start(id: i64, language: &str, telegram: Option<&str>, candidate: Option<(&str, &str, &str)>) -> Dialog {
         let mut input = RequestInput {
             language: language.to_string(),
-            telegram: telegram.unwrap_or_default().to_string(),
+            // A user name the form would refuse (an old short one) is left
+            // out: the chat is the contact anyway.
+            telegram: telegram.filter(|h| handle_ok(h)).unwrap_or_default().to_string(),
             ..RequestInput::default()
         };
         let (at, label) = match candidate {
@@ -264,7 +272,7 @@ impl Dialog {
                         self.at = field;
                         Outcome::Invalid { field, key }
                     }
-                    None => Outcome::Submit(input),
+                    None => Outcome::Submit(Box::new(input)),
                 }
             }
             _ => Outcome::Repeat(at),
@@ -386,6 +394,12 @@ mod tests {
             Outcome::Invalid { field: Field::RequesterName, key: "request.error.requester_name" }
         );
         assert_eq!(d.at, Field::RequesterName);
+    }
+
+    #[test]
+    fn a_user_name_the_form_refuses_is_left_out() {
+        assert_eq!(Dialog::start(1, "ru", Some("abc"), None).input.telegram, "");
+        assert_eq!(Dialog::start(1, "ru", Some("olga_k"), None).input.telegram, "olga_k");
     }
 
     #[test]

@@ -79,25 +79,6 @@ pub fn fit_text(text: &str) -> String {
     s
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn language_from_telegram() {
-        assert_eq!(lang_of_code(Some("uk")), Lang::Uk);
-        assert_eq!(lang_of_code(Some("ru-RU")), Lang::Ru);
-        assert_eq!(lang_of_code(Some("de")), Lang::En);
-        assert_eq!(lang_of_code(None), Lang::En);
-    }
-
-    #[test]
-    fn long_texts_are_cut() {
-        assert_eq!(fit_text("abc"), "abc");
-        assert_eq!(fit_text(&"я".repeat(5000)).chars().count(), MAX_TEXT_CHARS);
-    }
-}
-
 /// What `serve` starts the bot with.
 pub struct Settings {
     pub token: String,
@@ -162,5 +143,24 @@ pub fn start(s: Settings) -> Result<Option<webhook::Hook>, TelegramError> {
             tokio::spawn(bot.serve_queue(rx));
             Ok(Some(webhook::Hook { secret, queue }))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn language_from_telegram() {
+        assert_eq!(lang_of_code(Some("uk")), Lang::Uk);
+        assert_eq!(lang_of_code(Some("ru-RU")), Lang::Ru);
+        assert_eq!(lang_of_code(Some("de")), Lang::En);
+        assert_eq!(lang_of_code(None), Lang::En);
+    }
+
+    #[test]
+    fn long_texts_are_cut() {
+        assert_eq!(fit_text("abc"), "abc");
+        assert_eq!(fit_text(&"я".repeat(5000)).chars().count(), MAX_TEXT_CHARS);
     }
 }
