@@ -42,7 +42,7 @@ impl Cli {
     pub fn command(&self) -> Command {
         match &self.command {
             Some(c) => c.clone(),
-            None => Command::Serve(ServeArgs::development()),
+            None => Command::Serve(Box::new(ServeArgs::development())),
         }
     }
 }
@@ -56,7 +56,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the web site and the JSON API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import a registry CSV file (format in docs/ARCHITECTURE.md).
     ///
     /// The whole file is checked first: any bad row and nothing is imported.
@@ -232,6 +232,46 @@ pub struct ServeArgs {
     /// Directory with the built browser files (pkg/findkin.js, .wasm, .css).
     #[arg(long, env = "FINDKIN_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
+
+    /// Run the Telegram bot with this token (from @BotFather). Without it
+    /// there is no bot. Prefer the variable: flags show in `ps`.
+    #[arg(long, env = "FINDKIN_TELEGRAM_TOKEN", hide_env_values = true)]
+    pub telegram_token: Option<Secret>,
+
+    /// The Bot API the bot talks to: the official one, a local Bot API
+    /// server, or a test double.
+    #[arg(long, env = "FINDKIN_TELEGRAM_API_URL", default_value = "https://api.telegram.org")]
+    pub telegram_api_url: String,
+
+    /// Receive updates by webhook at this public URL, which must reach
+    /// this server's `/telegram/webhook` (e.g.
+    /// https://findkin.example/telegram/webhook); without it the bot uses
+    /// long polling.
+    #[arg(long, env = "FINDKIN_TELEGRAM_WEBHOOK_URL")]
+    pub telegram_webhook_url: Option<String>,
+}
+
+/// A secret from the command line or the environment that never shows in
+/// `Debug` output (and so never in a log or an error).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(…)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let s = s.trim();
+        if s.is_empty() {
+            return Err("empty".into());
+        }
+        Ok(Secret(s.to_string()))
+    }
 }
 
 impl ServeArgs {
@@ -260,6 +300,9 @@ impl ServeArgs {
             smtp_url: None,
             mail_from: "findkin <noreply@localhost>".into(),
             site_root: env("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/site")),
+            telegram_token: None,
+            telegram_api_url: "https://api.telegram.org".into(),
+            telegram_webhook_url: None,
         }
     }
 }

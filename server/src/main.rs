@@ -289,10 +289,37 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         Some(url) => findkin::notify::Transport::Smtp { url: url.clone(), from: args.mail_from.clone() },
         None => findkin::notify::Transport::File { dir: cli.data_dir.join("outbox") },
     };
+    let public_url = args.public_url.clone().unwrap_or_else(|| findkin::http::public_url::PublicUrl::local(args.addr));
     // Notifications leave through the outbox; a failed send is retried and
     // never holds up the state change that caused it.
-    let _outbox =
-        findkin::notify::spawn_worker(registry.store.pool.clone(), transport, std::time::Duration::from_secs(5));
+    let courier = findkin::notify::EmailCourier::new(&transport)?;
+    let _outbox = findkin::notify::spawn_courier(
+        registry.store.pool.clone(),
+        Arc::new(courier),
+        Some(public_url.origin().to_string()),
+        std::time::Duration::from_secs(5),
+    );
+    let search_budget = SearchBudget::new(args.search_rate_per_minute, args.search_global_per_second);
+    let submissions = Submissions {
+        requests: Budget::hourly(args.submit_rate_per_hour, args.submit_global_per_minute),
+        messages: Budget::hourly(args.message_rate_per_hour, args.message_global_per_minute),
+        photos: Budget::hourly(args.photo_rate_per_hour, args.photo_global_per_minute),
+        photo_storage_bytes: (args.photo_storage_mib > 0)
+            .then(|| i64::try_from(args.photo_storage_mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX)),
+    };
+    // The bot shares the site's budgets: the same limits through every door.
+    let telegram = match &args.telegram_token {
+        Some(token) => findkin::telegram::start(findkin::telegram::Settings {
+            token: token.0.clone(),
+            api_url: args.telegram_api_url.clone(),
+            webhook_url: args.telegram_webhook_url.clone(),
+            registry: Arc::clone(&registry),
+            search_budget: search_budget.clone(),
+            submissions: submissions.clone(),
+            public_url: public_url.clone(),
+        })?,
+        None => None,
+    };
     let leptos_options = LeptosOptions::builder()
         .output_name("findkin")
         .site_root(args.site_root.to_string_lossy().into_owned())
@@ -307,22 +334,17 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         registry,
         demo,
         data_dir: cli.data_dir.clone(),
-        search_budget: SearchBudget::new(args.search_rate_per_minute, args.search_global_per_second),
-        submissions: Submissions {
-            requests: Budget::hourly(args.submit_rate_per_hour, args.submit_global_per_minute),
-            messages: Budget::hourly(args.message_rate_per_hour, args.message_global_per_minute),
-            photos: Budget::hourly(args.photo_rate_per_hour, args.photo_global_per_minute),
-            photo_storage_bytes: (args.photo_storage_mib > 0)
-                .then(|| i64::try_from(args.photo_storage_mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX)),
-        },
+        search_budget,
+        submissions,
         trusted_proxies: Arc::new(args.trusted_proxies.0.clone()),
-        public_url: args.public_url.clone().unwrap_or_else(|| findkin::http::public_url::PublicUrl::local(args.addr)),
+        public_url,
         limits: ConnectionLimits {
             header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
             request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
             max_connections: args.max_connections,
         },
         rematch_window_days: cli.rematch_window_days,
+        telegram,
     })
     .await?;
     Ok(ExitCode::SUCCESS)

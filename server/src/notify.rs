@@ -8,6 +8,10 @@
 //! loses the state change. Rows are never deleted, so the table doubles as a
 //! record of what was sent and what gave up.
 //!
+//! Each channel has a [`Courier`] that only sends ([`EmailCourier`] here,
+//! `telegram::courier::TelegramCourier` for chats); claiming, backoff,
+//! giving up and fresh status links are shared ([`deliver_due_via`]).
+//!
 //! Privacy: recipients and bodies are personal data. Logs carry notification
 //! ids and counts only; error texts (which may echo an address back from an
 //! SMTP server) go into the `last_error` column, never into the log.
@@ -73,8 +77,6 @@ pub enum NotifyError {
     Config(String),
 }
 
-/// The channel this module's mail worker delivers.
-const CHANNEL_EMAIL: &str = "email";
 /// After this many failed tries a message is given up on (kept, marked failed).
 const MAX_ATTEMPTS: i64 = 12;
 /// `next_try_at` of a message that was given up on: 9999-12-31T23:59:59Z.
@@ -278,6 +280,92 @@ fn truncate_error(mut error: String) -> String {
     error
 }
 
+/// One outbox row, as a courier sees it: the body already carries a fresh
+/// status link when the row asked for one.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    pub id: i64,
+    pub request_id: Option<i64>,
+    pub recipient: String,
+    pub subject: String,
+    pub body: String,
+    /// When the state change happened (unix seconds).
+    pub created_at: i64,
+}
+
+/// Why a delivery failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Try again later, with backoff (network, a busy server).
+    Retry(String),
+    /// No retry can help (a bad address, a chat that blocked the bot).
+    Permanent(String),
+}
+
+/// One channel's way out of the outbox. The claim, backoff, give-up and
+/// fresh-link logic is shared ([`deliver_due_via`]); a courier only sends.
+#[async_trait::async_trait]
+pub trait Courier: Send + Sync {
+    /// The rows this courier takes.
+    fn channel(&self) -> Channel;
+    /// Sends one message.
+    async fn deliver(&self, m: &Outgoing) -> Result<(), Failure>;
+}
+
+/// Email: `.eml` files or SMTP.
+pub struct EmailCourier {
+    sender: Sender,
+}
+
+impl EmailCourier {
+    /// Resolves the transport; a bad configuration is an error here, before any row is touched.
+    pub fn new(transport: &Transport) -> Result<EmailCourier, NotifyError> {
+        Ok(EmailCourier { sender: Sender::new(transport)? })
+    }
+}
+
+#[async_trait::async_trait]
+impl Courier for EmailCourier {
+    fn channel(&self) -> Channel {
+        Channel::Email
+    }
+
+    async fn deliver(&self, m: &Outgoing) -> Result<(), Failure> {
+        let email = build_email(&self.sender, m.id, &m.recipient, &m.subject, &m.body, m.created_at)
+            .map_err(Failure::Permanent)?;
+        self.sender.send(m.id, &email).await.map_err(|e| Failure::Retry(e.to_string()))
+    }
+}
+
+fn status_token() -> String {
+    use rand::Rng;
+    let mut raw = [0u8; 24];
+    rand::thread_rng().fill(&mut raw);
+    hex::encode(raw)
+}
+
+/// Mints a new status link for `request_id` (old links stay valid): its
+/// reference, the token (shown once) and the token's stored hash. `None`
+/// when the request does not exist.
+pub async fn mint_status_token(
+    pool: &SqlitePool,
+    request_id: i64,
+) -> Result<Option<(String, String, String)>, NotifyError> {
+    let reference: Option<String> = sqlx::query_scalar("SELECT reference FROM contact_requests WHERE id = ?")
+        .bind(request_id)
+        .fetch_optional(pool)
+        .await?;
+    let Some(reference) = reference else { return Ok(None) };
+    let token = status_token();
+    let hash = crate::auth::sessions::hash_token(&token);
+    sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+        .bind(&hash)
+        .bind(request_id)
+        .execute(pool)
+        .await?;
+    Ok(Some((reference, token, hash)))
+}
+
 /// Tries every due message once; returns (sent, failed). A failure records the error and schedules the next try with exponential backoff (30 s, 1 min, 2 min, … capped at 6 h, with the attempt count); after 12 attempts the message stays in the table marked failed (next_try_at far in the future) and is logged at error level. Never deletes anything.
 ///
 /// Handles at most 100 rows per call, oldest first. Each row is claimed
@@ -290,20 +378,37 @@ pub async fn deliver_due(
     transport: &Transport,
     now_unix: i64,
 ) -> Result<(usize, usize), NotifyError> {
-    let sender = Sender::new(transport)?;
-    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, recipient, subject, body, created_at, attempts FROM notifications \
+    let courier = EmailCourier::new(transport)?;
+    deliver_due_via(pool, &courier, None, now_unix).await
+}
+
+/// A due outbox row: id, request_id, recipient, subject, body, created_at,
+/// attempts, fresh_link.
+type DueRow = (i64, Option<i64>, String, String, String, i64, i64, bool);
+
+/// [`deliver_due`] for any channel: the rows of `courier`'s channel. A row
+/// with `fresh_link` gets a newly minted status link, under `link_base`
+/// (the public address, e.g. `https://findkin.example`), appended at send
+/// time; the link is revoked again if the send fails.
+pub async fn deliver_due_via(
+    pool: &SqlitePool,
+    courier: &dyn Courier,
+    link_base: Option<&str>,
+    now_unix: i64,
+) -> Result<(usize, usize), NotifyError> {
+    let rows: Vec<DueRow> = sqlx::query_as(
+        "SELECT id, request_id, recipient, subject, body, created_at, attempts, fresh_link FROM notifications \
          WHERE sent_at IS NULL AND next_try_at <= ? AND channel = ? \
          ORDER BY id LIMIT ?",
     )
     .bind(now_unix)
-    .bind(CHANNEL_EMAIL)
+    .bind(courier.channel().as_str())
     .bind(BATCH_LIMIT)
     .fetch_all(pool)
     .await?;
 
     let (mut sent, mut failed) = (0usize, 0usize);
-    for (id, recipient, subject, body, created_at, attempts) in rows {
+    for (id, request_id, recipient, subject, mut body, created_at, attempts, fresh_link) in rows {
         let claimed = sqlx::query(
             "UPDATE notifications SET next_try_at = ? \
              WHERE id = ? AND sent_at IS NULL AND next_try_at <= ?",
@@ -319,27 +424,47 @@ pub async fn deliver_due(
             continue;
         }
 
-        let email = match build_email(&sender, id, &recipient, &subject, &body, created_at) {
-            Ok(email) => email,
-            Err(error) => {
+        let mut minted = None;
+        if fresh_link {
+            let minted_now = match request_id {
+                Some(rid) => mint_status_token(pool, rid).await?,
+                None => None,
+            };
+            let Some((reference, token, hash)) = minted_now else {
+                let error = "no request to link to".to_string();
                 record_failure(pool, id, MAX_ATTEMPTS.max(attempts + 1), error, now_unix).await?;
                 failed += 1;
                 continue;
-            }
-        };
+            };
+            let base = link_base.unwrap_or("http://localhost").trim_end_matches('/');
+            body.push_str(&format!("\n\n{base}/status/{reference}?t={token}"));
+            minted = Some(hash);
+        }
 
-        match sender.send(id, &email).await {
+        let m = Outgoing { id, request_id, recipient, subject, body, created_at };
+        let outcome = courier.deliver(&m).await;
+        if outcome.is_err() {
+            if let Some(hash) = &minted {
+                // The link never left: it opens nothing.
+                sqlx::query("DELETE FROM request_tokens WHERE token_hash = ?").bind(hash).execute(pool).await?;
+            }
+        }
+        match outcome {
             Ok(()) => {
                 sqlx::query("UPDATE notifications SET sent_at = ?, last_error = NULL WHERE id = ?")
                     .bind(now_unix)
                     .bind(id)
                     .execute(pool)
                     .await?;
-                tracing::debug!(notification_id = id, "notification sent");
+                tracing::debug!(notification_id = id, channel = courier.channel().as_str(), "notification sent");
                 sent += 1;
             }
-            Err(error) => {
-                record_failure(pool, id, attempts.saturating_add(1), error.to_string(), now_unix).await?;
+            Err(Failure::Permanent(error)) => {
+                record_failure(pool, id, MAX_ATTEMPTS.max(attempts + 1), error, now_unix).await?;
+                failed += 1;
+            }
+            Err(Failure::Retry(error)) => {
+                record_failure(pool, id, attempts.saturating_add(1), error, now_unix).await?;
                 failed += 1;
             }
         }
@@ -389,28 +514,45 @@ fn unix_now() -> i64 {
 /// batch is followed at once by another, so a backlog drains without
 /// waiting for the next tick. A zero `every` is treated as one second.
 pub fn spawn_worker(pool: SqlitePool, transport: Transport, every: Duration) -> tokio::task::JoinHandle<()> {
+    match EmailCourier::new(&transport) {
+        Ok(courier) => spawn_courier(pool, std::sync::Arc::new(courier), None, every),
+        Err(error) => tokio::spawn(async move {
+            tracing::error!(%error, "notification worker not started");
+        }),
+    }
+}
+
+/// [`spawn_worker`] for any courier: its channel's rows, with fresh status
+/// links under `link_base`.
+pub fn spawn_courier(
+    pool: SqlitePool,
+    courier: std::sync::Arc<dyn Courier>,
+    link_base: Option<String>,
+    every: Duration,
+) -> tokio::task::JoinHandle<()> {
     let every = if every.is_zero() { Duration::from_secs(1) } else { every };
     tokio::spawn(async move {
+        let channel = courier.channel().as_str();
         let mut ticker = tokio::time::interval(every);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
             loop {
                 if pool.is_closed() {
-                    tracing::info!("notification worker stopping: database pool closed");
+                    tracing::info!(channel, "notification worker stopping: database pool closed");
                     return;
                 }
-                match deliver_due(&pool, &transport, unix_now()).await {
+                match deliver_due_via(&pool, courier.as_ref(), link_base.as_deref(), unix_now()).await {
                     Ok((sent, failed)) => {
                         if sent + failed > 0 {
-                            tracing::info!(sent, failed, "notification delivery round");
+                            tracing::info!(channel, sent, failed, "notification delivery round");
                         }
                         if i64::try_from(sent + failed).unwrap_or(i64::MAX) < BATCH_LIMIT {
                             break;
                         }
                     }
                     Err(error) => {
-                        tracing::error!(%error, "notification delivery round failed");
+                        tracing::error!(channel, %error, "notification delivery round failed");
                         break;
                     }
                 }
@@ -435,7 +577,8 @@ mod tests {
     attempts    INTEGER NOT NULL DEFAULT 0,
     next_try_at INTEGER NOT NULL,         -- unix seconds
     sent_at     INTEGER,
-    last_error  TEXT
+    last_error  TEXT,
+    fresh_link  INTEGER NOT NULL DEFAULT 0
 );";
 
     const NOW: i64 = 1_700_000_000;

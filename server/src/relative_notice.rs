@@ -73,33 +73,25 @@ pub(crate) async fn tell(tx: &mut SqliteConnection, req: &RequestRow, news: News
     Ok(())
 }
 
-/// The chat was linked by the relative themselves (a request sent from it,
-/// or their own status link), so it gets the moderator's words; after a
-/// release, a fresh status link instead of any detail.
+/// The chat is the relative's own (proven by Telegram), so it gets the
+/// moderator's words; after a release, a fresh status link instead of any
+/// detail ([`crate::telegram::courier::chat_notice`]).
 async fn queue_telegram(tx: &mut SqliteConnection, req: &RequestRow, chat: i64, news: News<'_>) -> Result<(), Error> {
     let lang = req.lang();
-    let mut body = news.headline(lang, &req.reference);
-    if let Some(words) = news.words() {
-        body.push_str("\n\n");
-        body.push_str(&tf(lang, "notify.words", &[("text", words.trim())]));
-    }
-    let released = matches!(news, News::State { state: State::Released, .. });
-    body.push_str("\n\n");
-    body.push_str(&t(
-        lang,
-        match news {
-            News::State { state: State::NeedsInfo, .. } => "notify.tg.reply_here",
-            _ if released => "notify.tg.released",
-            _ => "notify.tg.status_hint",
-        },
-    ));
+    let (body, fresh_link) = match news {
+        News::State { state, words } => crate::telegram::courier::chat_notice(lang, &req.reference, state, words),
+        News::Candidate => {
+            let news = tf(lang, "tg.notify.news", &[("ref", &req.reference)]);
+            (format!("{news}\n\n{}", t(lang, "tg.notify.status_hint")), false)
+        }
+    };
     let m = Message {
         request_id: Some(req.id),
         channel: Channel::Telegram,
         recipient: chat.to_string(),
         subject: String::new(),
         body,
-        fresh_link: released,
+        fresh_link,
     };
     notify::enqueue(tx, &m, now()).await.map_err(|e| Error::Config(e.to_string()))?;
     Ok(())

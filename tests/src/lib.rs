@@ -6,6 +6,7 @@
 //! release build in the workspace's target directory is used.
 
 pub mod browser;
+pub mod fake_telegram;
 pub mod relative;
 pub mod staff;
 pub mod workflow;

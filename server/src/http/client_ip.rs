@@ -36,6 +36,15 @@ impl ClientIp {
     }
 }
 
+impl ClientKey {
+    /// The budget key of a Telegram user: an address in the discard-only
+    /// prefix `100::/64` (RFC 6666) with the user id below it, so it never
+    /// shares a bucket with a web client (whose IPv6 keys end in zeros).
+    pub fn telegram(user_id: i64) -> ClientKey {
+        ClientKey(IpAddr::V6(Ipv6Addr::from((0x0100u128 << 112) | u128::from(user_id as u64))))
+    }
+}
+
 impl std::fmt::Display for ClientKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.0 {

@@ -65,6 +65,8 @@ pub struct AppState {
     pub limits: ConnectionLimits,
     /// How long requests closed "no match" are re-matched (days).
     pub rematch_window_days: i64,
+    /// The Telegram bot's webhook, when it runs in webhook mode.
+    pub telegram: Option<crate::telegram::webhook::Hook>,
 }
 
 /// Bounds on what relatives send in (issue 9): each budget is per client
@@ -133,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/status/{reference}/photos/{photo}", get(requests::photo))
         .route("/confirm/{token}", get(requests::confirm))
+        .route("/telegram/webhook", post(crate::telegram::webhook::receive).layer(DefaultBodyLimit::max(1024 * 1024)))
         .merge(staff::routes())
         .leptos_routes_with_context(
             &state,

@@ -1,0 +1,217 @@
+//! All the bot's SQL: chats and their questionnaires, the update offset,
+//! requests linked to a chat, and moderators linking their chat.
+
+use sha2::{Digest, Sha256};
+use sqlx::Row;
+
+use super::dialog::Dialog;
+use crate::store::Store;
+use crate::users::now;
+use crate::workflow::State;
+use crate::Error;
+
+/// What the bot remembers of a chat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatRow {
+    pub chat_id: i64,
+    pub language: String,
+    pub language_set: bool,
+    pub dialog: Option<Dialog>,
+    pub pending_answer: Option<String>,
+}
+
+/// A request linked to a chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatRequest {
+    pub id: i64,
+    pub reference: String,
+    pub state: State,
+}
+
+impl Store {
+    /// The chat's row, created with `language` on first contact.
+    pub async fn tg_chat(&self, chat_id: i64, language: &str) -> Result<ChatRow, Error> {
+        sqlx::query(
+            "INSERT INTO telegram_chats (chat_id, language, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        )
+        .bind(chat_id)
+        .bind(language)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        let r =
+            sqlx::query("SELECT language, language_set, dialog, pending_answer FROM telegram_chats WHERE chat_id = ?")
+                .bind(chat_id)
+                .fetch_one(&self.pool)
+                .await?;
+        let dialog: Option<String> = r.try_get("dialog")?;
+        Ok(ChatRow {
+            chat_id,
+            language: r.try_get("language")?,
+            language_set: r.try_get::<i64, _>("language_set")? != 0,
+            // A dialog stored by an older version that no longer reads is dropped.
+            dialog: dialog.and_then(|d| serde_json::from_str(&d).ok()),
+            pending_answer: r.try_get("pending_answer")?,
+        })
+    }
+
+    /// Follows Telegram's language of the user until the relative picks one.
+    pub async fn tg_set_language(&self, chat_id: i64, language: &str, picked: bool) -> Result<(), Error> {
+        sqlx::query(
+            "UPDATE telegram_chats SET language = ?, language_set = MAX(language_set, ?), updated_at = ? \
+             WHERE chat_id = ? AND (? OR language_set = 0)",
+        )
+        .bind(language)
+        .bind(picked as i64)
+        .bind(now())
+        .bind(chat_id)
+        .bind(picked)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A new questionnaire number for the chat.
+    pub async fn tg_next_dialog_id(&self, chat_id: i64) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar("UPDATE telegram_chats SET dialogs = dialogs + 1 WHERE chat_id = ? RETURNING dialogs")
+            .bind(chat_id)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    pub async fn tg_save_dialog(&self, chat_id: i64, dialog: Option<&Dialog>) -> Result<(), Error> {
+        let text = dialog.map(serde_json::to_string).transpose().map_err(|e| Error::Config(e.to_string()))?;
+        sqlx::query("UPDATE telegram_chats SET dialog = ?, updated_at = ? WHERE chat_id = ?")
+            .bind(text)
+            .bind(now())
+            .bind(chat_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn tg_set_pending_answer(&self, chat_id: i64, text: Option<&str>) -> Result<(), Error> {
+        sqlx::query("UPDATE telegram_chats SET pending_answer = ?, updated_at = ? WHERE chat_id = ?")
+            .bind(text)
+            .bind(now())
+            .bind(chat_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// `/stop`: the chat is unlinked from every request (and from a
+    /// moderator's alerts) and its row is forgotten. Returns how many
+    /// requests were linked.
+    pub async fn tg_forget_chat(&self, chat_id: i64) -> Result<u64, Error> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let n = sqlx::query("UPDATE contact_requests SET telegram_chat_id = NULL WHERE telegram_chat_id = ?")
+            .bind(chat_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query(
+            "UPDATE users SET notify_chat_id = NULL, \
+             notify_channel = CASE WHEN notify_channel = 'telegram' THEN 'none' ELSE notify_channel END \
+             WHERE notify_chat_id = ?",
+        )
+        .bind(chat_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM telegram_chats WHERE chat_id = ?").bind(chat_id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Stores the chat as the contact of a request sent from it.
+    pub async fn tg_link_request(&self, request_id: i64, chat_id: i64) -> Result<(), Error> {
+        sqlx::query("UPDATE contact_requests SET telegram_chat_id = ? WHERE id = ?")
+            .bind(chat_id)
+            .bind(request_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The request a questionnaire was submitted as, by its idempotency key.
+    pub async fn tg_request_by_key(&self, key: &str) -> Result<Option<i64>, Error> {
+        Ok(sqlx::query_scalar("SELECT id FROM contact_requests WHERE idempotency_key = ?")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// The chat's requests, oldest first.
+    pub async fn tg_chat_requests(&self, chat_id: i64) -> Result<Vec<ChatRequest>, Error> {
+        let rows =
+            sqlx::query("SELECT id, reference, state FROM contact_requests WHERE telegram_chat_id = ? ORDER BY id")
+                .bind(chat_id)
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| {
+                let state: String = r.try_get("state")?;
+                Ok(ChatRequest {
+                    id: r.try_get("id")?,
+                    reference: r.try_get("reference")?,
+                    state: State::parse(&state).ok_or_else(|| Error::Config(format!("unknown state {state:?}")))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Whether `chat_id` may still hear of `request_id`: the request's chat,
+    /// or a moderator's linked chat (alerts). After `/stop`, neither.
+    pub async fn tg_chat_may_hear(&self, chat_id: i64, request_id: Option<i64>) -> Result<bool, Error> {
+        let staff: bool =
+            sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM users WHERE notify_chat_id = ? AND disabled = 0)")
+                .bind(chat_id)
+                .fetch_one(&self.pool)
+                .await?;
+        if staff {
+            return Ok(true);
+        }
+        let Some(id) = request_id else { return Ok(false) };
+        Ok(sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM contact_requests WHERE id = ? AND telegram_chat_id = ?)")
+            .bind(id)
+            .bind(chat_id)
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    /// `/staff CODE`: links the chat to the active account whose one-time
+    /// code this is (unexpired), for its alerts; the code is used up.
+    /// Returns the account's name.
+    pub async fn tg_link_staff(&self, code: &str, chat_id: i64) -> Result<Option<String>, Error> {
+        let hash = hex::encode(Sha256::digest(code.trim().as_bytes()));
+        let name: Option<String> = sqlx::query_scalar(
+            "UPDATE users SET notify_chat_id = ?, notify_channel = 'telegram', telegram_link_hash = NULL, \
+             telegram_link_expires = NULL \
+             WHERE telegram_link_hash = ? AND telegram_link_expires > ? AND disabled = 0 RETURNING name",
+        )
+        .bind(chat_id)
+        .bind(hash)
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(name)
+    }
+
+    /// The next getUpdates offset (0 before the first update).
+    pub async fn tg_offset(&self) -> Result<i64, Error> {
+        Ok(sqlx::query_scalar("SELECT value FROM telegram_meta WHERE key = 'offset'")
+            .fetch_optional(&self.pool)
+            .await?
+            .unwrap_or(0))
+    }
+
+    pub async fn tg_set_offset(&self, offset: i64) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO telegram_meta (key, value) VALUES ('offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(offset)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
