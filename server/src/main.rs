@@ -237,6 +237,46 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::User(UserCommand::Notify { name, email, telegram_chat, off }) => {
+            use findkin::staff_alerts::{email_problem, Setting};
+            let setting = match (email, telegram_chat, off) {
+                (Some(e), _, _) => {
+                    if let Some(problem) = email_problem(e) {
+                        eprintln!("error: --email: {}", findkin_app::i18n::t(findkin_app::i18n::Lang::En, problem));
+                        return Ok(ExitCode::from(2));
+                    }
+                    Setting::Email(e.trim().to_string())
+                }
+                (None, Some(chat), _) => Setting::Telegram(*chat),
+                _ => Setting::Off,
+            };
+            let registry = open(&cli).await?;
+            let Some(account) = registry.store.account_by_name(name).await? else {
+                eprintln!("error: no user named {name:?}");
+                return Ok(ExitCode::from(2));
+            };
+            registry.store.set_notify(account.user.id, &setting).await?;
+            registry
+                .store
+                .audit(Entry {
+                    actor_name: Some("cli"),
+                    action: "notify_settings_changed",
+                    target_type: Some("user"),
+                    target_id: Some(name.clone()),
+                    details: Some(setting.channel().into()),
+                    ..Entry::default()
+                })
+                .await?;
+            match &setting {
+                Setting::Off => println!("{name}: notifications off"),
+                Setting::Email(e) => println!("{name}: digests by email to {e}"),
+                Setting::Telegram(c) => println!("{name}: digests to Telegram chat {c}"),
+            }
+            if matches!(account.user.role, Role::Editor) {
+                println!("note: editors get no digests; only moderators and admins do");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reindex => {
             let registry = open(&cli).await?;
             let started = Instant::now();
@@ -281,6 +321,13 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     // never holds up the state change that caused it.
     let _outbox =
         findkin::notify::spawn_worker(registry.store.pool.clone(), transport, std::time::Duration::from_secs(5));
+    let public_url = args.public_url.clone().unwrap_or_else(|| findkin::http::public_url::PublicUrl::local(args.addr));
+    // Moderators hear of new work in digests, through the same outbox.
+    let _digests = findkin::staff_alerts::spawn_digest_worker(
+        registry.store.pool.clone(),
+        args.staff_digest_window(),
+        public_url.origin().to_string(),
+    );
     let leptos_options = LeptosOptions::builder()
         .output_name("findkin")
         .site_root(args.site_root.to_string_lossy().into_owned())
@@ -304,7 +351,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
                 .then(|| i64::try_from(args.photo_storage_mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX)),
         },
         trusted_proxies: Arc::new(args.trusted_proxies.0.clone()),
-        public_url: args.public_url.clone().unwrap_or_else(|| findkin::http::public_url::PublicUrl::local(args.addr)),
+        public_url,
         limits: ConnectionLimits {
             header_timeout: std::time::Duration::from_secs(args.header_timeout_secs.max(1)),
             request_timeout: std::time::Duration::from_secs(args.request_timeout_secs.max(1)),
