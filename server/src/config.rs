@@ -37,7 +37,7 @@ impl Cli {
     pub fn command(&self) -> Command {
         match &self.command {
             Some(c) => c.clone(),
-            None => Command::Serve(ServeArgs::development()),
+            None => Command::Serve(Box::new(ServeArgs::development())),
         }
     }
 }
@@ -51,7 +51,7 @@ pub enum LogFormat {
 #[derive(Debug, Clone, Subcommand)]
 pub enum Command {
     /// Serve the web site and the JSON API.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Import a registry CSV file (format in docs/ARCHITECTURE.md).
     ///
     /// The whole file is checked first: any bad row and nothing is imported.
