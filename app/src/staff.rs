@@ -48,6 +48,7 @@ fn document(lang: Lang, title: String, viewer: Option<&Viewer>, notice: Option<N
                 {v.can_audit.then(|| view! { <a href="/staff/audit">{t(lang, "staff.nav.audit")}</a> })}
                 {v.can_manage_claims.then(|| view! { <a href="/staff/claims">{t(lang, "staff.nav.claims")}</a> })}
                 <span class="who">{format!("{} · {}", v.name, t(lang, v.role_key))}</span>
+                <a href="/staff/notifications">{t(lang, "staff.nav.notifications")}</a>
                 <a href="/staff/password">{t(lang, "staff.nav.password")}</a>
                 <form method="post" action="/staff/logout" class="inline">
                     <input type="hidden" name="csrf" value=v.csrf.clone()/>
@@ -1559,4 +1560,106 @@ pub fn claims_page(
         )}
     };
     document(lang, t(lang, "staff.claims.title"), Some(v), notice, body.into_any())
+}
+
+// ----------------------------------------------------------- notifications
+
+/// `/staff/notifications`: how this staff member hears of new work.
+#[derive(Debug, Clone, Default)]
+pub struct NotifyPage {
+    /// The channel the form shows chosen: `none`, `email` or `telegram`.
+    pub channel: String,
+    /// The address as stored or as typed.
+    pub email: String,
+    /// What is wrong with the address, in words.
+    pub email_error: Option<String>,
+    /// The current setting, in words.
+    pub current: String,
+    pub telegram_linked: bool,
+    /// A code issued just now, shown once.
+    pub code: Option<String>,
+    /// An earlier code is still valid.
+    pub code_pending: bool,
+    /// The role gets digests (moderators and admins).
+    pub receives: bool,
+}
+
+pub fn notifications_page(lang: Lang, v: &Viewer, notice: Option<Notice>, p: NotifyPage) -> String {
+    let invalid = p.email_error.is_some();
+    let summary = p.email_error.clone().map(|m| {
+        view! {
+            <div class="notice error" role="alert">
+                <p>{t(lang, "staff.form.errors")}</p>
+                <ul><li><a href="#email">{t(lang, "staff.notify.email")}</a> ": " {m}</li></ul>
+            </div>
+        }
+    });
+    let radio = |value: &'static str, label: String, disabled: bool| {
+        let id = format!("channel-{value}");
+        view! {
+            <div class="choice">
+                <input type="radio" id=id.clone() name="channel" value=value checked=p.channel == value disabled=disabled/>
+                " " <label for=id class="inline">{label}</label>
+            </div>
+        }
+    };
+    let telegram_label = if p.telegram_linked {
+        t(lang, "staff.notify.channel.telegram")
+    } else {
+        t(lang, "staff.notify.channel.telegram_unlinked")
+    };
+    let code = p.code.clone().map(|c| {
+        view! {
+            <div class="notice ok" role="status">
+                <p>{t(lang, "staff.notify.code.send")}</p>
+                <p><code id="telegram-code">{format!("/staff {c}")}</code></p>
+                <p>{t(lang, "staff.notify.code.valid")}</p>
+            </div>
+        }
+    });
+    let pending = (p.code.is_none() && p.code_pending)
+        .then(|| view! { <p class="muted">{t(lang, "staff.notify.code.pending")}</p> });
+    let unlink = p.telegram_linked.then(|| {
+        view! {
+            <form method="post" action="/staff/notifications/unlink" class="inline">
+                {csrf_field(v)}
+                <button type="submit">{t(lang, "staff.notify.unlink")}</button>
+            </form>
+        }
+    });
+    let body = view! {
+        <h1>{t(lang, "staff.notify.title")}</h1>
+        <p class="lead">{t(lang, "staff.notify.lead")}</p>
+        {(!p.receives).then(|| view! { <p class="notice">{t(lang, "staff.notify.not_for_role")}</p> })}
+        <p id="notify-current">{tf(lang, "staff.notify.current", &[("setting", &p.current)])}</p>
+        {summary}
+        <form method="post" action="/staff/notifications" class="notify-form">
+            {csrf_field(v)}
+            <fieldset class="panel">
+                <legend>{t(lang, "staff.notify.where")}</legend>
+                {radio("none", t(lang, "staff.notify.channel.none"), false)}
+                {radio("email", t(lang, "staff.notify.channel.email"), false)}
+                <div class="field">
+                    <label for="email">{t(lang, "staff.notify.email")}</label>
+                    <input id="email" name="email" type="email" autocomplete="email" value=p.email.clone()
+                        aria-invalid=invalid.to_string() aria-describedby="email-err"/>
+                    {p.email_error.clone().map(|m| view! { <small id="email-err" class="error">{m}</small> })}
+                </div>
+                {radio("telegram", telegram_label, !p.telegram_linked)}
+            </fieldset>
+            <button type="submit" class="primary">{t(lang, "staff.notify.save")}</button>
+        </form>
+        <section class="panel" aria-labelledby="telegram-title">
+            <h2 id="telegram-title">{t(lang, "staff.notify.telegram.title")}</h2>
+            <p>{t(lang, if p.telegram_linked { "staff.notify.telegram.linked" } else { "staff.notify.telegram.how" })}</p>
+            {code}
+            {pending}
+            <form method="post" action="/staff/notifications/telegram" class="inline">
+                {csrf_field(v)}
+                <button type="submit">{t(lang, if p.telegram_linked { "staff.notify.code.relink" } else { "staff.notify.code.issue" })}</button>
+            </form>
+            " " {unlink}
+        </section>
+    };
+    document(lang, t(lang, "staff.notify.title"), Some(v), notice, body.into_any())
 }

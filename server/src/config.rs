@@ -132,6 +132,22 @@ pub enum UserCommand {
     },
     /// Disable an account; all its sessions end at once.
     Disable { name: String },
+    /// How a moderator or admin hears of new work (batched digests): by
+    /// email, in a Telegram chat, or not at all. Turning it on never sends
+    /// the history, only what comes after.
+    #[command(group(clap::ArgGroup::new("channel").required(true).args(["email", "telegram_chat", "off"])))]
+    Notify {
+        name: String,
+        /// Send digests by email to this address.
+        #[arg(long)]
+        email: Option<String>,
+        /// Send digests to this Telegram chat id (what the bot links with `/staff CODE`).
+        #[arg(long, allow_negative_numbers = true)]
+        telegram_chat: Option<i64>,
+        /// No digests.
+        #[arg(long)]
+        off: bool,
+    },
 }
 
 #[derive(Debug, Clone, Args)]
@@ -233,6 +249,15 @@ pub struct ServeArgs {
     #[arg(long, env = "FINDKIN_SITE_ROOT", default_value = "target/site")]
     pub site_root: PathBuf,
 
+    /// Minutes between two digests of new work to one moderator: the first
+    /// news after a quiet spell goes out at once, what follows within this
+    /// time waits for the next digest (0: every news at once).
+    #[arg(long, env = "FINDKIN_STAFF_DIGEST_MINUTES", default_value_t = 15)]
+    pub staff_digest_minutes: u64,
+
+    /// The digest window in seconds, overriding --staff-digest-minutes (for tests).
+    #[arg(long, env = "FINDKIN_STAFF_DIGEST_SECONDS", hide = true)]
+    pub staff_digest_seconds: Option<u64>,
     /// Run the Telegram bot with this token (from @BotFather). Without it
     /// there is no bot. Prefer the variable: flags show in `ps`.
     #[arg(long, env = "FINDKIN_TELEGRAM_TOKEN", hide_env_values = true)]
@@ -271,6 +296,16 @@ impl std::str::FromStr for Secret {
             return Err("empty".into());
         }
         Ok(Secret(s.to_string()))
+
+    }
+}
+
+impl ServeArgs {
+    /// The time between two digests to one moderator.
+    pub fn staff_digest_window(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.staff_digest_seconds.unwrap_or_else(|| self.staff_digest_minutes.saturating_mul(60)),
+        )
     }
 }
 
@@ -299,6 +334,8 @@ impl ServeArgs {
             max_connections: 1024,
             smtp_url: None,
             mail_from: "findkin <noreply@localhost>".into(),
+            staff_digest_minutes: 15,
+            staff_digest_seconds: None,
             site_root: env("LEPTOS_SITE_ROOT").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("target/site")),
             telegram_token: None,
             telegram_api_url: "https://api.telegram.org".into(),

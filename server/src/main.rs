@@ -249,6 +249,46 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::User(UserCommand::Notify { name, email, telegram_chat, off }) => {
+            use findkin::staff_alerts::{email_problem, Setting};
+            let setting = match (email, telegram_chat, off) {
+                (Some(e), _, _) => {
+                    if let Some(problem) = email_problem(e) {
+                        eprintln!("error: --email: {}", findkin_app::i18n::t(findkin_app::i18n::Lang::En, problem));
+                        return Ok(ExitCode::from(2));
+                    }
+                    Setting::Email(e.trim().to_string())
+                }
+                (None, Some(chat), _) => Setting::Telegram(*chat),
+                _ => Setting::Off,
+            };
+            let registry = open(&cli).await?;
+            let Some(account) = registry.store.account_by_name(name).await? else {
+                eprintln!("error: no user named {name:?}");
+                return Ok(ExitCode::from(2));
+            };
+            registry.store.set_notify(account.user.id, &setting).await?;
+            registry
+                .store
+                .audit(Entry {
+                    actor_name: Some("cli"),
+                    action: "notify_settings_changed",
+                    target_type: Some("user"),
+                    target_id: Some(name.clone()),
+                    details: Some(setting.channel().into()),
+                    ..Entry::default()
+                })
+                .await?;
+            match &setting {
+                Setting::Off => println!("{name}: notifications off"),
+                Setting::Email(e) => println!("{name}: digests by email to {e}"),
+                Setting::Telegram(c) => println!("{name}: digests to Telegram chat {c}"),
+            }
+            if matches!(account.user.role, Role::Editor) {
+                println!("note: editors get no digests; only moderators and admins do");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reindex => {
             let registry = open(&cli).await?;
             let started = Instant::now();
@@ -320,6 +360,12 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         })?,
         None => None,
     };
+    // Moderators hear of new work in digests, through the same outbox.
+    let _digests = findkin::staff_alerts::spawn_digest_worker(
+        registry.store.pool.clone(),
+        args.staff_digest_window(),
+        public_url.origin().to_string(),
+    );
     let leptos_options = LeptosOptions::builder()
         .output_name("findkin")
         .site_root(args.site_root.to_string_lossy().into_owned())

@@ -12,7 +12,7 @@ pub mod public_url;
 pub mod requests;
 pub mod search_guard;
 mod site;
-mod staff;
+pub(crate) mod staff;
 mod status;
 
 use std::sync::Arc;

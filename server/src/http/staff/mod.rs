@@ -7,10 +7,11 @@
 mod claims;
 mod dashboard;
 mod import;
+mod notifications;
 mod records;
 mod requests;
 mod signin;
-mod words;
+pub(crate) mod words;
 
 use axum::extract::{DefaultBodyLimit, FromRequestParts};
 use axum::http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, COOKIE, LOCATION, SET_COOKIE};
@@ -67,6 +68,9 @@ pub fn routes() -> Router<AppState> {
         .route("/staff/photos/{token}", get(requests::photo))
         .route("/staff/audit", get(dashboard::audit))
         .route("/staff/audit.csv", get(dashboard::audit_csv))
+        .route("/staff/notifications", get(notifications::show).post(notifications::save))
+        .route("/staff/notifications/telegram", post(notifications::telegram_code))
+        .route("/staff/notifications/unlink", post(notifications::unlink))
 }
 
 /// What every staff handler knows about the request.
@@ -332,6 +336,8 @@ mod tests {
             include_str!("dashboard.rs"),
             include_str!("requests.rs"),
             include_str!("claims.rs"),
+            include_str!("notifications.rs"),
+            include_str!("../../staff_alerts.rs"),
             include_str!("words.rs"),
             include_str!("../requests.rs"),
             include_str!("../../requests.rs"),

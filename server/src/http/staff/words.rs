@@ -71,7 +71,7 @@ pub fn turn_text(lang: Lang, f: Facts, claimer: Option<&str>, proposer: Option<&
 
 /// The plural form a count takes: Russian and Ukrainian have three
 /// (1 день, 2 дня, 5 дней), English two.
-fn plural(lang: Lang, n: i64) -> &'static str {
+pub fn plural(lang: Lang, n: i64) -> &'static str {
     let (d, h) = (n % 10, n % 100);
     match lang {
         Lang::En if n == 1 => "one",
