@@ -375,8 +375,7 @@ impl<'a> Reader<'a> {
             let rest = self.text.get(pos..).unwrap_or("");
             let line = self.line_at(pos + rest.len() - rest.trim_start().len());
             match event {
-                Event::Start(e) | Event::Empty(e) if root_done => {
-                    let _ = e;
+                Event::Start(_) | Event::Empty(_) if root_done => {
                     self.problems.push(problem(line, "pfif", None, "a second root element after </pfif:pfif>"));
                     return false;
                 }
@@ -746,12 +745,9 @@ fn check_notes(c: &mut Check<'_>, status: Status) {
                 "status",
                 format!("{s:?} is not a PFIF status; expected {}", NOTE_STATUSES.join(", ")),
             ),
-            Some(s) => {
-                if latest.as_ref().is_none_or(|(t, _, _)| at >= *t) {
-                    latest = Some((at, i, s));
-                }
-            }
-            None => {}
+            // The newest dated note wins; undated ones count in file order.
+            Some(s) if latest.as_ref().is_none_or(|(t, _, _)| at >= *t) => latest = Some((at, i, s)),
+            Some(_) | None => {}
         }
         if let Some(s) = n.get("author_made_contact").filter(|s| !s.is_empty()) {
             if s != "true" && s != "false" {
@@ -954,5 +950,20 @@ mod tests {
         // Two persons, three problems each (family_name, given_name, date_of_birth).
         assert_eq!(e.0.len(), 6, "{e}");
         assert!(e.to_string().starts_with("6 problem(s) found; nothing was imported"));
+    }
+
+    #[test]
+    fn cut_and_damaged_files_never_panic() {
+        let good = doc(GOOD);
+        for end in (0..good.len()).filter(|&i| good.is_char_boundary(i)) {
+            let _ = parse_str(&good[..end]);
+        }
+        let bytes = good.as_bytes();
+        for (i, b) in [b'<', b'>', b'&', b'/', b'"', 0xFF, b'\0'].into_iter().cycle().take(bytes.len() * 2).enumerate()
+        {
+            let mut damaged = bytes.to_vec();
+            damaged[(i * 7919) % bytes.len()] = b;
+            let _ = parse(&damaged, Status::Captured, &mut |_| {});
+        }
     }
 }
