@@ -94,9 +94,10 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     return Ok(ExitCode::from(2));
                 }
             };
+            let checked = started.elapsed();
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let registry = open(&cli).await?;
-            store_records(&registry, &name, file, &records, started).await?;
+            store_records(&registry, &name, file, &records, started, checked).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Pfif(PfifCommand::Export { domain, out }) => pfif_export(&cli, domain, out.as_deref()).await,
@@ -239,8 +240,8 @@ async fn store_records(
     file: &Path,
     records: &[findkin::records::RecordInput],
     started: Instant,
+    checked: std::time::Duration,
 ) -> Result<()> {
-    let checked = started.elapsed();
     let pb = bar(records.len() as u64, "storing");
     let counts = registry.store.import(source_name, records, &mut |n| pb.set_position(n)).await?;
     pb.finish_and_clear();
@@ -337,6 +338,7 @@ async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -
             return Ok(ExitCode::from(2));
         }
     };
+    let checked = started.elapsed();
     let registry = open(cli).await?;
     // Fictional people belong in a demo registry only, and keep it marked.
     let demo = records.iter().filter(|r| pfif::is_demo(r)).count();
@@ -356,7 +358,7 @@ async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -
         println!("{demo} person(s) are fictional demo data: the registry is marked as a demo registry");
     }
     let name = format!("pfif:{}", file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    store_records(&registry, &name, file, &records, started).await?;
+    store_records(&registry, &name, file, &records, started, checked).await?;
     Ok(ExitCode::SUCCESS)
 }
 
