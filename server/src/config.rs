@@ -65,6 +65,10 @@ pub enum Command {
         /// The CSV file (UTF-8, header row).
         file: PathBuf,
     },
+    /// Exchange with other tracing services in PFIF 1.4 (the People Finder
+    /// Interchange Format; mapping in docs/ARCHITECTURE.md, "PFIF exchange").
+    #[command(subcommand)]
+    Pfif(PfifCommand),
     /// Write a fictional demo registry as CSV to standard output.
     DemoData {
         /// Number of records.
@@ -117,6 +121,33 @@ pub enum Command {
         /// Also list the ids of the queries that missed.
         #[arg(long)]
         misses: bool,
+    },
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum PfifCommand {
+    /// Write every record as PFIF 1.4 XML, at the public level only: name,
+    /// birth year and region under DOMAIN/public-reference. Nothing staff-only
+    /// or released-only (status, places, unit, dates, sex, notes) is written.
+    Export {
+        /// This registry's host name: every person_record_id is DOMAIN/ref.
+        #[arg(long, env = "FINDKIN_PFIF_DOMAIN")]
+        domain: String,
+        /// Write to this file (complete or not at all) instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Import a PFIF 1.4 file. The whole file is checked first: any problem
+    /// and nothing is imported. Re-importing a person_record_id updates it.
+    Import {
+        /// The PFIF 1.4 XML file (UTF-8).
+        file: PathBuf,
+        /// The status of every person in the file, which PFIF cannot say
+        /// precisely: captured, released, deceased or remains_repatriated.
+        /// A person whose latest note contradicts it (believed_dead against
+        /// captured, say) is a problem: import such lists separately.
+        #[arg(long, value_parser = crate::records::Status::parse)]
+        status: crate::records::Status,
     },
 }
 
@@ -296,7 +327,6 @@ impl std::str::FromStr for Secret {
             return Err("empty".into());
         }
         Ok(Secret(s.to_string()))
-
     }
 }
 

@@ -16,6 +16,7 @@ pub mod http;
 pub mod metrics;
 pub mod notify;
 pub mod pending_photos;
+pub mod pfif;
 pub mod photos;
 pub mod record_merge;
 pub mod record_store;

@@ -1,6 +1,7 @@
 //! The `findkin` command line: serve, import, demo-data, search, reindex.
 
 use std::io::{BufWriter, IsTerminal, Write};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
@@ -9,12 +10,12 @@ use anyhow::{Context, Result};
 use clap::Parser;
 use findkin::audit::Entry;
 use findkin::auth::{totp, Role};
-use findkin::config::{Cli, Command, LogFormat, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED};
+use findkin::config::{Cli, Command, LogFormat, PfifCommand, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED};
 use findkin::csv_import::parse_csv;
 use findkin::http::search_guard::{Budget, SearchBudget};
 use findkin::http::{AppState, ConnectionLimits, Submissions};
 use findkin::registry::Registry;
-use findkin::{demo_data, eval, http, Error};
+use findkin::{demo_data, eval, http, pfif, Error};
 use findkin_search::SearchOptions;
 use indicatif::{ProgressBar, ProgressStyle};
 use leptos::config::LeptosOptions;
@@ -106,36 +107,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let checked = started.elapsed();
-            let registry = open(&cli).await?;
-            let pb = bar(records.len() as u64, "storing");
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            let counts = registry.store.import(&name, &records, &mut |n| pb.set_position(n)).await?;
-            pb.finish_and_clear();
-            let stored = started.elapsed();
-            match sync_index(&registry).await {
-                Ok(_) => rematch(&registry, cli.rematch_window_days).await?,
-                Err(Error::Search(findkin_search::SearchError::IndexBusy)) => {
-                    eprintln!(
-                        "note: the search index is in use by a running server; it will pick the changes up itself"
-                    );
-                }
-                Err(e) => return Err(e).context("records are stored, but indexing failed; run `findkin reindex`"),
-            }
-            let total = started.elapsed();
-            println!(
-                "imported {} rows from {}: {} new, {} updated, in {:.1} s (checked {:.1} s, stored {:.1} s, indexed {:.1} s); the registry holds {} records",
-                records.len(),
-                file.display(),
-                counts.inserted,
-                counts.updated,
-                total.as_secs_f64(),
-                checked.as_secs_f64(),
-                (stored - checked).as_secs_f64(),
-                (total - stored).as_secs_f64(),
-                registry.store.count_records().await?
-            );
+            let registry = open(&cli).await?;
+            store_records(&registry, &name, file, &records, started, checked, cli.rematch_window_days).await?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Pfif(PfifCommand::Export { domain, out }) => pfif_export(&cli, domain, out.as_deref()).await,
+        Command::Pfif(PfifCommand::Import { file, status }) => pfif_import(&cli, file, *status).await,
         Command::DemoData { count, seed } => {
             let stdout = std::io::stdout();
             let mut out = BufWriter::new(stdout.lock());
@@ -304,6 +282,142 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// Stores checked records in one transaction, brings the index up to date
+/// and prints the counts (both `import` and `pfif import`).
+async fn store_records(
+    registry: &Registry,
+    source_name: &str,
+    file: &Path,
+    records: &[findkin::records::RecordInput],
+    started: Instant,
+    checked: std::time::Duration,
+    rematch_window_days: i64,
+) -> Result<()> {
+    let pb = bar(records.len() as u64, "storing");
+    let counts = registry.store.import(source_name, records, &mut |n| pb.set_position(n)).await?;
+    pb.finish_and_clear();
+    let stored = started.elapsed();
+    // A running server holds the index: it indexes and re-matches the new records itself.
+    let indexed = match sync_index(registry).await {
+        Ok(_) => true,
+        Err(Error::Search(findkin_search::SearchError::IndexBusy)) => {
+            eprintln!("note: the search index is in use by a running server; it will pick the changes up itself");
+            false
+        }
+        Err(e) => return Err(e).context("records are stored, but indexing failed; run `findkin reindex`"),
+    };
+    let total = started.elapsed();
+    println!(
+        "imported {} rows from {}: {} new, {} updated, in {:.1} s (checked {:.1} s, stored {:.1} s, indexed {:.1} s); the registry holds {} records",
+        records.len(),
+        file.display(),
+        counts.inserted,
+        counts.updated,
+        total.as_secs_f64(),
+        checked.as_secs_f64(),
+        (stored - checked).as_secs_f64(),
+        (total - stored).as_secs_f64(),
+        registry.store.count_records().await?
+    );
+    if indexed {
+        rematch(registry, rematch_window_days).await?;
+    }
+    Ok(())
+}
+
+/// `pfif export`: the public level of every record, to a file (written
+/// beside it and renamed when complete) or to standard output.
+async fn pfif_export(cli: &Cli, domain: &str, out: Option<&Path>) -> Result<ExitCode> {
+    if let Err(e) = pfif::export::check_domain(domain) {
+        eprintln!("error: --domain: {e}");
+        return Ok(ExitCode::from(2));
+    }
+    let registry = open(cli).await?;
+    let pb = bar(registry.store.count_records().await?, "exporting");
+    let now = time::OffsetDateTime::now_utc();
+    let n = match out {
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = BufWriter::new(stdout.lock());
+            let n = pfif::export_registry(&registry.store, domain, now, &mut w, &mut |n| pb.set_position(n)).await?;
+            w.flush()?;
+            n
+        }
+        Some(path) => {
+            let mut partial = path.as_os_str().to_owned();
+            partial.push(".partial");
+            let partial = std::path::PathBuf::from(partial);
+            let written = async {
+                let f =
+                    std::fs::File::create(&partial).with_context(|| format!("cannot create {}", partial.display()))?;
+                let mut w = BufWriter::new(f);
+                let n =
+                    pfif::export_registry(&registry.store, domain, now, &mut w, &mut |n| pb.set_position(n)).await?;
+                w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+                std::fs::rename(&partial, path).with_context(|| format!("cannot write {}", path.display()))?;
+                anyhow::Ok(n)
+            }
+            .await;
+            if written.is_err() {
+                let _ = std::fs::remove_file(&partial);
+            }
+            written?
+        }
+    };
+    pb.finish_and_clear();
+    if let Some(path) = out {
+        println!("exported {n} persons (public level: name, birth year, region) to {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `pfif import`: checked whole, stored in one transaction like `import`.
+async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -> Result<ExitCode> {
+    let size = std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?.len();
+    if size > pfif::import::MAX_BYTES as u64 {
+        eprintln!(
+            "{}: the file has {size} bytes, more than the {} MiB read at once; split it",
+            file.display(),
+            pfif::import::MAX_BYTES >> 20
+        );
+        return Ok(ExitCode::from(2));
+    }
+    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let started = Instant::now();
+    let pb = bar(0, "checking");
+    let parsed = pfif::parse(&bytes, status, &mut |n| pb.set_position(n));
+    pb.finish_and_clear();
+    let records = match parsed {
+        Ok(r) => r,
+        Err(errors) => {
+            eprintln!("{}: {errors}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let checked = started.elapsed();
+    let registry = open(cli).await?;
+    // Fictional people belong in a demo registry only, and keep it marked.
+    let demo = records.iter().filter(|r| pfif::is_demo(r)).count();
+    if demo > 0 {
+        let is_demo = registry.store.meta("demo").await?.as_deref() == Some("1");
+        if !is_demo && registry.store.count_records().await? > 0 {
+            eprintln!(
+                "{}: {demo} person(s) are marked as fictional demo data, and this registry holds real records; nothing was imported",
+                file.display()
+            );
+            return Ok(ExitCode::from(2));
+        }
+    }
+    if demo > 0 {
+        // Marked before storing: a failure leaves a marked registry, never unmarked fiction.
+        registry.store.set_meta("demo", "1").await?;
+        println!("{demo} person(s) are fictional demo data: the registry is marked as a demo registry");
+    }
+    let name = format!("pfif:{}", file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+    store_records(&registry, &name, file, &records, started, checked, cli.rematch_window_days).await?;
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {

@@ -6,11 +6,9 @@ use findkin_app::i18n::{t, tf, Lang};
 
 use super::api::Api;
 use super::TelegramError;
-use crate::notify::{self, Channel, Courier, Failure, Message, Outgoing};
-use crate::requests::RequestRow;
+use crate::notify::{Channel, Courier, Failure, Outgoing};
 use crate::store::Store;
 use crate::workflow::State;
-use crate::Error;
 
 pub struct TelegramCourier {
     pub api: Api,
