@@ -36,7 +36,8 @@ fn body(name: &str, email: Option<&str>, phone: Option<&str>, sought: &str, birt
 /// Confirms the address of the first mail to `to`, as the relative would by clicking.
 async fn confirm(s: &Server, outbox: &Path, to: &str) {
     let first = wait_for_mails(outbox, to, 1).await;
-    let link = first.first().and_then(|m| confirm_link(m)).expect("the first mail asks to confirm the address");
+    let link =
+        first.first().and_then(|m| confirm_link(&mail_body(m))).expect("the first mail asks to confirm the address");
     let r = Client::new().get(s.url(&link)).send().await.expect("GET confirm");
     assert!(r.status().is_success(), "confirmation works");
 }

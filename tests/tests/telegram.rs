@@ -268,3 +268,67 @@ async fn webhook_mode_takes_updates_with_the_secret_only() {
     tg.reply(anna.chat(), mark, "Hello").await;
     assert!(!tg.paths().iter().any(|p| p.ends_with("/getUpdates")), "no polling in webhook mode");
 }
+
+/// Issue 11's promise: a relative who asked before her husband was in the
+/// registry hears of him — in the chat and by email — once an import brings
+/// him, with no detail in either.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_brings_news_to_the_chat_and_the_mailbox() {
+    use findkin_tests::relative::{confirm_link, mail_body, mails_to, wait_for_mails};
+    let tg = FakeTelegram::start(TOKEN).await;
+    let (dir, _) = staff_registry(&[]);
+    let s = Server::start(dir.path(), &["--telegram-token", TOKEN, "--telegram-api-url", &tg.url]);
+    let maria = Chat { tg: &tg, who: Person { user_id: 7003, username: None, language_code: "ru".into() } };
+    let chat = maria.who.chat();
+
+    maria.say("/request", "Фамилия, имя и отчество").await;
+    maria.say("Грушевой Ярема Остапович", "Дата или год рождения").await;
+    for next in ["Место рождения", "Регион", "Воинская часть", "Особые приметы", "Как вас зовут"]
+    {
+        maria.press("skip", next).await;
+    }
+    maria.say("Мария", "Кем вы").await;
+    maria.say("жена", "электронной почты").await;
+    maria.say("maria@example.org", "Телефон").await;
+    maria.press("skip", "Что ещё вы знаете").await;
+    maria.press("skip", "Пришлите фотографии").await;
+    let summary = maria.press("done", "Проверьте запрос").await;
+    maria.press(&summary.button("send:").expect("send"), "Запрос отправлен").await;
+    let outbox = dir.path().join("outbox");
+    let first = wait_for_mails(&outbox, "maria@example.org", 1).await;
+    let link = first.first().and_then(|m| confirm_link(&mail_body(m))).expect("the address is asked to confirm");
+    assert!(reqwest::get(s.url(&link)).await.expect("confirm").status().is_success());
+
+    // He is not in the registry yet; the next exchange list brings him.
+    let mark = tg.mark();
+    let csv = dir.path().join("list.csv");
+    std::fs::write(
+        &csv,
+        "external_id,surname,given_name,patronymic,sex,birth_date,region,status\n\
+         G1,Грушевой,Ярема,Остапович,m,1984-09-12,Житомирская область,captured\n",
+    )
+    .expect("csv");
+    let out = findkin(dir.path(), &["import", csv.to_str().unwrap_or_default()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let news = tg.reply(chat, mark, "есть новости").await;
+    for detail in ["Житомир", "1984", "плен", "G1"] {
+        assert!(!news.text.contains(detail), "no detail ({detail}) in the chat: {news:?}");
+    }
+    let started = std::time::Instant::now();
+    let mailed = loop {
+        let news: Vec<String> = mails_to(&outbox, "maria@example.org")
+            .iter()
+            .map(|m| mail_body(m))
+            .filter(|b| b.contains("есть новости"))
+            .collect();
+        if !news.is_empty() || started.elapsed() > Duration::from_secs(30) {
+            break news;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    assert_eq!(mailed.len(), 1, "one mail with the news");
+    assert!(!mailed[0].contains("Житомир"), "no detail in the mail");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let later: Vec<Sent> = tg.since(chat, mark);
+    assert_eq!(later.iter().filter(|m| m.text.contains("есть новости")).count(), 1, "told once: {later:?}");
+}
