@@ -5,7 +5,6 @@
 //! hide anything. Each test runs the real binary on loopback; clients bind
 //! to different loopback addresses to be different clients.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use findkin_tests::relative::{confirm_link, mails_to, wait_for_mails};
