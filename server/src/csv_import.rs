@@ -58,15 +58,21 @@ const SHOWN: usize = 50;
 
 impl fmt::Display for CsvErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} problem(s) found; nothing was imported:", self.0.len())?;
-        for e in self.0.iter().take(SHOWN) {
-            writeln!(f, "  {e}")?;
-        }
-        if self.0.len() > SHOWN {
-            writeln!(f, "  … and {} more", self.0.len() - SHOWN)?;
-        }
-        Ok(())
+        write_problems(f, &self.0)
     }
+}
+
+/// A refused import's problems, the first [`SHOWN`] in full and a count for
+/// the rest (CSV and PFIF say it the same way).
+pub(crate) fn write_problems<T: fmt::Display>(f: &mut fmt::Formatter<'_>, problems: &[T]) -> fmt::Result {
+    writeln!(f, "{} problem(s) found; nothing was imported:", problems.len())?;
+    for e in problems.iter().take(SHOWN) {
+        writeln!(f, "  {e}")?;
+    }
+    if problems.len() > SHOWN {
+        writeln!(f, "  … and {} more", problems.len() - SHOWN)?;
+    }
+    Ok(())
 }
 
 impl std::error::Error for CsvErrors {}

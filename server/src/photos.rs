@@ -99,6 +99,20 @@ pub enum PhotoError {
     Timeout,
 }
 
+impl PhotoError {
+    /// The refusal in the uploader's language, with what they can do about
+    /// it — the same words on the web form and in the Telegram chat.
+    pub fn in_words(&self, lang: findkin_app::i18n::Lang) -> String {
+        let key = match self {
+            PhotoError::TooLarge { .. } => "request.error.photo_size",
+            PhotoError::UnsupportedFormat => "request.error.photo_format",
+            PhotoError::TooManyPixels { .. } => "request.error.photo_pixels",
+            PhotoError::Corrupt | PhotoError::Timeout => "request.error.photo_corrupt",
+        };
+        findkin_app::i18n::t(lang, key)
+    }
+}
+
 /// Quality of the re-encoded JPEGs: visually lossless for photos, a fraction of the size.
 const JPEG_QUALITY: u8 = 85;
 /// JPEG cannot express a longer side; larger configured sides are clamped to it.

@@ -219,17 +219,6 @@ async fn clean_photo(bytes: Vec<u8>) -> Result<CleanPhoto, PhotoError> {
     clean(bytes, Limits::default()).await
 }
 
-/// Photos refused with a reason the requester can act on.
-fn photo_message(lang: Lang, e: &PhotoError) -> String {
-    let key = match e {
-        PhotoError::TooLarge { .. } => "request.error.photo_size",
-        PhotoError::UnsupportedFormat => "request.error.photo_format",
-        PhotoError::TooManyPixels { .. } => "request.error.photo_pixels",
-        PhotoError::Corrupt | PhotoError::Timeout => "request.error.photo_corrupt",
-    };
-    t(lang, key)
-}
-
 /// Cleans new uploads; each refused one is reported with its file name.
 async fn clean_uploads(
     lang: Lang,
@@ -240,7 +229,7 @@ async fn clean_uploads(
     for (name, bytes) in uploads {
         match clean_photo(bytes).await {
             Ok(p) => fresh.push((name, p)),
-            Err(e) => errors.push(("photos".into(), format!("{name}: {}", photo_message(lang, &e)))),
+            Err(e) => errors.push(("photos".into(), format!("{name}: {}", e.in_words(lang)))),
         }
     }
     fresh
@@ -631,7 +620,7 @@ pub async fn add_photo(
             PhotoAdded::TooMany => Some(tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())])),
             PhotoAdded::NoSpace => Some(t(lang, "status.error.photo_space")),
         },
-        Err(e) => Some(photo_message(lang, &e)),
+        Err(e) => Some(e.in_words(lang)),
     };
     match problem {
         None => Ok(see_other(&back_to(&reference, &token, picked, Some("photo")))),

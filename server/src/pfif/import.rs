@@ -108,19 +108,9 @@ impl fmt::Display for PfifProblem {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub struct PfifErrors(pub Vec<PfifProblem>);
 
-/// Problems shown in full; beyond this a count stands for the rest.
-const SHOWN: usize = 50;
-
 impl fmt::Display for PfifErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{} problem(s) found; nothing was imported:", self.0.len())?;
-        for e in self.0.iter().take(SHOWN) {
-            writeln!(f, "  {e}")?;
-        }
-        if self.0.len() > SHOWN {
-            writeln!(f, "  … and {} more", self.0.len() - SHOWN)?;
-        }
-        Ok(())
+        crate::csv_import::write_problems(f, &self.0)
     }
 }
 

@@ -20,7 +20,7 @@ use crate::http::client_ip::ClientKey;
 use crate::http::public_url::PublicUrl;
 use crate::http::search_guard::Budget;
 use crate::http::Submissions;
-use crate::photos::{clean, Limits, PhotoError};
+use crate::photos::{clean, Limits};
 use crate::registry::Registry;
 use crate::requests::{Admission, By, StepData, Submitted, MAX_PHOTOS};
 use crate::workflow::{State, Step};
@@ -94,16 +94,6 @@ fn problem_key(p: SearchProblem) -> &'static str {
         SearchProblem::NeedsMore => "search.error.needs_more",
         _ => "search.error.unavailable",
     }
-}
-
-fn photo_problem(lang: Lang, e: &PhotoError) -> String {
-    let key = match e {
-        PhotoError::TooLarge { .. } => "request.error.photo_size",
-        PhotoError::UnsupportedFormat => "request.error.photo_format",
-        PhotoError::TooManyPixels { .. } => "request.error.photo_pixels",
-        PhotoError::Corrupt | PhotoError::Timeout => "request.error.photo_corrupt",
-    };
-    t(lang, key)
 }
 
 impl Bot {
@@ -474,7 +464,7 @@ impl Bot {
         let photo = match cleaned {
             Ok(p) => p,
             Err(e) => {
-                let text = tf(lang, "tg.photo.refused", &[("problem", &photo_problem(lang, &e))]);
+                let text = tf(lang, "tg.photo.refused", &[("problem", &e.in_words(lang))]);
                 return self.say(cx.chat, &text, None).await;
             }
         };
