@@ -96,27 +96,30 @@ impl Registry {
         if !changed.is_empty() && !waiting.is_empty() {
             let pairs = self.pairs(cursor, &changed, &waiting).await?;
             paired = started.elapsed();
-            for (request_id, records) in pairs {
-                let Some(w) = waiting.get(&request_id) else { continue };
-                report.searched += 1;
-                let sought = w.row.sought();
-                let strong: Vec<(i64, String)> = sought
-                    .hits(self)
-                    .iter()
-                    .enumerate()
-                    .filter(|(rank, h)| records.contains(&(h.record.id as i64)) && sought.is_strong(h, *rank))
-                    .map(|(_, h)| (h.record.id as i64, h.record.external_id.clone()))
-                    .collect();
-                if strong.is_empty() {
-                    continue;
-                }
-                let at = Instant::now();
+            report.searched = pairs.len() as u64;
+            // Step 2 is CPU work: spread over the cores, off the async workers.
+            let strong = off_the_runtime(|| {
+                on_every_core(pairs.into_iter().collect(), |(request_id, records): (i64, HashSet<i64>)| {
+                    let w = waiting.get(&request_id)?;
+                    let sought = w.row.sought();
+                    let strong: Vec<(i64, String)> = sought
+                        .hits(self)
+                        .iter()
+                        .enumerate()
+                        .filter(|(rank, h)| records.contains(&(h.record.id as i64)) && sought.is_strong(h, *rank))
+                        .map(|(_, h)| (h.record.id as i64, h.record.external_id.clone()))
+                        .collect();
+                    (!strong.is_empty()).then_some((request_id, strong))
+                })
+            });
+            let at = Instant::now();
+            for (request_id, strong) in strong.into_iter().flatten() {
                 if let Some(reopened) = self.store.raise_candidates(request_id, &strong).await? {
                     report.raised += 1;
                     report.reopened += u64::from(reopened);
                 }
-                raising += at.elapsed();
             }
+            raising = at.elapsed();
             searching = started.elapsed() - paired - raising;
         }
         self.store.set_meta(CURSOR, &target.to_string()).await?;
@@ -178,14 +181,43 @@ fn by_request(records: &[RecordDoc], waiting: &HashMap<i64, Waiting>) -> Result<
     delta.commit()?;
     delta.close_writer()?;
     let opts = SearchOptions { limit: candidates::SHOWN, public_only: true };
+    let found = off_the_runtime(|| {
+        on_every_core(waiting.iter().collect(), |(id, w): (&i64, &Waiting)| {
+            let Some(q) = &w.query else { return Ok(Vec::new()) };
+            Ok::<_, Error>(delta.search(q, opts)?.iter().map(|hit| (*id, hit.record.id as i64)).collect::<Vec<_>>())
+        })
+    });
     let mut out = Vec::new();
-    for (id, w) in waiting {
-        let Some(q) = &w.query else { continue };
-        for hit in delta.search(q, opts)? {
-            out.push((*id, hit.record.id as i64));
-        }
+    for pairs in found {
+        out.extend(pairs?);
     }
     Ok(out)
+}
+
+/// Runs `f` on every item, the items split over the machine's cores.
+fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
+    let per_core = items.len().div_ceil(cores).max(1);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(per_core).collect());
+    }
+    let f = &f;
+    std::thread::scope(|scope| {
+        let workers: Vec<_> =
+            chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
+        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
+    })
+}
+
+/// Runs long CPU work so that a multi-threaded runtime moves its other
+/// tasks (page loads, searches) to another worker meanwhile.
+fn off_the_runtime<R>(work: impl FnOnce() -> R) -> R {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => tokio::task::block_in_place(work),
+        _ => work(),
+    }
 }
 
 /// A few changed records (an edit, a short list): the waiting requests'
