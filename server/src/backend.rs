@@ -121,7 +121,7 @@ pub async fn public_search(
         registry.search(&query, birth_year, SearchOptions { limit: PUBLIC_LIMIT, public_only: true })
     })
     .await
-    .map_err(|e| Error::Config(format!("search task failed: {e}")))??;
+    .map_err(Error::Task)??;
     Ok(hits.iter().map(to_public).collect())
 }
 

@@ -122,6 +122,16 @@ pub enum Command {
         #[arg(long)]
         misses: bool,
     },
+    /// The tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AuditCommand {
+    /// Walk the hash chain of the audit log and report the first broken
+    /// link (exit code 1), or the number of rows and the head hash.
+    Verify,
 }
 
 #[derive(Debug, Clone, Subcommand)]

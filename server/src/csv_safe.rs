@@ -23,13 +23,13 @@ pub fn neutralise(cell: &str) -> Cow<'_, str> {
 /// Rewrites a whole CSV document (header included) with every cell
 /// neutralised, so each export passes through this one function.
 pub fn neutralise_csv(csv_bytes: &[u8]) -> Result<Vec<u8>, Error> {
-    let bad = |e: csv::Error| Error::Config(format!("CSV export: {e}"));
+    let bad = Error::CsvWrite;
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(csv_bytes);
     let mut writer = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
     for row in reader.records() {
         writer.write_record(row.map_err(bad)?.iter().map(neutralise).map(|c| c.into_owned())).map_err(bad)?;
     }
-    writer.into_inner().map_err(|e| Error::Config(format!("CSV export: {e}")))
+    writer.into_inner().map_err(|e| Error::Io(e.into_error()))
 }
 
 #[cfg(test)]

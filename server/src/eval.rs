@@ -24,7 +24,7 @@ pub fn parse_queries(text: &str) -> Result<Vec<EvalQuery>, Error> {
     text.lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| serde_json::from_str(l).map_err(|e| Error::Config(format!("query file line {}: {e}", i + 1))))
+        .map(|(i, l)| serde_json::from_str(l).map_err(|e| Error::Refused(format!("query file line {}: {e}", i + 1))))
         .collect()
 }
 

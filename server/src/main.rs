@@ -8,9 +8,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::Parser;
-use findkin::audit::Entry;
+use findkin::audit::{Entry, Verdict};
 use findkin::auth::{totp, Role};
-use findkin::config::{Cli, Command, LogFormat, PfifCommand, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED};
+use findkin::config::{
+    AuditCommand, Cli, Command, LogFormat, PfifCommand, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED,
+};
 use findkin::csv_import::parse_csv;
 use findkin::http::search_guard::{Budget, SearchBudget};
 use findkin::http::{AppState, ConnectionLimits, Submissions};
@@ -267,6 +269,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Audit(AuditCommand::Verify) => {
+            let registry = open(&cli).await?;
+            let pb = bar(0, "checking the audit chain");
+            let verdict = registry.store.verify_audit(&mut |n| pb.set_position(n)).await?;
+            pb.finish_and_clear();
+            match verdict {
+                Verdict::Intact { rows, unchained, head } => {
+                    println!("audit log intact: {rows} rows, head {head}");
+                    if unchained > 0 {
+                        println!("note: the first {unchained} rows predate the chain and carry no hash");
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Verdict::Broken { id, reason } => {
+                    eprintln!("audit log BROKEN at row {id}: {reason}");
+                    Ok(ExitCode::from(1))
+                }
+            }
+        }
         Command::Reindex => {
             let registry = open(&cli).await?;
             let started = Instant::now();
@@ -476,7 +497,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     };
     // Moderators hear of new work in digests, through the same outbox.
     let _digests = findkin::staff_alerts::spawn_digest_worker(
-        registry.store.pool.clone(),
+        registry.store.clone(),
         args.staff_digest_window(),
         public_url.origin().to_string(),
     );

@@ -23,7 +23,9 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
-use sqlx::{SqliteConnection, SqlitePool};
+use sqlx::AnyPool;
+
+use crate::store::Conn;
 
 /// One notification to send.
 #[derive(Debug, Clone)]
@@ -104,11 +106,11 @@ const FILE_FROM: &str = "findkin <noreply@localhost>";
 /// The recipient is deliberately *not* validated here: a bad address must
 /// not abort the caller's state change; it becomes a permanent delivery
 /// failure instead. Returns the new row id.
-pub async fn enqueue(tx: &mut SqliteConnection, m: &Message, now_unix: i64) -> Result<i64, NotifyError> {
-    let result = sqlx::query(
+pub async fn enqueue(tx: &mut Conn, m: &Message, now_unix: i64) -> Result<i64, NotifyError> {
+    let id: i64 = sqlx::query_scalar(
         "INSERT INTO notifications \
          (request_id, channel, recipient, subject, body, created_at, attempts, next_try_at, fresh_link) \
-         VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)",
+         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) RETURNING id",
     )
     .bind(m.request_id)
     .bind(m.channel.as_str())
@@ -117,10 +119,10 @@ pub async fn enqueue(tx: &mut SqliteConnection, m: &Message, now_unix: i64) -> R
     .bind(&m.body)
     .bind(now_unix)
     .bind(now_unix)
-    .bind(m.fresh_link)
-    .execute(&mut *tx)
+    .bind(i64::from(m.fresh_link))
+    .fetch_one(&mut *tx)
     .await?;
-    Ok(result.last_insert_rowid())
+    Ok(id)
 }
 
 /// The backoff delay in seconds after `attempts` failed tries (1-based).
@@ -348,17 +350,17 @@ fn status_token() -> String {
 /// reference, the token (shown once) and the token's stored hash. `None`
 /// when the request does not exist.
 pub async fn mint_status_token(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     request_id: i64,
 ) -> Result<Option<(String, String, String)>, NotifyError> {
-    let reference: Option<String> = sqlx::query_scalar("SELECT reference FROM contact_requests WHERE id = ?")
+    let reference: Option<String> = sqlx::query_scalar("SELECT reference FROM contact_requests WHERE id = $1")
         .bind(request_id)
         .fetch_optional(pool)
         .await?;
     let Some(reference) = reference else { return Ok(None) };
     let token = status_token();
     let hash = crate::auth::sessions::hash_token(&token);
-    sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+    sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
         .bind(&hash)
         .bind(request_id)
         .execute(pool)
@@ -373,33 +375,29 @@ pub async fn mint_status_token(
 /// An invalid recipient is a permanent failure (attempts set to the maximum
 /// at once). A bad transport configuration returns [`NotifyError::Config`]
 /// without touching any row.
-pub async fn deliver_due(
-    pool: &SqlitePool,
-    transport: &Transport,
-    now_unix: i64,
-) -> Result<(usize, usize), NotifyError> {
+pub async fn deliver_due(pool: &AnyPool, transport: &Transport, now_unix: i64) -> Result<(usize, usize), NotifyError> {
     let courier = EmailCourier::new(transport)?;
     deliver_due_via(pool, &courier, None, now_unix).await
 }
 
 /// A due outbox row: id, request_id, recipient, subject, body, created_at,
 /// attempts, fresh_link.
-type DueRow = (i64, Option<i64>, String, String, String, i64, i64, bool);
+type DueRow = (i64, Option<i64>, String, String, String, i64, i64, i64);
 
 /// [`deliver_due`] for any channel: the rows of `courier`'s channel. A row
 /// with `fresh_link` gets a newly minted status link, under `link_base`
 /// (the public address, e.g. `https://findkin.example`), appended at send
 /// time; the link is revoked again if the send fails.
 pub async fn deliver_due_via(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     courier: &dyn Courier,
     link_base: Option<&str>,
     now_unix: i64,
 ) -> Result<(usize, usize), NotifyError> {
     let rows: Vec<DueRow> = sqlx::query_as(
         "SELECT id, request_id, recipient, subject, body, created_at, attempts, fresh_link FROM notifications \
-         WHERE sent_at IS NULL AND next_try_at <= ? AND channel = ? \
-         ORDER BY id LIMIT ?",
+         WHERE sent_at IS NULL AND next_try_at <= $1 AND channel = $2 \
+         ORDER BY id LIMIT $3",
     )
     .bind(now_unix)
     .bind(courier.channel().as_str())
@@ -410,8 +408,8 @@ pub async fn deliver_due_via(
     let (mut sent, mut failed) = (0usize, 0usize);
     for (id, request_id, recipient, subject, mut body, created_at, attempts, fresh_link) in rows {
         let claimed = sqlx::query(
-            "UPDATE notifications SET next_try_at = ? \
-             WHERE id = ? AND sent_at IS NULL AND next_try_at <= ?",
+            "UPDATE notifications SET next_try_at = $1 \
+             WHERE id = $2 AND sent_at IS NULL AND next_try_at <= $3",
         )
         .bind(now_unix.saturating_add(CLAIM_SECONDS))
         .bind(id)
@@ -425,7 +423,7 @@ pub async fn deliver_due_via(
         }
 
         let mut minted = None;
-        if fresh_link {
+        if fresh_link != 0 {
             let minted_now = match request_id {
                 Some(rid) => mint_status_token(pool, rid).await?,
                 None => None,
@@ -446,12 +444,12 @@ pub async fn deliver_due_via(
         if outcome.is_err() {
             if let Some(hash) = &minted {
                 // The link never left: it opens nothing.
-                sqlx::query("DELETE FROM request_tokens WHERE token_hash = ?").bind(hash).execute(pool).await?;
+                sqlx::query("DELETE FROM request_tokens WHERE token_hash = $1").bind(hash).execute(pool).await?;
             }
         }
         match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE notifications SET sent_at = ?, last_error = NULL WHERE id = ?")
+                sqlx::query("UPDATE notifications SET sent_at = $1, last_error = NULL WHERE id = $2")
                     .bind(now_unix)
                     .bind(id)
                     .execute(pool)
@@ -475,7 +473,7 @@ pub async fn deliver_due_via(
 /// Stores a failed try: the error, the new attempt count and when to try
 /// again (never, once the attempts are used up).
 async fn record_failure(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     id: i64,
     attempts: i64,
     error: String,
@@ -483,7 +481,7 @@ async fn record_failure(
 ) -> Result<(), NotifyError> {
     let given_up = attempts >= MAX_ATTEMPTS;
     let next_try_at = if given_up { NEVER } else { now_unix.saturating_add(backoff_seconds(attempts)) };
-    sqlx::query("UPDATE notifications SET attempts = ?, last_error = ?, next_try_at = ? WHERE id = ?")
+    sqlx::query("UPDATE notifications SET attempts = $1, last_error = $2, next_try_at = $3 WHERE id = $4")
         .bind(attempts)
         .bind(truncate_error(error))
         .bind(next_try_at)
@@ -513,7 +511,7 @@ fn unix_now() -> i64 {
 /// close the pool (the worker exits once it sees the pool closed). A full
 /// batch is followed at once by another, so a backlog drains without
 /// waiting for the next tick. A zero `every` is treated as one second.
-pub fn spawn_worker(pool: SqlitePool, transport: Transport, every: Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_worker(pool: AnyPool, transport: Transport, every: Duration) -> tokio::task::JoinHandle<()> {
     match EmailCourier::new(&transport) {
         Ok(courier) => spawn_courier(pool, std::sync::Arc::new(courier), None, every),
         Err(error) => tokio::spawn(async move {
@@ -525,7 +523,7 @@ pub fn spawn_worker(pool: SqlitePool, transport: Transport, every: Duration) -> 
 /// [`spawn_worker`] for any courier: its channel's rows, with fresh status
 /// links under `link_base`.
 pub fn spawn_courier(
-    pool: SqlitePool,
+    pool: AnyPool,
     courier: std::sync::Arc<dyn Courier>,
     link_base: Option<String>,
     every: Duration,
@@ -564,7 +562,6 @@ pub fn spawn_courier(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
     const SCHEMA: &str = "CREATE TABLE notifications (
     id          INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -584,14 +581,15 @@ mod tests {
     const NOW: i64 = 1_700_000_000;
 
     struct Db {
-        pool: SqlitePool,
+        pool: AnyPool,
         _dir: tempfile::TempDir,
     }
 
     async fn db() -> Db {
+        sqlx::any::install_default_drivers();
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::new().filename(dir.path().join("test.db")).create_if_missing(true);
-        let pool = SqlitePoolOptions::new().max_connections(2).connect_with(options).await.unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("test.db").display());
+        let pool = sqlx::any::AnyPoolOptions::new().max_connections(2).connect(&url).await.unwrap();
         sqlx::query(SCHEMA).execute(&pool).await.unwrap();
         Db { pool, _dir: dir }
     }
@@ -607,7 +605,7 @@ mod tests {
         }
     }
 
-    async fn enqueue_committed(pool: &SqlitePool, m: &Message, now: i64) -> i64 {
+    async fn enqueue_committed(pool: &AnyPool, m: &Message, now: i64) -> i64 {
         let mut tx = pool.begin().await.unwrap();
         let id = enqueue(&mut tx, m, now).await.unwrap();
         tx.commit().await.unwrap();
@@ -622,9 +620,9 @@ mod tests {
         last_error: Option<String>,
     }
 
-    async fn row(pool: &SqlitePool, id: i64) -> Row {
+    async fn row(pool: &AnyPool, id: i64) -> Row {
         let (attempts, next_try_at, sent_at, last_error): (i64, i64, Option<i64>, Option<String>) =
-            sqlx::query_as("SELECT attempts, next_try_at, sent_at, last_error FROM notifications WHERE id = ?")
+            sqlx::query_as("SELECT attempts, next_try_at, sent_at, last_error FROM notifications WHERE id = $1")
                 .bind(id)
                 .fetch_one(pool)
                 .await
@@ -632,7 +630,7 @@ mod tests {
         Row { attempts, next_try_at, sent_at, last_error }
     }
 
-    async fn count(pool: &SqlitePool) -> i64 {
+    async fn count(pool: &AnyPool) -> i64 {
         sqlx::query_scalar("SELECT COUNT(*) FROM notifications").fetch_one(pool).await.unwrap()
     }
 
@@ -855,7 +853,7 @@ mod tests {
         let db = db().await;
         let transport = closed_port_smtp();
         let id = enqueue_committed(&db.pool, &msg("a@example.com", "s", "b"), NOW).await;
-        sqlx::query("UPDATE notifications SET attempts = ? WHERE id = ?")
+        sqlx::query("UPDATE notifications SET attempts = $1 WHERE id = $2")
             .bind(MAX_ATTEMPTS - 1)
             .bind(id)
             .execute(&db.pool)
@@ -894,7 +892,7 @@ mod tests {
         let out = tempfile::tempdir().unwrap();
         sqlx::query(
             "INSERT INTO notifications (channel, recipient, subject, body, created_at, next_try_at) \
-             VALUES ('sms', '+100', 's', 'b', ?, ?)",
+             VALUES ('sms', '+100', 's', 'b', $1, $2)",
         )
         .bind(NOW)
         .bind(NOW)

@@ -7,15 +7,17 @@
 //! that post must find them, or it would no longer be the same request.
 
 use rand::Rng;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
+
+use crate::store::{clock, Sql, Writer};
 
 use crate::photos::CleanPhoto;
 use crate::requests::{MAX_PHOTOS, MAX_REQUEST_PHOTO_BYTES};
 use crate::store::Store;
 use crate::Error;
 
-/// How long a kept photo waits for its form (an SQLite date modifier).
-const KEPT_FOR: &str = "-1 day";
+/// How long a kept photo waits for its form.
+const KEPT_FOR: time::Duration = time::Duration::DAY;
 
 /// A photo kept for a form: named by its token, shown by its file name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,23 +62,18 @@ impl Store {
     /// Back), so a form never holds more than [`MAX_PHOTOS`].
     pub async fn kept_photos(&self, key: &str, named: &[String], removed: &[String]) -> Result<Kept, Error> {
         let wanted = wanted(named, removed);
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("DELETE FROM pending_photos WHERE created_at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)")
-            .bind(KEPT_FOR)
+        let mut tx = self.begin(Writer::Service).await?;
+        sqlx::query("DELETE FROM pending_photos WHERE created_at < $1")
+            .bind(clock::ago(KEPT_FOR))
             .execute(&mut *tx)
             .await?;
-        let mut q = QueryBuilder::<Sqlite>::new("DELETE FROM pending_photos WHERE form_key = ");
-        q.push_bind(key);
+        let mut q = Sql::new("DELETE FROM pending_photos WHERE form_key = ");
+        q.bind(key);
         if !wanted.is_empty() {
-            q.push(" AND token NOT IN (");
-            let mut list = q.separated(", ");
-            for t in &wanted {
-                list.push_bind(*t);
-            }
-            list.push_unseparated(")");
+            q.push(" AND token NOT IN ").list(wanted.iter().copied());
         }
-        q.build().execute(&mut *tx).await?;
-        let rows = sqlx::query("SELECT token, file_name FROM pending_photos WHERE form_key = ? ORDER BY id")
+        q.execute(&mut *tx).await?;
+        let rows = sqlx::query("SELECT token, file_name FROM pending_photos WHERE form_key = $1 ORDER BY id")
             .bind(key)
             .fetch_all(&mut *tx)
             .await?;
@@ -102,10 +99,10 @@ impl Store {
             return Ok(Some(Vec::new()));
         }
         let adding: i64 = photos.iter().map(|(_, p)| bytes(p)).sum();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin(Writer::Service).await?;
         let r = sqlx::query(
-            "SELECT COUNT(*) AS n, COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS b FROM pending_photos \
-             WHERE form_key = ?",
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) AS b FROM pending_photos \
+             WHERE form_key = $1",
         )
         .bind(key)
         .fetch_one(&mut *tx)
@@ -116,8 +113,8 @@ impl Store {
         }
         if let Some(budget) = budget {
             let total: i64 = sqlx::query_scalar(
-                "SELECT (SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM photos) \
-                      + (SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM pending_photos)",
+                "SELECT CAST((SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM photos) \
+                      + (SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM pending_photos) AS BIGINT)",
             )
             .fetch_one(&mut *tx)
             .await?;
@@ -131,7 +128,7 @@ impl Store {
             let file_name: String = name.chars().filter(|c| !c.is_control()).take(100).collect();
             sqlx::query(
                 "INSERT INTO pending_photos (form_key, token, file_name, format, width, height, jpeg, thumb) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(key)
             .bind(&t)
@@ -151,11 +148,12 @@ impl Store {
 
     /// The kept photos of a form, oldest first, to send with it.
     pub async fn kept_clean_photos(&self, key: &str) -> Result<Vec<CleanPhoto>, Error> {
-        let rows =
-            sqlx::query("SELECT format, width, height, jpeg, thumb FROM pending_photos WHERE form_key = ? ORDER BY id")
-                .bind(key)
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT format, width, height, jpeg, thumb FROM pending_photos WHERE form_key = $1 ORDER BY id",
+        )
+        .bind(key)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 let format: String = r.try_get("format")?;
@@ -176,7 +174,7 @@ impl Store {
 
     /// The thumbnail of a kept photo, for the form that keeps it only.
     pub async fn kept_thumb(&self, key: &str, token: &str) -> Result<Option<Vec<u8>>, Error> {
-        Ok(sqlx::query_scalar("SELECT thumb FROM pending_photos WHERE form_key = ? AND token = ?")
+        Ok(sqlx::query_scalar("SELECT thumb FROM pending_photos WHERE form_key = $1 AND token = $2")
             .bind(key)
             .bind(token)
             .fetch_optional(&self.pool)
@@ -186,7 +184,7 @@ impl Store {
     /// Moves a form's kept photos to its new key (the old one was used for
     /// another request).
     pub async fn rekey_kept_photos(&self, from: &str, to: &str) -> Result<(), Error> {
-        sqlx::query("UPDATE pending_photos SET form_key = ? WHERE form_key = ?")
+        sqlx::query("UPDATE pending_photos SET form_key = $1 WHERE form_key = $2")
             .bind(to)
             .bind(from)
             .execute(&self.pool)
@@ -214,7 +212,7 @@ mod tests {
     #[tokio::test]
     async fn kept_photos_are_bounded_removable_and_expire() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        let store = Store::scratch(dir.path()).await;
         let kept = store.keep_photos("k", &[photo(100), photo(200)], None).await.expect("keep").expect("fits");
         let tokens: Vec<String> = kept.iter().map(|p| p.token.clone()).collect();
         assert_eq!(kept[0].file_name, "100.png");

@@ -3,12 +3,13 @@
 //! per-field history.
 
 use serde::Serialize;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
 
-use crate::auth::StaffUser;
+use crate::audit::{self, Entry};
 use crate::record_merge::{self, FieldMerge, Value};
 use crate::records::{RecordInput, Sex, Status};
 use crate::store::Store;
+use crate::store::{clock, Sql, Writer};
 use crate::Error;
 
 /// A stored record with its id and version.
@@ -21,7 +22,7 @@ pub struct StoredRecord {
 }
 
 /// One field change in a record's history.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
 pub struct Change {
     pub at: String,
     pub user_name: String,
@@ -69,7 +70,7 @@ const COLUMNS: &str =
     "id, version, updated_at, external_id, surname, given_name, patronymic, sex, birth_date, birth_place, \
      region, unit, rank, status, status_date, status_place, source, notes";
 
-fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, Error> {
+fn stored(r: &sqlx::any::AnyRow) -> Result<StoredRecord, Error> {
     let status: String = r.try_get("status")?;
     let sex: Option<String> = r.try_get("sex")?;
     Ok(StoredRecord {
@@ -87,7 +88,7 @@ fn stored(r: &sqlx::sqlite::SqliteRow) -> Result<StoredRecord, Error> {
             region: r.try_get("region")?,
             unit: r.try_get("unit")?,
             rank: r.try_get("rank")?,
-            status: Status::parse(&status).map_err(Error::Config)?,
+            status: Status::parse(&status).map_err(crate::store::StoreError::Corrupt)?,
             status_date: r.try_get("status_date")?,
             status_place: r.try_get("status_place")?,
             source: r.try_get("source")?,
@@ -120,7 +121,7 @@ pub fn fields(r: &RecordInput) -> [(&'static str, Value); 15] {
 
 impl Store {
     pub async fn record(&self, id: i64) -> Result<Option<StoredRecord>, Error> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -129,7 +130,7 @@ impl Store {
 
     /// The record a public search hit referred to (opaque reference).
     pub async fn record_by_public_ref(&self, public_ref: &str) -> Result<Option<StoredRecord>, Error> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE public_ref = ?"))
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE public_ref = $1"))
             .bind(public_ref)
             .fetch_optional(&self.pool)
             .await?;
@@ -141,20 +142,16 @@ impl Store {
     pub async fn count_existing(&self, external_ids: &[&str]) -> Result<usize, Error> {
         let mut n = 0usize;
         for chunk in external_ids.chunks(500) {
-            let mut q = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM records WHERE external_id IN (");
-            let mut sep = q.separated(", ");
-            for id in chunk {
-                sep.push_bind(*id);
-            }
-            q.push(")");
-            let c: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+            let mut q = Sql::new("SELECT COUNT(*) FROM records WHERE external_id IN ");
+            q.list(chunk.iter().copied());
+            let c: i64 = q.fetch_scalar(&self.pool).await?;
             n += c as usize;
         }
         Ok(n)
     }
 
     pub async fn record_id_by_external(&self, external_id: &str) -> Result<Option<i64>, Error> {
-        Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = ?")
+        Ok(sqlx::query_scalar("SELECT id FROM records WHERE external_id = $1")
             .bind(external_id)
             .fetch_optional(&self.pool)
             .await?)
@@ -162,34 +159,30 @@ impl Store {
 
     /// Records matching the filter, by id (or in the given id order).
     pub async fn list_records(&self, f: &RecordFilter, limit: i64, offset: i64) -> Result<Vec<StoredRecord>, Error> {
-        let mut q = QueryBuilder::<Sqlite>::new(format!("SELECT {COLUMNS} FROM records WHERE 1 = 1"));
+        let mut q = Sql::new(format!("SELECT {COLUMNS} FROM records WHERE 1 = 1"));
         if let Some(s) = f.status {
-            q.push(" AND status = ").push_bind(s.as_str());
+            q.push(" AND status = ").bind(s.as_str());
         }
         if let Some(r) = &f.region {
-            q.push(" AND region = ").push_bind(r.clone());
+            q.push(" AND region = ").bind(r.clone());
         }
         if let Some(d) = &f.from {
-            q.push(" AND status_date >= ").push_bind(d.clone());
+            q.push(" AND status_date >= ").bind(d.clone());
         }
         if let Some(d) = &f.to {
-            q.push(" AND status_date <= ").push_bind(d.clone());
+            q.push(" AND status_date <= ").bind(d.clone());
         }
         if let Some(ids) = &f.ids {
             if ids.is_empty() {
                 return Ok(Vec::new());
             }
-            q.push(" AND id IN (");
-            let mut sep = q.separated(", ");
-            for id in ids {
-                sep.push_bind(*id);
-            }
-            q.push(")");
+            q.push(" AND id IN ");
+            q.list(ids.iter().copied());
         } else {
             q.push(" ORDER BY id");
         }
-        q.push(" LIMIT ").push_bind(limit).push(" OFFSET ").push_bind(offset);
-        let rows = q.build().fetch_all(&self.pool).await?;
+        q.push(" LIMIT ").bind(limit).push(" OFFSET ").bind(offset);
+        let rows = q.fetch_all(&self.pool).await?;
         let mut out: Vec<StoredRecord> = rows.iter().map(stored).collect::<Result<_, _>>()?;
         if let Some(ids) = &f.ids {
             out.sort_by_key(|r| ids.iter().position(|i| *i == r.id).unwrap_or(usize::MAX));
@@ -206,23 +199,12 @@ impl Store {
 
     pub async fn history(&self, record_id: i64) -> Result<Vec<Change>, Error> {
         let rows = sqlx::query(
-            "SELECT at, user_name, version, field, old_value, new_value FROM record_history WHERE record_id = ? ORDER BY id DESC",
+            "SELECT at, user_name, version, field, old_value, new_value FROM record_history WHERE record_id = $1 ORDER BY id DESC",
         )
         .bind(record_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Change {
-                    at: r.try_get("at")?,
-                    user_name: r.try_get("user_name")?,
-                    version: r.try_get("version")?,
-                    field: r.try_get("field")?,
-                    old_value: r.try_get("old_value")?,
-                    new_value: r.try_get("new_value")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| Ok(<Change as sqlx::FromRow<_>>::from_row(r)?)).collect()
     }
 
     /// Saves an edit as a three-way merge (see [`crate::record_merge`]):
@@ -238,17 +220,17 @@ impl Store {
         expected_version: i64,
         base: Option<&[(&str, Value)]>,
         new: &RecordInput,
-        by: &StaffUser,
+        who: &Entry<'_>,
     ) -> Result<SaveOutcome, Error> {
         // The transaction takes the write lock first, so nobody can save
         // between our read and our write; the version check in the UPDATE
         // still guards it, and a lost race is simply merged again.
         for _ in 0..3 {
-            if let Some(outcome) = self.try_update(id, expected_version, base, new, by).await? {
+            if let Some(outcome) = self.try_update(id, expected_version, base, new, who).await? {
                 return Ok(outcome);
             }
         }
-        Err(Error::Config(format!("record {id} kept changing while it was being saved")))
+        Err(Error::Contended(id))
     }
 
     /// One attempt of [`Store::update_record`]; `None` when the stored
@@ -259,15 +241,16 @@ impl Store {
         expected_version: i64,
         base: Option<&[(&str, Value)]>,
         new: &RecordInput,
-        by: &StaffUser,
+        who: &Entry<'_>,
     ) -> Result<Option<SaveOutcome>, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = ?"))
+        let by = who.actor.ok_or(Error::Refused("a record is edited by a signed-in user".into()))?;
+        let mut tx = self.begin(Writer::Registry).await?;
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM records WHERE id = $1"))
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
         let Some(current) = row.as_ref().map(stored).transpose()? else {
-            return Err(Error::Config(format!("record {id} does not exist")));
+            return Err(Error::NotFound { what: "record", id });
         };
         // An old form without base values: its base is known only if the
         // record is still at the version it was opened on.
@@ -287,10 +270,10 @@ impl Store {
         }
         let version = current.version + 1;
         let done = sqlx::query(
-            "UPDATE records SET external_id = ?, surname = ?, given_name = ?, patronymic = ?, sex = ?, birth_date = ?,
-                birth_place = ?, region = ?, unit = ?, rank = ?, status = ?, status_date = ?, status_place = ?,
-                source = ?, notes = ?, version = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
-             WHERE id = ? AND version = ?",
+            "UPDATE records SET external_id = $1, surname = $2, given_name = $3, patronymic = $4, sex = $5, birth_date = $6,
+                birth_place = $7, region = $8, unit = $9, rank = $10, status = $11, status_date = $12, status_place = $13,
+                source = $14, notes = $15, version = $16, updated_at = $19
+             WHERE id = $17 AND version = $18",
         )
         .bind(&merged.external_id)
         .bind(&merged.surname)
@@ -310,6 +293,7 @@ impl Store {
         .bind(version)
         .bind(id)
         .bind(current.version)
+        .bind(clock::now())
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
@@ -319,7 +303,7 @@ impl Store {
             if old != newv {
                 sqlx::query(
                     "INSERT INTO record_history (record_id, version, user_id, user_name, field, old_value, new_value)
-                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
                 )
                 .bind(id)
                 .bind(version)
@@ -332,32 +316,64 @@ impl Store {
                 .await?;
             }
         }
-        sqlx::query("INSERT INTO record_changes (record_id) VALUES (?)").bind(id).execute(&mut *tx).await?;
-        tx.commit().await?;
+        sqlx::query("INSERT INTO record_changes (record_id, changed_at) VALUES ($1, $2)")
+            .bind(id)
+            .bind(clock::now())
+            .execute(&mut *tx)
+            .await?;
         let kept_theirs = record_merge::with(&plan, FieldMerge::Theirs);
+        let merged_note = if kept_theirs.is_empty() {
+            String::new()
+        } else {
+            format!("; kept others' changes to {}", kept_theirs.join(", "))
+        };
+        let entry = Entry {
+            action: "edit_record",
+            target_type: Some("record"),
+            target_id: Some(merged.external_id.clone()),
+            details: Some(format!("version {version} (form of version {expected_version}){merged_note}")),
+            ..who.clone()
+        };
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
         Ok(Some(SaveOutcome::Saved { id, version, kept_theirs }))
     }
 
-    /// Creates one record; refuses an `external_id` already in use.
-    pub async fn create_record(&self, new: &RecordInput, by: &StaffUser) -> Result<Option<i64>, Error> {
-        if self.record_id_by_external(&new.external_id).await?.is_some() {
+    /// Creates one record, with its history row, change-feed row and audit
+    /// entry in one transaction; refuses an `external_id` already in use.
+    pub async fn create_record(&self, new: &RecordInput, who: &Entry<'_>) -> Result<Option<i64>, Error> {
+        let by = who.actor.ok_or(Error::Refused("a record is created by a signed-in user".into()))?;
+        let mut tx = self.begin(Writer::Registry).await?;
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM records WHERE external_id = $1")
+            .bind(&new.external_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
             return Ok(None);
         }
-        self.import(&format!("console:{}", by.name), std::slice::from_ref(new), &mut |_| {}).await?;
-        let id = self.record_id_by_external(&new.external_id).await?;
-        if let Some(id) = id {
-            sqlx::query(
-                "INSERT INTO record_history (record_id, version, user_id, user_name, field, old_value, new_value)
-                 VALUES (?, 1, ?, ?, 'created', NULL, ?)",
-            )
-            .bind(id)
-            .bind(by.id)
-            .bind(&by.name)
-            .bind(&new.external_id)
-            .execute(&self.pool)
-            .await?;
-        }
-        Ok(id)
+        let now = clock::now();
+        let rows = crate::store::upsert_records(&mut tx, std::slice::from_ref(new), &now).await?;
+        let Some(&(id, _)) = rows.first() else { return Ok(None) };
+        sqlx::query(
+            "INSERT INTO record_history (record_id, version, user_id, user_name, field, old_value, new_value, at)
+             VALUES ($1, 1, $2, $3, 'created', NULL, $4, $5)",
+        )
+        .bind(id)
+        .bind(by.id)
+        .bind(&by.name)
+        .bind(&new.external_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let entry = Entry {
+            action: "create_record",
+            target_type: Some("record"),
+            target_id: Some(new.external_id.clone()),
+            ..who.clone()
+        };
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await?;
+        Ok(Some(id))
     }
 
     /// Records per status, for the dashboard.
@@ -372,9 +388,9 @@ impl Store {
     pub async fn changes_per_day(&self, days: i64) -> Result<Vec<(String, i64)>, Error> {
         let rows = sqlx::query(
             "SELECT substr(changed_at, 1, 10) AS day, COUNT(*) AS n FROM record_changes
-             WHERE changed_at >= date('now', ?) GROUP BY day ORDER BY day",
+             WHERE changed_at >= $1 GROUP BY day ORDER BY day",
         )
-        .bind(format!("-{days} days"))
+        .bind(days_back(days))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok((r.try_get("day")?, r.try_get("n")?))).collect()
@@ -384,12 +400,11 @@ impl Store {
 /// Records as CSV in the import format (round-trips through `findkin import`).
 pub fn to_csv(records: &[StoredRecord]) -> Result<Vec<u8>, Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(crate::csv_import::COLUMNS).map_err(|e| Error::Config(e.to_string()))?;
+    w.write_record(crate::csv_import::COLUMNS)?;
     for r in records {
-        w.write_record(fields(&r.input).map(|(_, v)| v.unwrap_or_default()))
-            .map_err(|e| Error::Config(e.to_string()))?;
+        w.write_record(fields(&r.input).map(|(_, v)| v.unwrap_or_default()))?;
     }
-    w.into_inner().map_err(|e| Error::Config(e.to_string()))
+    w.into_inner().map_err(|e| Error::Io(e.into_error()))
 }
 
 impl Store {
@@ -397,9 +412,9 @@ impl Store {
     pub async fn requests_per_day(&self, days: i64) -> Result<Vec<(String, i64)>, Error> {
         let rows = sqlx::query(
             "SELECT substr(created_at, 1, 10) AS day, COUNT(*) AS n FROM contact_requests
-             WHERE created_at >= date('now', ?) GROUP BY day ORDER BY day",
+             WHERE created_at >= $1 GROUP BY day ORDER BY day",
         )
-        .bind(format!("-{days} days"))
+        .bind(days_back(days))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(|r| Ok((r.try_get("day")?, r.try_get("n")?))).collect()
@@ -408,12 +423,17 @@ impl Store {
     /// Median hours from a request to its first moderator response, over
     /// the requests that have one (`None` when there are none yet).
     pub async fn median_first_response_hours(&self) -> Result<Option<f64>, Error> {
-        let mut hours: Vec<f64> = sqlx::query_scalar(
-            "SELECT (julianday(first_response_at) - julianday(created_at)) * 24.0 FROM contact_requests
-             WHERE first_response_at IS NOT NULL",
+        let pairs: Vec<(String, String)> = sqlx::query_as(
+            "SELECT created_at, first_response_at FROM contact_requests WHERE first_response_at IS NOT NULL",
         )
         .fetch_all(&self.pool)
         .await?;
+        let mut hours: Vec<f64> = pairs
+            .iter()
+            .filter_map(|(asked, answered)| {
+                Some((clock::parse(answered)? - clock::parse(asked)?).as_seconds_f64() / 3600.0)
+            })
+            .collect();
         hours.sort_by(f64::total_cmp);
         Ok(match hours.len() {
             0 => None,
@@ -421,4 +441,11 @@ impl Store {
             n => Some((hours[n / 2 - 1] + hours[n / 2]) / 2.0),
         })
     }
+}
+
+/// The start of the day `days` days ago, as stored text (day-granular
+/// charts count whole days).
+fn days_back(days: i64) -> String {
+    let ago = clock::ago(time::Duration::days(days.clamp(0, 36_500)));
+    format!("{}T00:00:00.000Z", &ago[..10])
 }

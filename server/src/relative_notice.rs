@@ -6,7 +6,9 @@
 //! Messages never carry record details or a live status link at rest; the
 //! Telegram sender adds a fresh link at send time where one is asked for.
 
-use sqlx::{Row, SqliteConnection};
+use sqlx::Row;
+
+use crate::store::{clock, Conn, Writer};
 
 use crate::auth::sessions::hash_token;
 use crate::notify::{self, Channel, Message};
@@ -52,7 +54,7 @@ impl News<'_> {
 /// Tells the relative of `news` on each channel the request has; with none
 /// (a phone, or a Telegram name the bot has never seen), marks the request
 /// for a call back.
-pub(crate) async fn tell(tx: &mut SqliteConnection, req: &RequestRow, news: News<'_>) -> Result<(), Error> {
+pub(crate) async fn tell(tx: &mut Conn, req: &RequestRow, news: News<'_>) -> Result<(), Error> {
     let lang = req.lang();
     if let Some(email) = &req.email {
         let notice = Notice { id: req.id, email, lang, reference: &req.reference, news, origin: None };
@@ -62,13 +64,11 @@ pub(crate) async fn tell(tx: &mut SqliteConnection, req: &RequestRow, news: News
         queue_telegram(tx, req, chat, news).await?;
     }
     if req.email.is_none() && req.telegram_chat_id.is_none() {
-        sqlx::query(
-            "UPDATE contact_requests SET callback_since = \
-             COALESCE(callback_since, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) WHERE id = ?",
-        )
-        .bind(req.id)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE contact_requests SET callback_since = COALESCE(callback_since, $2) WHERE id = $1")
+            .bind(req.id)
+            .bind(clock::now())
+            .execute(&mut *tx)
+            .await?;
     }
     Ok(())
 }
@@ -76,7 +76,7 @@ pub(crate) async fn tell(tx: &mut SqliteConnection, req: &RequestRow, news: News
 /// The chat is the relative's own (proven by Telegram), so it gets the
 /// moderator's words; after a release, a fresh status link instead of any
 /// detail ([`crate::telegram::courier::chat_notice`]).
-async fn queue_telegram(tx: &mut SqliteConnection, req: &RequestRow, chat: i64, news: News<'_>) -> Result<(), Error> {
+async fn queue_telegram(tx: &mut Conn, req: &RequestRow, chat: i64, news: News<'_>) -> Result<(), Error> {
     let lang = req.lang();
     let (body, fresh_link) = match news {
         News::State { state, words } => crate::telegram::courier::chat_notice(lang, &req.reference, state, words),
@@ -93,7 +93,7 @@ async fn queue_telegram(tx: &mut SqliteConnection, req: &RequestRow, chat: i64, 
         body,
         fresh_link,
     };
-    notify::enqueue(tx, &m, now()).await.map_err(|e| Error::Config(e.to_string()))?;
+    notify::enqueue(tx, &m, now()).await?;
     Ok(())
 }
 
@@ -122,17 +122,17 @@ enum Gate {
 /// Decides whether an address may be mailed now (see [`queue_notice`]) and
 /// records the decision in the same transaction; with the `scheme://host`
 /// the address last submitted from, for links.
-async fn gate(tx: &mut SqliteConnection, email: &str, origin: Option<&str>, now: i64) -> Result<(Gate, String), Error> {
+async fn gate(tx: &mut Conn, email: &str, origin: Option<&str>, now: i64) -> Result<(Gate, String), Error> {
     let address = email.trim().to_lowercase();
     sqlx::query(
-        "INSERT INTO email_addresses (address, link_origin) VALUES (?, ?) \
+        "INSERT INTO email_addresses (address, link_origin) VALUES ($1, $2) \
          ON CONFLICT(address) DO UPDATE SET link_origin = COALESCE(excluded.link_origin, link_origin)",
     )
     .bind(&address)
     .bind(origin)
     .execute(&mut *tx)
     .await?;
-    let r = sqlx::query("SELECT confirmed_at, last_notice_at, link_origin FROM email_addresses WHERE address = ?")
+    let r = sqlx::query("SELECT confirmed_at, last_notice_at, link_origin FROM email_addresses WHERE address = $1")
         .bind(&address)
         .fetch_one(&mut *tx)
         .await?;
@@ -146,7 +146,7 @@ async fn gate(tx: &mut SqliteConnection, email: &str, origin: Option<&str>, now:
         return Ok((Gate::Skip, origin));
     }
     let token = random_token();
-    sqlx::query("UPDATE email_addresses SET token_hash = ?, last_notice_at = ? WHERE address = ?")
+    sqlx::query("UPDATE email_addresses SET token_hash = $1, last_notice_at = $2 WHERE address = $3")
         .bind(hash_token(&token))
         .bind(now)
         .bind(&address)
@@ -165,7 +165,7 @@ async fn gate(tx: &mut SqliteConnection, email: &str, origin: Option<&str>, now:
 /// requester's secret link always shows the current state, so nothing is
 /// lost, and a stranger's mailbox is not filled later either. Once
 /// confirmed, every notification goes.
-pub(crate) async fn queue_email(tx: &mut SqliteConnection, n: Notice<'_>) -> Result<(), Error> {
+pub(crate) async fn queue_email(tx: &mut Conn, n: Notice<'_>) -> Result<(), Error> {
     let (lang, reference) = (n.lang, n.reference);
     let at = now();
     let (gate, origin) = gate(tx, n.email, n.origin, at).await?;
@@ -201,7 +201,7 @@ pub(crate) async fn queue_email(tx: &mut SqliteConnection, n: Notice<'_>) -> Res
         subject: tf(lang, "notify.subject", &[("ref", reference)]),
         body,
     };
-    notify::enqueue(tx, &m, at).await.map_err(|e| Error::Config(e.to_string()))?;
+    notify::enqueue(tx, &m, at).await?;
     Ok(())
 }
 
@@ -209,9 +209,9 @@ impl crate::store::Store {
     /// A moderator has told the relative of the news by phone: the call-back
     /// mark goes, with an event and an audit row. Calling twice changes nothing.
     pub async fn called_back(&self, id: i64, by: &crate::auth::StaffUser) -> Result<(), Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin(Writer::Service).await?;
         let cleared = sqlx::query(
-            "UPDATE contact_requests SET callback_since = NULL WHERE id = ? AND callback_since IS NOT NULL",
+            "UPDATE contact_requests SET callback_since = NULL WHERE id = $1 AND callback_since IS NOT NULL",
         )
         .bind(id)
         .execute(&mut *tx)
@@ -220,21 +220,24 @@ impl crate::store::Store {
         if cleared == 1 {
             sqlx::query(
                 "INSERT INTO request_events (request_id, actor, step, from_state, to_state) \
-                 SELECT id, ?, 'called_back', state, state FROM contact_requests WHERE id = ?",
+                 SELECT id, $1, 'called_back', state, state FROM contact_requests WHERE id = $2",
             )
             .bind(&by.name)
             .bind(id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id) \
-                 SELECT ?, ?, 'request_called_back', 'request', reference FROM contact_requests WHERE id = ?",
-            )
-            .bind(by.id)
-            .bind(&by.name)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+            let reference: String = sqlx::query_scalar("SELECT reference FROM contact_requests WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let entry = crate::audit::Entry {
+                actor: Some(by),
+                action: "request_called_back",
+                target_type: Some("request"),
+                target_id: Some(reference),
+                ..Default::default()
+            };
+            crate::audit::append(&mut tx, &entry).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -24,6 +24,8 @@ use findkin_search::rank::match_name;
 use findkin_search::{NameIndex, Query, RecordDoc, SearchOptions};
 use sqlx::Row;
 
+use crate::store::{clock, Writer};
+
 use crate::candidates;
 use crate::registry::Registry;
 use crate::relative_notice::{self, News};
@@ -283,7 +285,7 @@ impl Store {
     /// Records changed in `(after, upto]` of the change feed, with when each last changed.
     async fn changes_between(&self, after: i64, upto: i64) -> Result<HashMap<i64, String>, Error> {
         let rows = sqlx::query(
-            "SELECT record_id, MAX(changed_at) AS at FROM record_changes WHERE seq > ? AND seq <= ? GROUP BY record_id",
+            "SELECT record_id, MAX(changed_at) AS at FROM record_changes WHERE seq > $1 AND seq <= $2 GROUP BY record_id",
         )
         .bind(after)
         .bind(upto)
@@ -297,11 +299,10 @@ impl Store {
     async fn waiting_requests(&self, window_days: i64) -> Result<HashMap<i64, Waiting>, Error> {
         let rows = sqlx::query(&format!(
             "{} WHERE r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') \
-             OR (r.state = 'closed_no_match' AND COALESCE(r.state_since, r.updated_at) >= \
-                 strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?))",
+             OR (r.state = 'closed_no_match' AND COALESCE(r.state_since, r.updated_at) >= $1)",
             crate::requests::SELECT
         ))
-        .bind(format!("-{} days", window_days.max(0)))
+        .bind(clock::ago(time::Duration::days(window_days.clamp(0, 36_500))))
         .fetch_all(&self.pool)
         .await?;
         let mut out = HashMap::with_capacity(rows.len());
@@ -316,14 +317,16 @@ impl Store {
     /// Records candidates a moderator has already weighed (the page showed
     /// them when the request was closed): re-matching never raises them.
     pub async fn mark_candidates_seen(&self, request_id: i64, records: &[i64]) -> Result<(), Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin(Writer::Service).await?;
+        let now = clock::now();
         for record in records {
             sqlx::query(
-                "INSERT OR IGNORE INTO request_candidates (request_id, record_id, raised_at) \
-                 VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                "INSERT INTO request_candidates (request_id, record_id, raised_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(request_id)
             .bind(record)
+            .bind(&now)
             .execute(&mut *tx)
             .await?;
         }
@@ -338,8 +341,8 @@ impl Store {
     /// stopped waiting); else whether the request was reopened.
     /// `records` are (id, external id).
     async fn raise_candidates(&self, request_id: i64, records: &[(i64, String)]) -> Result<Option<bool>, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let r = sqlx::query(&format!("{} WHERE r.id = ?", crate::requests::SELECT))
+        let mut tx = self.begin(Writer::Service).await?;
+        let r = sqlx::query(&format!("{} WHERE r.id = $1", crate::requests::SELECT))
             .bind(request_id)
             .fetch_optional(&mut *tx)
             .await?;
@@ -348,13 +351,15 @@ impl Store {
             return Ok(None);
         }
         let mut new = Vec::new();
+        let now = clock::now();
         for (record, external_id) in records {
             let inserted = sqlx::query(
-                "INSERT OR IGNORE INTO request_candidates (request_id, record_id, raised_at) \
-                 VALUES (?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+                "INSERT INTO request_candidates (request_id, record_id, raised_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
             )
             .bind(request_id)
             .bind(record)
+            .bind(&now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
@@ -369,22 +374,21 @@ impl Store {
         let after = on_new_candidate(req.facts());
         let reopened = after.state != req.state;
         sqlx::query(
-            "UPDATE contact_requests SET state = ?, claimed_by = ?, proposed_by = ?, \
-             new_candidate_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), \
-             state_since = CASE WHEN state = ? THEN state_since ELSE strftime('%Y-%m-%dT%H:%M:%fZ', 'now') END \
-             WHERE id = ?",
+            "UPDATE contact_requests SET state = $1, claimed_by = $2, proposed_by = $3, \
+             new_candidate_at = $5, state_since = CASE WHEN state = $1 THEN state_since ELSE $5 END \
+             WHERE id = $4",
         )
         .bind(after.state.as_str())
         .bind(after.claimed_by)
         .bind(after.proposed_by)
-        .bind(after.state.as_str())
         .bind(request_id)
+        .bind(&now)
         .execute(&mut *tx)
         .await?;
         let note = new.join(", ");
         sqlx::query(
             "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) \
-             VALUES (?, 'findkin', 'new_candidate', ?, ?, ?)",
+             VALUES ($1, 'findkin', 'new_candidate', $2, $3, $4)",
         )
         .bind(request_id)
         .bind(req.state.as_str())
@@ -392,14 +396,15 @@ impl Store {
         .bind(&note)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
-            "INSERT INTO audit_log (actor_name, action, target_type, target_id, details) \
-             VALUES ('findkin', 'request_new_candidate', 'request', ?, ?)",
-        )
-        .bind(&req.reference)
-        .bind(&note)
-        .execute(&mut *tx)
-        .await?;
+        let entry = crate::audit::Entry {
+            actor_name: Some("findkin"),
+            action: "request_new_candidate",
+            target_type: Some("request"),
+            target_id: Some(req.reference.clone()),
+            details: Some(note.clone()),
+            ..Default::default()
+        };
+        crate::audit::append(&mut tx, &entry).await?;
         staff_alerts::raise(&mut tx, AlertKind::Candidate, request_id).await?;
         relative_notice::tell(&mut tx, &req, News::Candidate).await?;
         tx.commit().await?;

@@ -6,7 +6,9 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::Row;
+
+use crate::store::{clock, Conn, Sql, Writer};
 
 use crate::auth::sessions::hash_token;
 use crate::auth::StaffUser;
@@ -31,9 +33,6 @@ pub const MAX_REQUEST_PHOTO_BYTES: i64 = 9 * 1024 * 1024;
 /// Seconds between two lost-link recoveries of one request: a stranger who
 /// knows the reference and address cannot fill that mailbox.
 pub const RECOVERY_GAP: i64 = 5 * 60;
-
-/// The current time as the database stores it.
-const NOW: &str = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
 /// The outcome of a lost-link recovery. The relative is told the same in
 /// every case but `TooSoon`, so the form does not reveal which references
@@ -246,12 +245,13 @@ impl RequestRow {
     }
 }
 
-pub(crate) fn row(r: &sqlx::sqlite::SqliteRow) -> Result<RequestRow, Error> {
+pub(crate) fn row(r: &sqlx::any::AnyRow) -> Result<RequestRow, Error> {
     let state: String = r.try_get("state")?;
     Ok(RequestRow {
         id: r.try_get("id")?,
         reference: r.try_get("reference")?,
-        state: State::parse(&state).ok_or_else(|| Error::Config(format!("unknown state {state:?}")))?,
+        state: State::parse(&state)
+            .ok_or_else(|| crate::store::StoreError::Corrupt(format!("unknown state {state:?}")))?,
         language: r.try_get("language")?,
         requester_name: r.try_get("requester_name")?,
         relationship: r.try_get("relationship")?,
@@ -335,31 +335,27 @@ fn photo_bytes(photos: &[CleanPhoto]) -> i64 {
 /// Whether `adding` more photo bytes fit the request's cap and the total
 /// budget; read inside the caller's (immediate) transaction, so two uploads
 /// cannot both take the last space.
-async fn photos_fit(
-    tx: &mut sqlx::SqliteConnection,
-    request_id: Option<i64>,
-    adding: i64,
-    budget: Option<i64>,
-) -> Result<bool, Error> {
+async fn photos_fit(tx: &mut Conn, request_id: Option<i64>, adding: i64, budget: Option<i64>) -> Result<bool, Error> {
     if adding == 0 {
         return Ok(true);
     }
     let of_request: i64 = match request_id {
-        Some(id) => {
-            sqlx::query_scalar("SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM photos WHERE request_id = ?")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?
-        }
+        Some(id) => sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) FROM photos WHERE request_id = $1",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await?,
         None => 0,
     };
     if of_request + adding > MAX_REQUEST_PHOTO_BYTES {
         return Ok(false);
     }
     let Some(budget) = budget else { return Ok(true) };
-    let total: i64 = sqlx::query_scalar("SELECT COALESCE(SUM(length(jpeg) + length(thumb)), 0) FROM photos")
-        .fetch_one(&mut *tx)
-        .await?;
+    let total: i64 =
+        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) FROM photos")
+            .fetch_one(&mut *tx)
+            .await?;
     Ok(total + adding <= budget)
 }
 
@@ -436,14 +432,14 @@ impl Store {
         admit: &Admission<'_>,
     ) -> Result<Submitted, Error> {
         let mut hasher = Sha256::new();
-        hasher.update(serde_json::to_vec(input).map_err(|e| Error::Config(e.to_string()))?);
+        hasher.update(serde_json::to_vec(input)?);
         for p in photos {
             hasher.update(Sha256::digest(&p.jpeg));
         }
         let body_hash = hex::encode(hasher.finalize());
         let candidate: Option<i64> = match opt(&input.candidate) {
             Some(c) => {
-                sqlx::query_scalar("SELECT id FROM records WHERE public_ref = ?")
+                sqlx::query_scalar("SELECT id FROM records WHERE public_ref = $1")
                     .bind(c)
                     .fetch_optional(&self.pool)
                     .await?
@@ -451,10 +447,10 @@ impl Store {
             None => None,
         };
         let token = random_token();
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin(Writer::Service).await?;
         if let Some(key) = idempotency_key {
             let existing =
-                sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = ?")
+                sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = $1")
                     .bind(key)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -463,7 +459,7 @@ impl Store {
                     return Ok(Submitted::KeyReused);
                 }
                 let id: i64 = e.try_get("id")?;
-                sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+                sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
                     .bind(hash_token(&token))
                     .bind(id)
                     .execute(&mut *tx)
@@ -484,7 +480,7 @@ impl Store {
             "INSERT INTO contact_requests (reference, idempotency_key, body_hash, state, language, requester_name,
                 relationship, email, phone, telegram, sought_name, sought_birth, sought_birth_place, sought_region,
                 sought_unit, marks, free_text, candidate_record_id)
-             VALUES (?, ?, ?, 'submitted', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+             VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
              ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
         )
         .bind(&reference)
@@ -513,7 +509,7 @@ impl Store {
             let again = Admission { charge: &|| Ok(()), ..*admit };
             return Box::pin(self.submit_request(input, photos, idempotency_key, &again)).await;
         };
-        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
             .bind(hash_token(&token))
             .bind(id)
             .execute(&mut *tx)
@@ -521,7 +517,7 @@ impl Store {
         for p in photos {
             insert_photo(&mut tx, id, p).await?;
         }
-        sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state) VALUES (?, 'requester', NULL, 'submitted')")
+        sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state) VALUES ($1, 'requester', NULL, 'submitted')")
             .bind(id)
             .execute(&mut *tx)
             .await?;
@@ -539,14 +535,14 @@ impl Store {
     }
 
     pub async fn request(&self, id: i64) -> Result<Option<RequestRow>, Error> {
-        let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&self.pool).await?;
+        let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&self.pool).await?;
         r.as_ref().map(row).transpose()
     }
 
     /// The request a status link opens, if reference and token belong together.
     pub async fn request_for_link(&self, reference: &str, token: &str) -> Result<Option<RequestRow>, Error> {
         let r = sqlx::query(&format!(
-            "{SELECT} JOIN request_tokens t ON t.request_id = r.id WHERE r.reference = ? AND t.token_hash = ?"
+            "{SELECT} JOIN request_tokens t ON t.request_id = r.id WHERE r.reference = $1 AND t.token_hash = $2"
         ))
         .bind(reference)
         .bind(hash_token(token))
@@ -558,10 +554,10 @@ impl Store {
     /// Applies a workflow step in one transaction; `Ok(Err(..))` is a refusal
     /// in words (only the refusal's audit row is written).
     pub async fn apply_step(&self, id: i64, step: &Step, by: By<'_>, data: StepData) -> Result<StepOutcome, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
+        let mut tx = self.begin(Writer::Service).await?;
+        let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
         let Some(req) = r.as_ref().map(row).transpose()? else {
-            return Err(Error::Config(format!("request {id} does not exist")));
+            return Err(Error::NotFound { what: "request", id });
         };
         let (message, note) = (present(&data.message), present(&data.note));
         let mut decided = next(req.facts(), step, by.actor());
@@ -590,16 +586,17 @@ impl Store {
             By::Staff(u) => Some(u.id),
             By::Requester => None,
         };
-        let mut q = QueryBuilder::<Sqlite>::new("UPDATE contact_requests SET state = ");
-        q.push_bind(to.as_str()).push(format!(", updated_at = {NOW}"));
-        q.push(", claimed_by = ").push_bind(after.claimed_by);
-        q.push(", proposed_by = ").push_bind(after.proposed_by);
-        q.push(", reply_pending = ").push_bind(after.reply_pending as i64);
+        let now = clock::now();
+        let mut q = Sql::new("UPDATE contact_requests SET state = ");
+        q.bind(to.as_str()).push(", updated_at = ").bind(now.clone());
+        q.push(", claimed_by = ").bind(after.claimed_by);
+        q.push(", proposed_by = ").bind(after.proposed_by);
+        q.push(", reply_pending = ").bind(after.reply_pending as i64);
         if to != req.state {
-            q.push(format!(", state_since = {NOW}"));
+            q.push(", state_since = ").bind(now.clone());
         }
         if *step == Step::RequesterAddsInfo {
-            q.push(format!(", reply_at = {NOW}"));
+            q.push(", reply_at = ").bind(now.clone());
         }
         if staff_id.is_some() {
             // A moderator has acted since the candidate came: seen.
@@ -607,14 +604,14 @@ impl Store {
         }
         match step {
             Step::ProposeMatch => {
-                let version: Option<i64> = sqlx::query_scalar("SELECT version FROM records WHERE id = ?")
+                let version: Option<i64> = sqlx::query_scalar("SELECT version FROM records WHERE id = $1")
                     .bind(data.proposed_record_id)
                     .fetch_optional(&mut *tx)
                     .await?;
                 q.push(", proposed_record_id = ")
-                    .push_bind(data.proposed_record_id)
+                    .bind(data.proposed_record_id)
                     .push(", proposed_version = ")
-                    .push_bind(version);
+                    .bind(version);
             }
             Step::ReturnToReview => {
                 q.push(", proposed_record_id = NULL, proposed_version = NULL");
@@ -624,23 +621,23 @@ impl Store {
                     Some(rid) => released_snapshot(&mut tx, rid).await?,
                     None => None,
                 };
-                q.push(", decided_by = ").push_bind(staff_id);
-                q.push(", released_details = ").push_bind(details);
-                q.push(format!(", released_at = {NOW}"));
+                q.push(", decided_by = ").bind(staff_id);
+                q.push(", released_details = ").bind(details);
+                q.push(", released_at = ").bind(now.clone());
             }
             Step::NoMatch => {
-                q.push(", decided_by = ").push_bind(staff_id);
+                q.push(", decided_by = ").bind(staff_id);
             }
             Step::Reject => {
-                q.push(", decided_by = ").push_bind(staff_id).push(", reason = ").push_bind(message.clone());
+                q.push(", decided_by = ").bind(staff_id).push(", reason = ").bind(message.clone());
             }
             _ => {}
         }
         if staff_id.is_some() && step.answers_reply() {
-            q.push(format!(", first_response_at = COALESCE(first_response_at, {NOW})"));
+            q.push(", first_response_at = COALESCE(first_response_at, ").bind(now.clone()).push(")");
         }
-        q.push(" WHERE id = ").push_bind(id).push(" AND state = ").push_bind(req.state.as_str());
-        if q.build().execute(&mut *tx).await?.rows_affected() != 1 {
+        q.push(" WHERE id = ").bind(id).push(" AND state = ").bind(req.state.as_str());
+        if q.execute(&mut *tx).await?.rows_affected() != 1 {
             // Someone else moved the request on between our read and write.
             return Ok(Err(Refusal::WrongState(req.state.as_str())));
         }
@@ -650,7 +647,7 @@ impl Store {
             _ => note.clone(),
         };
         sqlx::query(
-            "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(id)
         .bind(by.name())
@@ -683,17 +680,18 @@ impl Store {
     /// A staff message to the relative without a state change: it answers
     /// any new reply, and the relative is notified with its words.
     pub async fn add_message(&self, id: i64, by: By<'_>, body: &str) -> Result<(), Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin(Writer::Service).await?;
         add_message_in(&mut tx, id, &by, body).await?;
         if matches!(by, By::Staff(_)) {
-            sqlx::query(&format!(
-                "UPDATE contact_requests SET reply_pending = 0, updated_at = {NOW}, \
-                 first_response_at = COALESCE(first_response_at, {NOW}) WHERE id = ?"
-            ))
+            sqlx::query(
+                "UPDATE contact_requests SET reply_pending = 0, updated_at = $2, \
+                 first_response_at = COALESCE(first_response_at, $2) WHERE id = $1",
+            )
             .bind(id)
+            .bind(clock::now())
             .execute(&mut *tx)
             .await?;
-            let r = sqlx::query(&format!("{SELECT} WHERE r.id = ?")).bind(id).fetch_optional(&mut *tx).await?;
+            let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
             if let Some(req) = r.as_ref().map(row).transpose()? {
                 relative_notice::tell(&mut tx, &req, News::State { state: req.state, words: Some(body) }).await?;
             }
@@ -705,14 +703,10 @@ impl Store {
     /// Gives back every request `user_id` held for review (in the caller's
     /// transaction, with an event and audit row each), so disabling an
     /// account never strands a request. Returns how many were released.
-    pub(crate) async fn release_claims_in(
-        tx: &mut sqlx::SqliteConnection,
-        user_id: i64,
-        by: &str,
-    ) -> Result<u64, Error> {
+    pub(crate) async fn release_claims_in(tx: &mut Conn, user_id: i64, by: &str) -> Result<u64, Error> {
         let held = sqlx::query(
             "SELECT id, reference, state, claimed_by, proposed_by, reply_pending FROM contact_requests \
-             WHERE claimed_by = ? AND state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
+             WHERE claimed_by = $1 AND state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
         )
         .bind(user_id)
         .fetch_all(&mut *tx)
@@ -729,18 +723,18 @@ impl Store {
                 reply_pending: h.try_get::<i64, _>("reply_pending")? != 0,
             };
             let after = crate::workflow::on_disable(facts, user_id);
-            sqlx::query(&format!(
-                "UPDATE contact_requests SET state = ?, claimed_by = NULL, updated_at = {NOW}, \
-                 state_since = CASE WHEN state = ? THEN state_since ELSE {NOW} END WHERE id = ?"
-            ))
-            .bind(after.state.as_str())
+            sqlx::query(
+                "UPDATE contact_requests SET state = $1, claimed_by = NULL, updated_at = $3, \
+                 state_since = CASE WHEN state = $1 THEN state_since ELSE $3 END WHERE id = $2",
+            )
             .bind(after.state.as_str())
             .bind(id)
+            .bind(clock::now())
             .execute(&mut *tx)
             .await?;
             sqlx::query(
                 "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) \
-                 VALUES (?, ?, 'release_claim', ?, ?, 'account disabled')",
+                 VALUES ($1, $2, 'release_claim', $3, $4, 'account disabled')",
             )
             .bind(id)
             .bind(by)
@@ -748,14 +742,15 @@ impl Store {
             .bind(after.state.as_str())
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO audit_log (actor_name, action, target_type, target_id, details) \
-                 VALUES (?, 'request_release_claim', 'request', ?, 'account disabled')",
-            )
-            .bind(by)
-            .bind(&reference)
-            .execute(&mut *tx)
-            .await?;
+            let e = crate::audit::Entry {
+                actor_name: Some(by),
+                action: "request_release_claim",
+                target_type: Some("request"),
+                target_id: Some(reference),
+                details: Some("account disabled".into()),
+                ..Default::default()
+            };
+            crate::audit::append(&mut *tx, &e).await?;
         }
         Ok(held.len() as u64)
     }
@@ -765,8 +760,8 @@ impl Store {
     /// mailed to the request's address. At most one recovery per
     /// [`RECOVERY_GAP`] seconds per request.
     pub async fn recover_link(&self, reference: &str, contact: &str, origin: &str) -> Result<Recovery, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let r = sqlx::query(&format!("{SELECT} WHERE r.reference = ?"))
+        let mut tx = self.begin(Writer::Service).await?;
+        let r = sqlx::query(&format!("{SELECT} WHERE r.reference = $1"))
             .bind(reference.trim().to_uppercase())
             .fetch_optional(&mut *tx)
             .await?;
@@ -775,7 +770,7 @@ impl Store {
             return Ok(Recovery::NoMatch);
         }
         let at = now();
-        let last: Option<i64> = sqlx::query_scalar("SELECT recovered_at FROM contact_requests WHERE id = ?")
+        let last: Option<i64> = sqlx::query_scalar("SELECT recovered_at FROM contact_requests WHERE id = $1")
             .bind(req.id)
             .fetch_one(&mut *tx)
             .await?;
@@ -784,13 +779,13 @@ impl Store {
         }
         let Some(email) = req.email.clone() else { return Ok(Recovery::NoChannel) };
         let token = random_token();
-        sqlx::query("DELETE FROM request_tokens WHERE request_id = ?").bind(req.id).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES (?, ?)")
+        sqlx::query("DELETE FROM request_tokens WHERE request_id = $1").bind(req.id).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
             .bind(hash_token(&token))
             .bind(req.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE contact_requests SET recovered_at = ? WHERE id = ?")
+        sqlx::query("UPDATE contact_requests SET recovered_at = $1 WHERE id = $2")
             .bind(at)
             .bind(req.id)
             .execute(&mut *tx)
@@ -806,7 +801,7 @@ impl Store {
             subject: tf(lang, "notify.recover.subject", &[("ref", &req.reference)]),
             body: tf(lang, "notify.recover.body", &[("ref", &req.reference), ("link", &link)]),
         };
-        notify::enqueue(&mut tx, &m, at).await.map_err(|e| Error::Config(e.to_string()))?;
+        notify::enqueue(&mut tx, &m, at).await?;
         tx.commit().await?;
         Ok(Recovery::Sent)
     }
@@ -814,9 +809,11 @@ impl Store {
     /// Adds a photo to a request within the per-request count and byte caps
     /// and the total storage budget (`None`: no budget).
     pub async fn add_photo(&self, id: i64, p: &CleanPhoto, budget: Option<i64>) -> Result<PhotoAdded, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = ?").bind(id).fetch_one(&mut *tx).await?;
+        let mut tx = self.begin(Writer::Service).await?;
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
         if n as usize >= MAX_PHOTOS {
             return Ok(PhotoAdded::TooMany);
         }
@@ -831,19 +828,18 @@ impl Store {
     /// Marks the address behind a confirmation link as confirmed; `false`
     /// when the link is unknown (or replaced by a newer one).
     pub async fn confirm_email(&self, token: &str) -> Result<bool, Error> {
-        let done = sqlx::query(
-            "UPDATE email_addresses SET confirmed_at = COALESCE(confirmed_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) \
-             WHERE token_hash = ?",
-        )
-        .bind(hash_token(token))
-        .execute(&self.pool)
-        .await?;
+        let done =
+            sqlx::query("UPDATE email_addresses SET confirmed_at = COALESCE(confirmed_at, $2) WHERE token_hash = $1")
+                .bind(hash_token(token))
+                .bind(clock::now())
+                .execute(&self.pool)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
     pub async fn request_messages(&self, id: i64) -> Result<Vec<(bool, String, String, String)>, Error> {
         let rows =
-            sqlx::query("SELECT from_staff, author, at, body FROM request_messages WHERE request_id = ? ORDER BY id")
+            sqlx::query("SELECT from_staff, author, at, body FROM request_messages WHERE request_id = $1 ORDER BY id")
                 .bind(id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -862,7 +858,7 @@ impl Store {
     /// The request's history, oldest first.
     pub async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, Error> {
         let rows = sqlx::query(
-            "SELECT at, actor, step, from_state, to_state, note FROM request_events WHERE request_id = ? ORDER BY id",
+            "SELECT at, actor, step, from_state, to_state, note FROM request_events WHERE request_id = $1 ORDER BY id",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -903,12 +899,12 @@ impl Store {
         let count = |view: QueueView| {
             let f = QueueFilter { view: Some(view), ..QueueFilter::default() };
             async move {
-                let mut q = QueryBuilder::<Sqlite>::new(
+                let mut q = Sql::new(
                     "SELECT COUNT(*), MIN(COALESCE(r.reply_at, r.state_since, r.updated_at)) FROM contact_requests r \
                      WHERE 1 = 1",
                 );
                 f.push_where(&mut q);
-                let r = q.build().fetch_one(&self.pool).await?;
+                let r = q.fetch_one(&self.pool).await?;
                 Ok::<_, Error>(StateCount { state: State::Submitted, count: r.try_get(0)?, oldest: r.try_get(1)? })
             }
         };
@@ -927,7 +923,7 @@ impl Store {
 
     /// Photo tokens of a request, oldest first.
     pub async fn photo_tokens(&self, id: i64) -> Result<Vec<String>, Error> {
-        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = ? ORDER BY id")
+        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = $1 ORDER BY id")
             .bind(id)
             .fetch_all(&self.pool)
             .await?)
@@ -936,7 +932,7 @@ impl Store {
     /// A photo (or its thumbnail) and the request it belongs to.
     pub async fn photo(&self, token: &str, thumb: bool) -> Result<Option<(i64, Vec<u8>)>, Error> {
         let col = if thumb { "thumb" } else { "jpeg" };
-        let r = sqlx::query(&format!("SELECT request_id, {col} AS data FROM photos WHERE token = ?"))
+        let r = sqlx::query(&format!("SELECT request_id, {col} AS data FROM photos WHERE token = $1"))
             .bind(token)
             .fetch_optional(&self.pool)
             .await?;
@@ -947,16 +943,16 @@ impl Store {
     /// requests cannot push old ones out of sight), filtered by state,
     /// language and minimum age in days; with the number of matching requests.
     pub async fn request_queue(&self, filter: &QueueFilter, page: i64) -> Result<(Vec<RequestRow>, i64), Error> {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM contact_requests r WHERE 1 = 1");
+        let mut count = Sql::new("SELECT COUNT(*) FROM contact_requests r WHERE 1 = 1");
         filter.push_where(&mut count);
-        let total: i64 = count.build_query_scalar().fetch_one(&self.pool).await?;
-        let mut q = QueryBuilder::<Sqlite>::new(format!("{SELECT} WHERE 1 = 1"));
+        let total: i64 = count.fetch_scalar(&self.pool).await?;
+        let mut q = Sql::new(format!("{SELECT} WHERE 1 = 1"));
         filter.push_where(&mut q);
         q.push(" ORDER BY r.created_at, r.id LIMIT ")
-            .push_bind(QUEUE_PAGE)
+            .bind(QUEUE_PAGE)
             .push(" OFFSET ")
-            .push_bind(page.clamp(1, i64::MAX / QUEUE_PAGE).saturating_sub(1) * QUEUE_PAGE);
-        let rows = q.build().fetch_all(&self.pool).await?;
+            .bind(page.clamp(1, i64::MAX / QUEUE_PAGE).saturating_sub(1) * QUEUE_PAGE);
+        let rows = q.fetch_all(&self.pool).await?;
         Ok((rows.iter().map(row).collect::<Result<_, _>>()?, total))
     }
 
@@ -993,7 +989,8 @@ impl Store {
                 Ok(HeldClaim {
                     id: r.try_get("id")?,
                     reference: r.try_get("reference")?,
-                    state: State::parse(&state).ok_or_else(|| Error::Config(format!("unknown state {state:?}")))?,
+                    state: State::parse(&state)
+                        .ok_or_else(|| crate::store::StoreError::Corrupt(format!("unknown state {state:?}")))?,
                     holder_id: r.try_get("claimed_by")?,
                     holder: r.try_get("name")?,
                     holder_disabled: r.try_get::<i64, _>("disabled")? != 0,
@@ -1088,11 +1085,11 @@ pub struct QueueFilter {
 }
 
 impl QueueFilter {
-    fn push_where(&self, q: &mut QueryBuilder<'_, Sqlite>) {
+    fn push_where(&self, q: &mut Sql<'_>) {
         const OPEN: &str = "r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')";
         match self.state {
             Some(s) => {
-                q.push(" AND r.state = ").push_bind(s.as_str());
+                q.push(" AND r.state = ").bind(s.as_str());
             }
             None if matches!(self.view, Some(QueueView::NewReply | QueueView::Callback)) => {}
             None => {
@@ -1104,13 +1101,13 @@ impl QueueFilter {
                 q.push(" AND r.reply_pending = 1 AND r.state <> 'withdrawn'");
             }
             Some(QueueView::AwaitingMyApproval(me)) => {
-                q.push(" AND r.state = 'match_proposed' AND r.proposed_by <> ").push_bind(me);
+                q.push(" AND r.state = 'match_proposed' AND r.proposed_by <> ").bind(me);
             }
             Some(QueueView::Mine(me)) => {
-                q.push(format!(" AND {OPEN} AND r.claimed_by = ")).push_bind(me);
+                q.push(format!(" AND {OPEN} AND r.claimed_by = ")).bind(me);
             }
             Some(QueueView::MyReplies(me)) => {
-                q.push(format!(" AND {OPEN} AND r.reply_pending = 1 AND r.claimed_by = ")).push_bind(me);
+                q.push(format!(" AND {OPEN} AND r.reply_pending = 1 AND r.claimed_by = ")).bind(me);
             }
             Some(QueueView::Unclaimed) => {
                 q.push(" AND r.state = 'submitted'");
@@ -1124,18 +1121,16 @@ impl QueueFilter {
             None => {}
         }
         if let Some(l) = self.lang {
-            q.push(" AND r.language = ").push_bind(l.code());
+            q.push(" AND r.language = ").bind(l.code());
         }
         if let Some(d) = self.min_age_days {
-            q.push(" AND r.created_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ")
-                .push_bind(format!("-{d} days"))
-                .push(")");
+            q.push(" AND r.created_at <= ").bind(clock::ago(time::Duration::days(d.clamp(0, 36_500))));
         }
     }
 }
 
-async fn insert_photo(tx: &mut sqlx::SqliteConnection, id: i64, p: &CleanPhoto) -> Result<(), Error> {
-    sqlx::query("INSERT INTO photos (request_id, token, width, height, jpeg, thumb) VALUES (?, ?, ?, ?, ?, ?)")
+async fn insert_photo(tx: &mut Conn, id: i64, p: &CleanPhoto) -> Result<(), Error> {
+    sqlx::query("INSERT INTO photos (request_id, token, width, height, jpeg, thumb) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(id)
         .bind(photo_token())
         .bind(p.width as i64)
@@ -1147,9 +1142,9 @@ async fn insert_photo(tx: &mut sqlx::SqliteConnection, id: i64, p: &CleanPhoto) 
     Ok(())
 }
 
-async fn add_message_in(tx: &mut sqlx::SqliteConnection, id: i64, by: &By<'_>, body: &str) -> Result<(), Error> {
+async fn add_message_in(tx: &mut Conn, id: i64, by: &By<'_>, body: &str) -> Result<(), Error> {
     let body: String = body.trim().chars().take(4000).collect();
-    sqlx::query("INSERT INTO request_messages (request_id, from_staff, author, body) VALUES (?, ?, ?, ?)")
+    sqlx::query("INSERT INTO request_messages (request_id, from_staff, author, body) VALUES ($1, $2, $3, $4)")
         .bind(id)
         .bind(matches!(by, By::Staff(_)) as i64)
         .bind(by.name())
@@ -1160,26 +1155,26 @@ async fn add_message_in(tx: &mut sqlx::SqliteConnection, id: i64, by: &By<'_>, b
 }
 
 /// Whether `user_id` is an enabled moderator (who can be handed a request).
-async fn active_moderator(tx: &mut sqlx::SqliteConnection, user_id: i64) -> Result<bool, Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = ? AND role = 'moderator' AND disabled = 0")
+async fn active_moderator(tx: &mut Conn, user_id: i64) -> Result<bool, Error> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = $1 AND role = 'moderator' AND disabled = 0")
         .bind(user_id)
         .fetch_one(&mut *tx)
         .await?;
     Ok(n == 1)
 }
 
-async fn user_name(tx: &mut sqlx::SqliteConnection, user_id: i64) -> Result<String, Error> {
+async fn user_name(tx: &mut Conn, user_id: i64) -> Result<String, Error> {
     let name: Option<String> =
-        sqlx::query_scalar("SELECT name FROM users WHERE id = ?").bind(user_id).fetch_optional(&mut *tx).await?;
+        sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
     Ok(name.unwrap_or_else(|| user_id.to_string()))
 }
 
 /// The released fields of a record as they are now, as JSON: frozen into
 /// the request at approval.
-async fn released_snapshot(tx: &mut sqlx::SqliteConnection, record_id: i64) -> Result<Option<String>, Error> {
+async fn released_snapshot(tx: &mut Conn, record_id: i64) -> Result<Option<String>, Error> {
     let r = sqlx::query(
         "SELECT surname, given_name, patronymic, birth_date, birth_place, region, unit, rank, status, \
-         status_date, status_place FROM records WHERE id = ?",
+         status_date, status_place FROM records WHERE id = $1",
     )
     .bind(record_id)
     .fetch_optional(&mut *tx)
@@ -1198,11 +1193,11 @@ async fn released_snapshot(tx: &mut sqlx::SqliteConnection, record_id: i64) -> R
         status_date: r.try_get("status_date")?,
         status_place: r.try_get("status_place")?,
     };
-    serde_json::to_string(&details).map(Some).map_err(|e| Error::Config(e.to_string()))
+    Ok(Some(serde_json::to_string(&details)?))
 }
 
 async fn audit_in(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut Conn,
     by: &By<'_>,
     action: &str,
     reference: &str,
@@ -1212,14 +1207,16 @@ async fn audit_in(
         By::Requester => (None, "requester".to_string()),
         By::Staff(u) => (Some(u.id), u.name.clone()),
     };
-    sqlx::query("INSERT INTO audit_log (actor_id, actor_name, action, target_type, target_id, details) VALUES (?, ?, ?, 'request', ?, ?)")
-        .bind(id)
-        .bind(name)
-        .bind(action)
-        .bind(reference)
-        .bind(details)
-        .execute(&mut *tx)
-        .await?;
+    let e = crate::audit::Entry {
+        actor_name: Some(&name),
+        actor_id: id,
+        action,
+        target_type: Some("request"),
+        target_id: Some(reference.to_string()),
+        details,
+        ..Default::default()
+    };
+    crate::audit::append(&mut *tx, &e).await?;
     Ok(())
 }
 
@@ -1306,7 +1303,7 @@ impl Store {
     /// no longer opens it (replaced, mistyped token) is still answered in
     /// the relative's language.
     pub async fn request_language(&self, reference: &str) -> Result<Option<Lang>, Error> {
-        let code: Option<String> = sqlx::query_scalar("SELECT language FROM contact_requests WHERE reference = ?")
+        let code: Option<String> = sqlx::query_scalar("SELECT language FROM contact_requests WHERE reference = $1")
             .bind(reference)
             .fetch_optional(&self.pool)
             .await?;

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use findkin_app::i18n::{t, tf, Lang};
 use sha2::{Digest, Sha256};
-use sqlx::{Row, SqliteConnection, SqlitePool};
+use sqlx::Row;
+
+use crate::store::{clock, Conn, Store, Writer};
 
 use crate::auth::{can, Action, Role};
 use crate::http::staff::words;
 use crate::notify;
-use crate::store::Store;
 use crate::Error;
 
 /// What happened that a moderator should look at.
@@ -36,8 +37,8 @@ impl AlertKind {
 }
 
 /// Records an alert inside the caller's transaction.
-pub async fn raise(tx: &mut SqliteConnection, kind: AlertKind, request_id: i64) -> Result<(), Error> {
-    sqlx::query("INSERT INTO staff_alerts (kind, request_id, at) VALUES (?, ?, ?)")
+pub async fn raise(tx: &mut Conn, kind: AlertKind, request_id: i64) -> Result<(), Error> {
+    sqlx::query("INSERT INTO staff_alerts (kind, request_id, at) VALUES ($1, $2, $3)")
         .bind(kind.as_str())
         .bind(request_id)
         .bind(crate::users::now())
@@ -139,21 +140,21 @@ pub fn digest_text(lang: Lang, role: Role, counts: Counts, oldest_secs: i64, ori
 /// never loses or repeats it. Alerts about requests the moderator has
 /// acted on since (a step or a message of theirs) are left out; if that
 /// leaves nothing, nothing is sent and the next digest is not delayed.
-pub async fn send_digests(pool: &SqlitePool, now: i64, window_secs: i64, origin: &str) -> Result<usize, Error> {
+pub async fn send_digests(store: &Store, now: i64, window_secs: i64, origin: &str) -> Result<usize, Error> {
     let due: Vec<i64> = sqlx::query_scalar(
         "SELECT id FROM users \
          WHERE disabled = 0 AND role IN ('moderator', 'admin') AND notify_channel <> 'none' \
            AND alerts_sent_upto < (SELECT COALESCE(MAX(id), 0) FROM staff_alerts) \
-           AND ? - alerts_sent_at >= ? \
+           AND $1 - alerts_sent_at >= $2 \
          ORDER BY id",
     )
     .bind(now)
     .bind(window_secs)
-    .fetch_all(pool)
+    .fetch_all(&store.pool)
     .await?;
     let mut sent = 0;
     for user in due {
-        if digest_one(pool, user, now, window_secs, origin).await? {
+        if digest_one(store, user, now, window_secs, origin).await? {
             sent += 1;
         }
     }
@@ -162,12 +163,12 @@ pub async fn send_digests(pool: &SqlitePool, now: i64, window_secs: i64, origin:
 
 /// One moderator's digest, decided and queued in one transaction (the
 /// conditions are read again inside it: settings may have changed).
-async fn digest_one(pool: &SqlitePool, user: i64, now: i64, window_secs: i64, origin: &str) -> Result<bool, Error> {
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin: &str) -> Result<bool, Error> {
+    let mut tx = store.begin(Writer::Service).await?;
     let row = sqlx::query(
         "SELECT name, role, notify_channel, notify_email, notify_chat_id, alerts_sent_upto FROM users \
-         WHERE id = ? AND disabled = 0 AND role IN ('moderator', 'admin') AND notify_channel <> 'none' \
-           AND ? - alerts_sent_at >= ?",
+         WHERE id = $1 AND disabled = 0 AND role IN ('moderator', 'admin') AND notify_channel <> 'none' \
+           AND $2 - alerts_sent_at >= $3",
     )
     .bind(user)
     .bind(now)
@@ -185,18 +186,26 @@ async fn digest_one(pool: &SqlitePool, user: i64, now: i64, window_secs: i64, or
         _ => None,
     };
     let Some(recipient) = recipient else { return Ok(false) };
-    let alerts: Vec<(i64, String, i64, bool)> = sqlx::query_as(
+    // Per alert, when this moderator last stepped or wrote on its request.
+    let raw: Vec<(i64, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
         "SELECT a.id, a.kind, a.at, \
-           EXISTS (SELECT 1 FROM request_events e WHERE e.request_id = a.request_id AND e.actor = ?1 \
-                     AND e.at >= strftime('%Y-%m-%dT%H:%M:%fZ', a.at, 'unixepoch')) \
-           OR EXISTS (SELECT 1 FROM request_messages m WHERE m.request_id = a.request_id AND m.from_staff = 1 \
-                     AND m.author = ?1 AND m.at >= strftime('%Y-%m-%dT%H:%M:%fZ', a.at, 'unixepoch')) \
-         FROM staff_alerts a WHERE a.id > ?2 ORDER BY a.id",
+           (SELECT MAX(e.at) FROM request_events e WHERE e.request_id = a.request_id AND e.actor = $1), \
+           (SELECT MAX(m.at) FROM request_messages m WHERE m.request_id = a.request_id AND m.from_staff = 1 \
+              AND m.author = $1) \
+         FROM staff_alerts a WHERE a.id > $2 ORDER BY a.id",
     )
     .bind(&name)
     .bind(upto)
     .fetch_all(&mut *tx)
     .await?;
+    let alerts: Vec<(i64, String, i64, bool)> = raw
+        .into_iter()
+        .map(|(id, kind, at, acted, wrote)| {
+            let since = clock::of_unix(at);
+            let handled = acted.is_some_and(|t| t >= since) || wrote.is_some_and(|t| t >= since);
+            (id, kind, at, handled)
+        })
+        .collect();
     let Some(last) = alerts.last().map(|a| a.0) else { return Ok(false) };
     let mut counts = Counts::default();
     let mut oldest = now;
@@ -208,7 +217,7 @@ async fn digest_one(pool: &SqlitePool, user: i64, now: i64, window_secs: i64, or
     }
     if counts.total() == 0 {
         // All handled already: nothing to say, and the next news is not held back.
-        sqlx::query("UPDATE users SET alerts_sent_upto = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET alerts_sent_upto = $1 WHERE id = $2")
             .bind(last)
             .bind(user)
             .execute(&mut *tx)
@@ -225,8 +234,8 @@ async fn digest_one(pool: &SqlitePool, user: i64, now: i64, window_secs: i64, or
         (notify::Channel::Email, subject)
     };
     let m = notify::Message { request_id: None, channel, recipient, subject, body, fresh_link: false };
-    notify::enqueue(&mut tx, &m, now).await.map_err(|e| Error::Config(e.to_string()))?;
-    sqlx::query("UPDATE users SET alerts_sent_upto = ?, alerts_sent_at = ? WHERE id = ?")
+    notify::enqueue(&mut tx, &m, now).await?;
+    sqlx::query("UPDATE users SET alerts_sent_upto = $1, alerts_sent_at = $2 WHERE id = $3")
         .bind(last)
         .bind(now)
         .bind(user)
@@ -240,7 +249,7 @@ async fn digest_one(pool: &SqlitePool, user: i64, now: i64, window_secs: i64, or
 /// Runs [`send_digests`] every [`TICK`] (more often for a window shorter
 /// than a few ticks) until the pool is closed or the handle aborted; errors
 /// are logged, never fatal. Links point at `origin` (the public address).
-pub fn spawn_digest_worker(pool: SqlitePool, window: Duration, origin: String) -> tokio::task::JoinHandle<()> {
+pub fn spawn_digest_worker(store: Store, window: Duration, origin: String) -> tokio::task::JoinHandle<()> {
     let every = (window / 5).clamp(Duration::from_secs(1), TICK);
     let window_secs = i64::try_from(window.as_secs()).unwrap_or(i64::MAX);
     tokio::spawn(async move {
@@ -248,11 +257,11 @@ pub fn spawn_digest_worker(pool: SqlitePool, window: Duration, origin: String) -
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            if pool.is_closed() {
+            if store.pool.is_closed() {
                 tracing::info!("staff digest worker stopping: database pool closed");
                 return;
             }
-            if let Err(error) = send_digests(&pool, crate::users::now(), window_secs, &origin).await {
+            if let Err(error) = send_digests(&store, crate::users::now(), window_secs, &origin).await {
                 tracing::error!(%error, "staff digest round failed");
             }
         }
@@ -314,7 +323,7 @@ impl Store {
     pub async fn notify_settings(&self, user: i64, now: i64) -> Result<Settings, Error> {
         let row = sqlx::query(
             "SELECT notify_channel, notify_email, notify_chat_id, telegram_link_hash, telegram_link_expires \
-             FROM users WHERE id = ?",
+             FROM users WHERE id = $1",
         )
         .bind(user)
         .fetch_one(&self.pool)
@@ -333,15 +342,15 @@ impl Store {
     /// address is stored as given (check it with [`email_problem`]); the
     /// address or chat stays stored when notifications are turned off.
     pub async fn set_notify(&self, user: i64, setting: &Setting) -> Result<(), Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = self.begin(Writer::Service).await?;
         sqlx::query(
             "UPDATE users SET \
-               alerts_sent_upto = CASE WHEN notify_channel = 'none' AND ?1 <> 'none' \
+               alerts_sent_upto = CASE WHEN notify_channel = 'none' AND $1 <> 'none' \
                  THEN (SELECT COALESCE(MAX(id), 0) FROM staff_alerts) ELSE alerts_sent_upto END, \
-               notify_channel = ?1, \
-               notify_email = COALESCE(?2, notify_email), \
-               notify_chat_id = COALESCE(?3, notify_chat_id) \
-             WHERE id = ?4",
+               notify_channel = $1, \
+               notify_email = COALESCE($2, notify_email), \
+               notify_chat_id = COALESCE($3, notify_chat_id) \
+             WHERE id = $4",
         )
         .bind(setting.channel())
         .bind(match setting {
@@ -366,10 +375,10 @@ impl Store {
     pub async fn issue_telegram_code(&self, user: i64, now: i64) -> Result<String, Error> {
         let code = link_code();
         sqlx::query(
-            "UPDATE users SET telegram_link_hash = ?, telegram_link_expires = ?, \
+            "UPDATE users SET telegram_link_hash = $1, telegram_link_expires = $2, \
                alerts_sent_upto = CASE WHEN notify_channel = 'none' \
                  THEN (SELECT COALESCE(MAX(id), 0) FROM staff_alerts) ELSE alerts_sent_upto END \
-             WHERE id = ?",
+             WHERE id = $3",
         )
         .bind(code_hash(&code))
         .bind(now + LINK_CODE_SECONDS)
@@ -384,7 +393,7 @@ impl Store {
         sqlx::query(
             "UPDATE users SET notify_chat_id = NULL, telegram_link_hash = NULL, telegram_link_expires = NULL, \
                notify_channel = CASE WHEN notify_channel = 'telegram' THEN 'none' ELSE notify_channel END \
-             WHERE id = ?",
+             WHERE id = $1",
         )
         .bind(user)
         .execute(&self.pool)
@@ -417,7 +426,7 @@ mod tests {
 
     async fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        let store = Store::scratch(dir.path()).await;
         (dir, store)
     }
 
@@ -430,18 +439,18 @@ mod tests {
     async fn request(store: &Store, n: i64) -> i64 {
         sqlx::query(
             "INSERT INTO contact_requests (reference, body_hash, state, language, requester_name, relationship, \
-             email, sought_name) VALUES (?, 'h', 'submitted', 'ru', 'Мать Иванова', 'мать', 'mother@example.org', \
+             email, sought_name) VALUES ($1, 'h', 'submitted', 'ru', 'Мать Иванова', 'мать', 'mother@example.org', \
              'Секретов Тайна Скрытович') RETURNING id",
         )
         .bind(format!("FK-TEST-{n}"))
         .fetch_one(&store.pool)
         .await
-        .map(|r: sqlx::sqlite::SqliteRow| r.get(0))
+        .map(|r: sqlx::any::AnyRow| r.get(0))
         .expect("request")
     }
 
     async fn alert(store: &Store, kind: AlertKind, request: i64, at: i64) {
-        sqlx::query("INSERT INTO staff_alerts (kind, request_id, at) VALUES (?, ?, ?)")
+        sqlx::query("INSERT INTO staff_alerts (kind, request_id, at) VALUES ($1, $2, $3)")
             .bind(kind.as_str())
             .bind(request)
             .bind(at)
@@ -475,7 +484,7 @@ mod tests {
         alert(&store, AlertKind::Candidate, r[3], T0 + 3).await;
         alert(&store, AlertKind::Candidate, r[4], T0 + 3).await;
         alert(&store, AlertKind::Candidate, r[5], T0 + 4).await;
-        assert_eq!(send_digests(&store.pool, T0 + 30, WINDOW, ORIGIN).await.expect("digest"), 1);
+        assert_eq!(send_digests(&store, T0 + 30, WINDOW, ORIGIN).await.expect("digest"), 1);
         let out = outbox(&store).await;
         assert_eq!(out.len(), 1, "one message for six alerts");
         let (channel, to, subject, body) = &out[0];
@@ -490,18 +499,18 @@ mod tests {
             assert!(!body.contains(secret) && !subject.contains(secret), "{secret} leaked: {body}");
         }
         // Nothing new: nothing sent.
-        assert_eq!(send_digests(&store.pool, T0 + 60, WINDOW, ORIGIN).await.expect("quiet"), 0);
+        assert_eq!(send_digests(&store, T0 + 60, WINDOW, ORIGIN).await.expect("quiet"), 0);
         // News within the window waits for it, then goes out as one digest.
         alert(&store, AlertKind::Reply, r[0], T0 + 100).await;
         alert(&store, AlertKind::Reply, r[1], T0 + 200).await;
-        assert_eq!(send_digests(&store.pool, T0 + 300, WINDOW, ORIGIN).await.expect("held"), 0);
-        assert_eq!(send_digests(&store.pool, T0 + 30 + WINDOW - 1, WINDOW, ORIGIN).await.expect("held"), 0);
-        assert_eq!(send_digests(&store.pool, T0 + 30 + WINDOW, WINDOW, ORIGIN).await.expect("due"), 1);
+        assert_eq!(send_digests(&store, T0 + 300, WINDOW, ORIGIN).await.expect("held"), 0);
+        assert_eq!(send_digests(&store, T0 + 30 + WINDOW - 1, WINDOW, ORIGIN).await.expect("held"), 0);
+        assert_eq!(send_digests(&store, T0 + 30 + WINDOW, WINDOW, ORIGIN).await.expect("due"), 1);
         let out = outbox(&store).await;
         assert_eq!(out.len(), 2);
         assert!(out[1].3.starts_with("С прошлой сводки: 2 ответа."), "{}", out[1].3);
         assert!(!out[1].3.contains("view=unclaimed"), "no link to what did not happen: {}", out[1].3);
-        let (upto, at): (i64, i64) = sqlx::query_as("SELECT alerts_sent_upto, alerts_sent_at FROM users WHERE id = ?")
+        let (upto, at): (i64, i64) = sqlx::query_as("SELECT alerts_sent_upto, alerts_sent_at FROM users WHERE id = $1")
             .bind(m)
             .fetch_one(&store.pool)
             .await
@@ -526,16 +535,16 @@ mod tests {
             alert(&store, AlertKind::NewRequest, r, T0 + i).await;
         }
         email_on(&store, m, "m1@example.org").await;
-        assert_eq!(send_digests(&store.pool, T0 + 10, WINDOW, ORIGIN).await.expect("digest"), 0);
+        assert_eq!(send_digests(&store, T0 + 10, WINDOW, ORIGIN).await.expect("digest"), 0);
         assert!(outbox(&store).await.is_empty());
         alert(&store, AlertKind::Reply, r, T0 + 20).await;
-        assert_eq!(send_digests(&store.pool, T0 + 30, WINDOW, ORIGIN).await.expect("digest"), 1);
+        assert_eq!(send_digests(&store, T0 + 30, WINDOW, ORIGIN).await.expect("digest"), 1);
         let out = outbox(&store).await;
         assert!(out[0].3.starts_with("С прошлой сводки: 1 ответ."), "only the news: {}", out[0].3);
         // Switching from email to Telegram is not "turning on": nothing is skipped or resent.
         alert(&store, AlertKind::Reply, r, T0 + 40).await;
         store.set_notify(m, &Setting::Telegram(-100_123)).await.expect("telegram");
-        assert_eq!(send_digests(&store.pool, T0 + 30 + WINDOW, WINDOW, ORIGIN).await.expect("digest"), 1);
+        assert_eq!(send_digests(&store, T0 + 30 + WINDOW, WINDOW, ORIGIN).await.expect("digest"), 1);
         let out = outbox(&store).await;
         assert_eq!((out[1].0.as_str(), out[1].1.as_str(), out[1].2.as_str()), ("telegram", "-100123", ""));
         assert!(out[1].3.contains("1 ответ"), "{}", out[1].3);
@@ -543,7 +552,7 @@ mod tests {
         store.set_notify(m, &Setting::Off).await.expect("off");
         alert(&store, AlertKind::Reply, r, T0 + 5000).await;
         email_on(&store, m, "m1@example.org").await;
-        assert_eq!(send_digests(&store.pool, T0 + 9000, WINDOW, ORIGIN).await.expect("digest"), 0);
+        assert_eq!(send_digests(&store, T0 + 9000, WINDOW, ORIGIN).await.expect("digest"), 0);
     }
 
     #[tokio::test]
@@ -558,7 +567,7 @@ mod tests {
             email_on(&store, id, addr).await;
         }
         // Telegram chosen without a chat (the bot never linked one): no recipient.
-        sqlx::query("UPDATE users SET notify_channel = 'telegram' WHERE id = ?")
+        sqlx::query("UPDATE users SET notify_channel = 'telegram' WHERE id = $1")
             .bind(nochat)
             .execute(&store.pool)
             .await
@@ -566,7 +575,7 @@ mod tests {
         store.disable_user("gone").await.expect("disable");
         let r = request(&store, 1).await;
         alert(&store, AlertKind::NewRequest, r, T0).await;
-        assert_eq!(send_digests(&store.pool, T0 + 30, WINDOW, ORIGIN).await.expect("digest"), 1);
+        assert_eq!(send_digests(&store, T0 + 30, WINDOW, ORIGIN).await.expect("digest"), 1);
         let out = outbox(&store).await;
         assert_eq!(out.len(), 1, "{out:?}");
         assert_eq!(out[0].1, "boss@example.org", "only the admin, with links an admin can open");
@@ -582,17 +591,17 @@ mod tests {
         email_on(&store, m, "m1@example.org").await;
         let (a, b) = (request(&store, 1).await, request(&store, 2).await);
         alert(&store, AlertKind::Reply, a, T0).await;
-        assert_eq!(send_digests(&store.pool, T0 + 1, WINDOW, ORIGIN).await.expect("first"), 1);
+        assert_eq!(send_digests(&store, T0 + 1, WINDOW, ORIGIN).await.expect("first"), 1);
         alert(&store, AlertKind::Reply, a, T0 + 10).await;
         alert(&store, AlertKind::Reply, b, T0 + 10).await;
         // m1 answers on request a after its reply came.
-        sqlx::query("INSERT INTO request_events (request_id, at, actor, step, from_state, to_state) VALUES (?, ?, 'm1', 'ask', 'in_review', 'needs_info')")
+        sqlx::query("INSERT INTO request_events (request_id, at, actor, step, from_state, to_state) VALUES ($1, $2, 'm1', 'ask', 'in_review', 'needs_info')")
             .bind(a)
             .bind("2027-01-15T08:05:00.000Z")
             .execute(&store.pool)
             .await
             .expect("event");
-        assert_eq!(send_digests(&store.pool, T0 + WINDOW + 1, WINDOW, ORIGIN).await.expect("second"), 1);
+        assert_eq!(send_digests(&store, T0 + WINDOW + 1, WINDOW, ORIGIN).await.expect("second"), 1);
         let out = outbox(&store).await;
         assert!(out[1].3.starts_with("С прошлой сводки: 1 ответ."), "{}", out[1].3);
     }
@@ -634,7 +643,7 @@ mod tests {
         let code = store.issue_telegram_code(m, T0).await.expect("code");
         assert!(code.len() >= 8 && code.chars().all(|c| c.is_ascii_alphanumeric()), "{code}");
         let (hash, expires): (String, i64) =
-            sqlx::query_as("SELECT telegram_link_hash, telegram_link_expires FROM users WHERE id = ?")
+            sqlx::query_as("SELECT telegram_link_hash, telegram_link_expires FROM users WHERE id = $1")
                 .bind(m)
                 .fetch_one(&store.pool)
                 .await

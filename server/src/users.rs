@@ -2,6 +2,8 @@
 
 use sqlx::Row;
 
+use crate::store::Writer;
+
 use crate::auth::{password, Role, StaffUser};
 use crate::store::Store;
 use crate::Error;
@@ -48,13 +50,14 @@ pub fn now() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-fn account(row: &sqlx::sqlite::SqliteRow) -> Result<Account, Error> {
+fn account(row: &sqlx::any::AnyRow) -> Result<Account, Error> {
     let role: String = row.try_get("role")?;
     Ok(Account {
         user: StaffUser {
             id: row.try_get("id")?,
             name: row.try_get("name")?,
-            role: Role::parse(&role).ok_or_else(|| Error::Config(format!("unknown role {role:?} in the database")))?,
+            role: Role::parse(&role)
+                .ok_or_else(|| crate::store::StoreError::Corrupt(format!("unknown role {role:?}")))?,
         },
         password_hash: row.try_get("password_hash")?,
         must_change_password: row.try_get::<i64, _>("must_change_password")? != 0,
@@ -78,14 +81,14 @@ impl Store {
     /// changed at first sign-in.
     pub async fn add_user(&self, name: &str, role: Role) -> Result<String, Error> {
         if !valid_name(name) {
-            return Err(Error::Config(format!("invalid user name {name:?}: 2–40 letters, digits, '.', '-' or '_'")));
+            return Err(Error::Refused(format!("invalid user name {name:?}: 2–40 letters, digits, '.', '-' or '_'")));
         }
         if self.account_by_name(name).await?.is_some() {
-            return Err(Error::Config(format!("user {name:?} already exists")));
+            return Err(Error::Refused(format!("user {name:?} already exists")));
         }
         let one_time = password::generate_one_time();
-        let hash = password::hash(&one_time).map_err(Error::Config)?;
-        sqlx::query("INSERT INTO users (name, role, password_hash, must_change_password) VALUES (?, ?, ?, 1)")
+        let hash = password::hash(&one_time).map_err(Error::PasswordHash)?;
+        sqlx::query("INSERT INTO users (name, role, password_hash, must_change_password) VALUES ($1, $2, $3, 1)")
             .bind(name)
             .bind(role.as_str())
             .bind(hash)
@@ -102,10 +105,10 @@ impl Store {
         password_text: &str,
         totp_secret: &str,
     ) -> Result<(), Error> {
-        let hash = password::hash(password_text).map_err(Error::Config)?;
+        let hash = password::hash(password_text).map_err(Error::PasswordHash)?;
         sqlx::query(
             "INSERT INTO users (name, role, password_hash, must_change_password, totp_secret, totp_enrolled)
-             VALUES (?, ?, ?, 0, ?, 1)",
+             VALUES ($1, $2, $3, 0, $4, 1)",
         )
         .bind(name)
         .bind(role.as_str())
@@ -121,27 +124,27 @@ impl Store {
     /// review go back to the queue, in one transaction. Returns how many
     /// requests were released.
     pub async fn disable_user(&self, name: &str) -> Result<u64, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = ? RETURNING id")
+        let mut tx = self.begin(Writer::Service).await?;
+        let id: Option<i64> = sqlx::query_scalar("UPDATE users SET disabled = 1 WHERE name = $1 RETURNING id")
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?;
         let Some(id) = id else {
-            return Err(Error::Config(format!("no user named {name:?}")));
+            return Err(Error::Refused(format!("no user named {name:?}")));
         };
-        sqlx::query("DELETE FROM sessions WHERE user_id = ?").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx).await?;
         let released = Store::release_claims_in(&mut tx, id, "system").await?;
         tx.commit().await?;
         Ok(released)
     }
 
     pub async fn account_by_name(&self, name: &str) -> Result<Option<Account>, Error> {
-        let row = sqlx::query("SELECT * FROM users WHERE name = ?").bind(name).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM users WHERE name = $1").bind(name).fetch_optional(&self.pool).await?;
         row.as_ref().map(account).transpose()
     }
 
     pub async fn account_by_id(&self, id: i64) -> Result<Option<Account>, Error> {
-        let row = sqlx::query("SELECT * FROM users WHERE id = ?").bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT * FROM users WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
         row.as_ref().map(account).transpose()
     }
 
@@ -150,13 +153,13 @@ impl Store {
     pub async fn record_failure(&self, id: i64, t: i64) -> Result<(i64, i64), Error> {
         // IMMEDIATE: read and write the count under one lock, so parallel
         // failures are all counted.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT failed_attempts, locked_until FROM users WHERE id = ?")
+        let mut tx = self.begin(Writer::Service).await?;
+        let row = sqlx::query("SELECT failed_attempts, locked_until FROM users WHERE id = $1")
             .bind(id)
             .fetch_one(&mut *tx)
             .await?;
         let (failures, locked_until) = after_failure(row.try_get("failed_attempts")?, row.try_get("locked_until")?, t);
-        sqlx::query("UPDATE users SET failed_attempts = ?, locked_until = ? WHERE id = ?")
+        sqlx::query("UPDATE users SET failed_attempts = $1, locked_until = $2 WHERE id = $3")
             .bind(failures)
             .bind(locked_until)
             .bind(id)
@@ -167,7 +170,7 @@ impl Store {
     }
 
     pub async fn clear_failures(&self, id: i64) -> Result<(), Error> {
-        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = ?")
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = $1")
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -175,8 +178,8 @@ impl Store {
     }
 
     pub async fn set_password(&self, id: i64, new_password: &str) -> Result<(), Error> {
-        let hash = password::hash(new_password).map_err(Error::Config)?;
-        sqlx::query("UPDATE users SET password_hash = ?, must_change_password = 0 WHERE id = ?")
+        let hash = password::hash(new_password).map_err(Error::PasswordHash)?;
+        sqlx::query("UPDATE users SET password_hash = $1, must_change_password = 0 WHERE id = $2")
             .bind(hash)
             .bind(id)
             .execute(&self.pool)
@@ -186,7 +189,7 @@ impl Store {
 
     /// Stores a secret being enrolled (not yet confirmed by a code).
     pub async fn set_pending_totp(&self, id: i64, secret: &str) -> Result<(), Error> {
-        sqlx::query("UPDATE users SET totp_secret = ?, totp_enrolled = 0 WHERE id = ? AND totp_enrolled = 0")
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_enrolled = 0 WHERE id = $2 AND totp_enrolled = 0")
             .bind(secret)
             .bind(id)
             .execute(&self.pool)
@@ -198,7 +201,7 @@ impl Store {
     /// atomically, so two requests racing with one code cannot both pass.
     pub async fn accept_totp_step(&self, id: i64, step: i64) -> Result<bool, Error> {
         let done = sqlx::query(
-            "UPDATE users SET totp_last_step = ?1, totp_enrolled = 1 WHERE id = ?2 AND totp_last_step < ?1",
+            "UPDATE users SET totp_last_step = $1, totp_enrolled = 1 WHERE id = $2 AND totp_last_step < $1",
         )
         .bind(step)
         .bind(id)

@@ -6,6 +6,7 @@
 //! release build in the workspace's target directory is used.
 
 pub mod browser;
+pub mod database;
 pub mod fake_telegram;
 pub mod relative;
 pub mod staff;
@@ -45,9 +46,21 @@ pub fn eval_set(name: &str) -> PathBuf {
     workspace_root().join("eval").join(name)
 }
 
+/// `findkin --data-dir DIR`, with the data directory's PostgreSQL database
+/// when the tests run on PostgreSQL ([`database`]).
+pub fn command(data_dir: &Path) -> Command {
+    let mut c = Command::new(bin());
+    c.arg("--data-dir").arg(data_dir);
+    match database::url_for(data_dir) {
+        Some(url) => c.env("FINDKIN_DATABASE_URL", url),
+        None => c.env_remove("FINDKIN_DATABASE_URL"),
+    };
+    c
+}
+
 /// Runs `findkin --data-dir DIR ARGS…` to completion.
 pub fn findkin(data_dir: &Path, args: &[&str]) -> Output {
-    let out = Command::new(bin()).arg("--data-dir").arg(data_dir).args(args).env("FINDKIN_LOG", "warn").output();
+    let out = command(data_dir).args(args).env("FINDKIN_LOG", "warn").output();
     match out {
         Ok(o) => o,
         Err(e) => panic!("cannot run {}: {e} (build it with `make build`)", bin().display()),
@@ -103,9 +116,7 @@ impl Server {
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
-        let child = Command::new(bin())
-            .arg("--data-dir")
-            .arg(data_dir)
+        let child = command(data_dir)
             .args(["serve", "--addr", &addr, "--site-root"])
             .arg(site_root())
             .args(extra)

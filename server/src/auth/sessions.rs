@@ -57,7 +57,7 @@ impl Store {
     pub async fn create_session(&self, user_id: i64, stage: Stage) -> Result<String, Error> {
         let token = random_hex(32);
         let t = now();
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf_token, created_at, last_seen) VALUES (?, ?, ?, ?, ?, ?)")
+        sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)")
             .bind(hash_token(&token))
             .bind(user_id)
             .bind(stage.as_str())
@@ -80,7 +80,7 @@ impl Store {
         let token_hash = hash_token(token);
         let row = sqlx::query(
             "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen, u.id, u.name, u.role, u.disabled
-             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?",
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
         .bind(&token_hash)
         .fetch_optional(&self.pool)
@@ -97,7 +97,7 @@ impl Store {
             return Ok(None);
         };
         if t - last_seen >= 30 {
-            sqlx::query("UPDATE sessions SET last_seen = ? WHERE token_hash = ?")
+            sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
                 .bind(t)
                 .bind(&token_hash)
                 .execute(&self.pool)
@@ -116,8 +116,8 @@ impl Store {
     /// otherwise pile up.
     pub async fn purge_expired_sessions(&self, t: i64) -> Result<u64, Error> {
         let done = sqlx::query(
-            "DELETE FROM sessions WHERE last_seen < ?1 OR created_at < ?2
-                OR (stage = 'password' AND created_at < ?3)",
+            "DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2
+                OR (stage = 'password' AND created_at < $3)",
         )
         .bind(t - IDLE_SECONDS)
         .bind(t - ABSOLUTE_SECONDS)
@@ -130,7 +130,7 @@ impl Store {
     /// Ends a user's other sessions (after a password change: whoever knew
     /// the old password is signed out).
     pub async fn end_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64, Error> {
-        let done = sqlx::query("DELETE FROM sessions WHERE user_id = ? AND token_hash <> ?")
+        let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user_id)
             .bind(keep_token_hash)
             .execute(&self.pool)
@@ -139,7 +139,7 @@ impl Store {
     }
 
     pub async fn end_session(&self, token_hash: &str) -> Result<(), Error> {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = ?").bind(token_hash).execute(&self.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
 }
@@ -152,14 +152,14 @@ mod tests {
     #[tokio::test]
     async fn sessions_expire_when_idle_or_old_and_end_with_the_account() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        let store = Store::scratch(dir.path()).await;
         store.add_user("ann", Role::Editor).await.expect("user");
         let id = store.account_by_name("ann").await.expect("q").expect("ann").user.id;
         let token = store.create_session(id, Stage::Full).await.expect("session");
         assert_eq!(store.session(&token).await.expect("q").map(|s| s.user.name), Some("ann".into()));
         assert!(store.session("not-a-token").await.expect("q").is_none());
 
-        sqlx::query("UPDATE sessions SET last_seen = last_seen - ?")
+        sqlx::query("UPDATE sessions SET last_seen = last_seen - $1")
             .bind(IDLE_SECONDS + 1)
             .execute(&store.pool)
             .await
@@ -167,7 +167,7 @@ mod tests {
         assert!(store.session(&token).await.expect("q").is_none(), "idle timeout");
 
         let token = store.create_session(id, Stage::Full).await.expect("session");
-        sqlx::query("UPDATE sessions SET created_at = created_at - ?")
+        sqlx::query("UPDATE sessions SET created_at = created_at - $1")
             .bind(ABSOLUTE_SECONDS + 1)
             .execute(&store.pool)
             .await
@@ -175,7 +175,7 @@ mod tests {
         assert!(store.session(&token).await.expect("q").is_none(), "absolute timeout, however active");
 
         let token = store.create_session(id, Stage::Password).await.expect("session");
-        sqlx::query("UPDATE sessions SET created_at = created_at - ?")
+        sqlx::query("UPDATE sessions SET created_at = created_at - $1")
             .bind(SECOND_FACTOR_SECONDS + 1)
             .execute(&store.pool)
             .await
@@ -198,7 +198,7 @@ mod tests {
     #[tokio::test]
     async fn unfinished_password_stage_sessions_expire_and_are_purged() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        let store = Store::scratch(dir.path()).await;
         store.add_user("bob", Role::Moderator).await.expect("user");
         let id = store.account_by_name("bob").await.expect("q").expect("bob").user.id;
         let t0 = now();

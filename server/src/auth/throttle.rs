@@ -7,6 +7,8 @@
 
 use sqlx::Row;
 
+use crate::store::Writer;
+
 use crate::store::Store;
 use crate::Error;
 
@@ -43,8 +45,8 @@ impl Store {
     /// address must wait. The write lock is taken up front so two parallel
     /// attempts are counted one after the other.
     pub async fn admit_attempt(&self, key: &str, now: i64) -> Result<Admission, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let row = sqlx::query("SELECT failures, last_at, blocked_until FROM login_throttle WHERE client_key = ?")
+        let mut tx = self.begin(Writer::Service).await?;
+        let row = sqlx::query("SELECT failures, last_at, blocked_until FROM login_throttle WHERE client_key = $1")
             .bind(key)
             .fetch_optional(&mut *tx)
             .await?;
@@ -58,8 +60,8 @@ impl Store {
         let failures = if now - last_at > FORGET_SECONDS { 1 } else { failures + 1 };
         let wait = wait_after(failures);
         sqlx::query(
-            "INSERT INTO login_throttle (client_key, failures, last_at, blocked_until) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(client_key) DO UPDATE SET failures = ?2, last_at = ?3, blocked_until = ?4",
+            "INSERT INTO login_throttle (client_key, failures, last_at, blocked_until) VALUES ($1, $2, $3, $4)
+             ON CONFLICT(client_key) DO UPDATE SET failures = $2, last_at = $3, blocked_until = $4",
         )
         .bind(key)
         .bind(failures)
@@ -75,7 +77,7 @@ impl Store {
     /// have started is lifted (the next step of signing in must not wait).
     pub async fn forgive_attempt(&self, key: &str) -> Result<(), Error> {
         sqlx::query(
-            "UPDATE login_throttle SET failures = max(failures - 1, 0), blocked_until = 0 WHERE client_key = ?",
+            "UPDATE login_throttle SET failures = max(failures - 1, 0), blocked_until = 0 WHERE client_key = $1",
         )
         .bind(key)
         .execute(&self.pool)
@@ -85,7 +87,7 @@ impl Store {
 
     /// Drops addresses that have been quiet long enough to be forgotten.
     pub async fn purge_throttle(&self, now: i64) -> Result<u64, Error> {
-        let done = sqlx::query("DELETE FROM login_throttle WHERE last_at < ? AND blocked_until <= ?")
+        let done = sqlx::query("DELETE FROM login_throttle WHERE last_at < $1 AND blocked_until <= $2")
             .bind(now - FORGET_SECONDS)
             .bind(now)
             .execute(&self.pool)
@@ -111,7 +113,7 @@ mod tests {
     #[tokio::test]
     async fn an_address_waits_after_failures_others_do_not_and_success_forgives() {
         let dir = tempfile::tempdir().expect("tmp");
-        let store = Store::open_sqlite(&dir.path().join("t.db")).await.expect("store");
+        let store = Store::scratch(dir.path()).await;
         let t0 = 1_800_000_000;
         for i in 1..FREE_FAILURES {
             let got = store.admit_attempt("a", t0 + i).await.expect("admit");

@@ -169,7 +169,7 @@ pub async fn export_registry(
         // Only the public columns are read: nothing else can leak into the file.
         let rows = sqlx::query(
             "SELECT id, public_ref, surname, given_name, patronymic, birth_date, region FROM records
-             WHERE id > ? ORDER BY id LIMIT ?",
+             WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(PAGE)

@@ -4,6 +4,8 @@
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use crate::store::Writer;
+
 use super::dialog::Dialog;
 use crate::store::Store;
 use crate::users::now;
@@ -32,7 +34,7 @@ impl Store {
     /// The chat's row, created with `language` on first contact.
     pub async fn tg_chat(&self, chat_id: i64, language: &str) -> Result<ChatRow, Error> {
         sqlx::query(
-            "INSERT INTO telegram_chats (chat_id, language, updated_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+            "INSERT INTO telegram_chats (chat_id, language, updated_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
         .bind(chat_id)
         .bind(language)
@@ -40,7 +42,7 @@ impl Store {
         .execute(&self.pool)
         .await?;
         let r =
-            sqlx::query("SELECT language, language_set, dialog, pending_answer FROM telegram_chats WHERE chat_id = ?")
+            sqlx::query("SELECT language, language_set, dialog, pending_answer FROM telegram_chats WHERE chat_id = $1")
                 .bind(chat_id)
                 .fetch_one(&self.pool)
                 .await?;
@@ -58,14 +60,14 @@ impl Store {
     /// Follows Telegram's language of the user until the relative picks one.
     pub async fn tg_set_language(&self, chat_id: i64, language: &str, picked: bool) -> Result<(), Error> {
         sqlx::query(
-            "UPDATE telegram_chats SET language = ?, language_set = MAX(language_set, ?), updated_at = ? \
-             WHERE chat_id = ? AND (? OR language_set = 0)",
+            "UPDATE telegram_chats SET language = $1, \
+             language_set = CASE WHEN language_set > $2 THEN language_set ELSE $2 END, updated_at = $3 \
+             WHERE chat_id = $4 AND ($2 = 1 OR language_set = 0)",
         )
         .bind(language)
         .bind(picked as i64)
         .bind(now())
         .bind(chat_id)
-        .bind(picked)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -73,15 +75,15 @@ impl Store {
 
     /// A new questionnaire number for the chat.
     pub async fn tg_next_dialog_id(&self, chat_id: i64) -> Result<i64, Error> {
-        Ok(sqlx::query_scalar("UPDATE telegram_chats SET dialogs = dialogs + 1 WHERE chat_id = ? RETURNING dialogs")
+        Ok(sqlx::query_scalar("UPDATE telegram_chats SET dialogs = dialogs + 1 WHERE chat_id = $1 RETURNING dialogs")
             .bind(chat_id)
             .fetch_one(&self.pool)
             .await?)
     }
 
     pub async fn tg_save_dialog(&self, chat_id: i64, dialog: Option<&Dialog>) -> Result<(), Error> {
-        let text = dialog.map(serde_json::to_string).transpose().map_err(|e| Error::Config(e.to_string()))?;
-        sqlx::query("UPDATE telegram_chats SET dialog = ?, updated_at = ? WHERE chat_id = ?")
+        let text = dialog.map(serde_json::to_string).transpose()?;
+        sqlx::query("UPDATE telegram_chats SET dialog = $1, updated_at = $2 WHERE chat_id = $3")
             .bind(text)
             .bind(now())
             .bind(chat_id)
@@ -91,7 +93,7 @@ impl Store {
     }
 
     pub async fn tg_set_pending_answer(&self, chat_id: i64, text: Option<&str>) -> Result<(), Error> {
-        sqlx::query("UPDATE telegram_chats SET pending_answer = ?, updated_at = ? WHERE chat_id = ?")
+        sqlx::query("UPDATE telegram_chats SET pending_answer = $1, updated_at = $2 WHERE chat_id = $3")
             .bind(text)
             .bind(now())
             .bind(chat_id)
@@ -104,8 +106,8 @@ impl Store {
     /// moderator's alerts) and its row is forgotten. Returns how many
     /// requests were linked.
     pub async fn tg_forget_chat(&self, chat_id: i64) -> Result<u64, Error> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let n = sqlx::query("UPDATE contact_requests SET telegram_chat_id = NULL WHERE telegram_chat_id = ?")
+        let mut tx = self.begin(Writer::Service).await?;
+        let n = sqlx::query("UPDATE contact_requests SET telegram_chat_id = NULL WHERE telegram_chat_id = $1")
             .bind(chat_id)
             .execute(&mut *tx)
             .await?
@@ -113,19 +115,19 @@ impl Store {
         sqlx::query(
             "UPDATE users SET notify_chat_id = NULL, \
              notify_channel = CASE WHEN notify_channel = 'telegram' THEN 'none' ELSE notify_channel END \
-             WHERE notify_chat_id = ?",
+             WHERE notify_chat_id = $1",
         )
         .bind(chat_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM telegram_chats WHERE chat_id = ?").bind(chat_id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM telegram_chats WHERE chat_id = $1").bind(chat_id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(n)
     }
 
     /// Stores the chat as the contact of a request sent from it.
     pub async fn tg_link_request(&self, request_id: i64, chat_id: i64) -> Result<(), Error> {
-        sqlx::query("UPDATE contact_requests SET telegram_chat_id = ? WHERE id = ?")
+        sqlx::query("UPDATE contact_requests SET telegram_chat_id = $1 WHERE id = $2")
             .bind(chat_id)
             .bind(request_id)
             .execute(&self.pool)
@@ -135,7 +137,7 @@ impl Store {
 
     /// The request a questionnaire was submitted as, by its idempotency key.
     pub async fn tg_request_by_key(&self, key: &str) -> Result<Option<i64>, Error> {
-        Ok(sqlx::query_scalar("SELECT id FROM contact_requests WHERE idempotency_key = ?")
+        Ok(sqlx::query_scalar("SELECT id FROM contact_requests WHERE idempotency_key = $1")
             .bind(key)
             .fetch_optional(&self.pool)
             .await?)
@@ -144,7 +146,7 @@ impl Store {
     /// The chat's requests, oldest first.
     pub async fn tg_chat_requests(&self, chat_id: i64) -> Result<Vec<ChatRequest>, Error> {
         let rows =
-            sqlx::query("SELECT id, reference, state FROM contact_requests WHERE telegram_chat_id = ? ORDER BY id")
+            sqlx::query("SELECT id, reference, state FROM contact_requests WHERE telegram_chat_id = $1 ORDER BY id")
                 .bind(chat_id)
                 .fetch_all(&self.pool)
                 .await?;
@@ -154,7 +156,8 @@ impl Store {
                 Ok(ChatRequest {
                     id: r.try_get("id")?,
                     reference: r.try_get("reference")?,
-                    state: State::parse(&state).ok_or_else(|| Error::Config(format!("unknown state {state:?}")))?,
+                    state: State::parse(&state)
+                        .ok_or_else(|| crate::store::StoreError::Corrupt(format!("unknown state {state:?}")))?,
                 })
             })
             .collect()
@@ -163,20 +166,21 @@ impl Store {
     /// Whether `chat_id` may still hear of `request_id`: the request's chat,
     /// or a moderator's linked chat (alerts). After `/stop`, neither.
     pub async fn tg_chat_may_hear(&self, chat_id: i64, request_id: Option<i64>) -> Result<bool, Error> {
-        let staff: bool =
-            sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM users WHERE notify_chat_id = ? AND disabled = 0)")
-                .bind(chat_id)
-                .fetch_one(&self.pool)
-                .await?;
-        if staff {
+        let staff: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE notify_chat_id = $1 AND disabled = 0")
+            .bind(chat_id)
+            .fetch_one(&self.pool)
+            .await?;
+        if staff > 0 {
             return Ok(true);
         }
         let Some(id) = request_id else { return Ok(false) };
-        Ok(sqlx::query_scalar("SELECT EXISTS(SELECT 1 FROM contact_requests WHERE id = ? AND telegram_chat_id = ?)")
-            .bind(id)
-            .bind(chat_id)
-            .fetch_one(&self.pool)
-            .await?)
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM contact_requests WHERE id = $1 AND telegram_chat_id = $2")
+                .bind(id)
+                .bind(chat_id)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n > 0)
     }
 
     /// `/staff CODE`: links the chat to the active account whose one-time
@@ -185,9 +189,9 @@ impl Store {
     pub async fn tg_link_staff(&self, code: &str, chat_id: i64) -> Result<Option<String>, Error> {
         let hash = hex::encode(Sha256::digest(code.trim().as_bytes()));
         let name: Option<String> = sqlx::query_scalar(
-            "UPDATE users SET notify_chat_id = ?, notify_channel = 'telegram', telegram_link_hash = NULL, \
+            "UPDATE users SET notify_chat_id = $1, notify_channel = 'telegram', telegram_link_hash = NULL, \
              telegram_link_expires = NULL \
-             WHERE telegram_link_hash = ? AND telegram_link_expires > ? AND disabled = 0 RETURNING name",
+             WHERE telegram_link_hash = $2 AND telegram_link_expires > $3 AND disabled = 0 RETURNING name",
         )
         .bind(chat_id)
         .bind(hash)
@@ -207,7 +211,7 @@ impl Store {
 
     pub async fn tg_set_offset(&self, offset: i64) -> Result<(), Error> {
         sqlx::query(
-            "INSERT INTO telegram_meta (key, value) VALUES ('offset', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO telegram_meta (key, value) VALUES ('offset', $1) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         )
         .bind(offset)
         .execute(&self.pool)

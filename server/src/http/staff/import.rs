@@ -68,7 +68,7 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
     };
     let parsed = tokio::task::spawn_blocking(move || (parse_csv(&bytes, &mut |_| {}), bytes))
         .await
-        .map_err(|e| StaffError::Internal(crate::Error::Config(e.to_string())))?;
+        .map_err(|e| StaffError::Internal(crate::Error::Task(e)))?;
     let (result, bytes) = parsed;
     match result {
         Err(errors) => {

@@ -246,15 +246,19 @@ impl Guard {
         st.registry
             .store
             .audit(Entry {
-                actor: Some(&self.session.user),
                 action,
                 target_type: target.as_ref().map(|t| t.0),
                 target_id: target.map(|t| t.1),
                 details,
-                address: ctx.address.clone(),
-                ..Entry::default()
+                ..self.who(ctx)
             })
             .await
+    }
+
+    /// Who acts and from where, for an audit entry written inside a
+    /// store transaction (the store fills in what happened).
+    pub fn who<'a>(&'a self, ctx: &Ctx) -> Entry<'a> {
+        Entry { actor: Some(&self.session.user), address: ctx.address.clone(), ..Entry::default() }
     }
 }
 

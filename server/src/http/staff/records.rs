@@ -54,7 +54,7 @@ async fn filter(st: &AppState, p: &HashMap<String, String>) -> Result<RecordFilt
             registry.search(&q, None, SearchOptions { limit: SEARCH_LIMIT, public_only: false })
         })
         .await
-        .map_err(|e| StaffError::Internal(crate::Error::Config(e.to_string())))?;
+        .map_err(|e| StaffError::Internal(crate::Error::Task(e)))?;
         // A query the engine refuses (too long, …) simply finds nothing.
         f.ids = Some(hits.map(|h| h.into_iter().map(|h| h.record.id as i64).collect()).unwrap_or_default());
     }
@@ -286,11 +286,10 @@ pub async fn create(
         Ok(r) => r,
         Err(errors) => return Ok(invalid(ctx.lang, &g, None, 0, &form, errors)),
     };
-    let Some(id) = st.registry.store.create_record(&rec, &g.session.user).await? else {
+    let Some(id) = st.registry.store.create_record(&rec, &g.who(&ctx)).await? else {
         let errors = vec![("external_id".to_string(), t(ctx.lang, "staff.form.external_id_taken"))];
         return Ok(invalid(ctx.lang, &g, None, 0, &form, errors));
     };
-    g.audit(&st, &ctx, "create_record", Some(("record", rec.external_id.clone())), None).await?;
     st.registry.sync(&mut |_, _| {}).await?;
     Ok(redirect(&format!("/staff/records/{id}?ok=staff.notice.created")))
 }
@@ -315,22 +314,9 @@ pub async fn update(
     };
     load(&st, ctx.lang, id).await?;
     let base = submitted_base(&form);
-    match st.registry.store.update_record(id, version, base.as_deref(), &rec, &g.session.user).await? {
+    match st.registry.store.update_record(id, version, base.as_deref(), &rec, &g.who(&ctx)).await? {
         SaveOutcome::Unchanged { .. } => Ok(redirect(&format!("/staff/records/{id}?ok=staff.notice.unchanged"))),
-        SaveOutcome::Saved { version: saved, kept_theirs, .. } => {
-            let merged = if kept_theirs.is_empty() {
-                String::new()
-            } else {
-                format!("; kept others' changes to {}", kept_theirs.join(", "))
-            };
-            g.audit(
-                &st,
-                &ctx,
-                "edit_record",
-                Some(("record", rec.external_id.clone())),
-                Some(format!("version {saved} (form of version {version}){merged}")),
-            )
-            .await?;
+        SaveOutcome::Saved { kept_theirs, .. } => {
             st.registry.sync(&mut |_, _| {}).await?;
             let notice = if kept_theirs.is_empty() { "staff.notice.saved" } else { "staff.notice.merged" };
             Ok(redirect(&format!("/staff/records/{id}?ok={notice}#history")))

@@ -1,0 +1,62 @@
+//! What can go wrong at the storage boundary, with constraint violations
+//! told apart so callers can answer "already exists" instead of "error".
+
+use sqlx::error::ErrorKind;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL {0:?}: use sqlite://FILE or postgres://USER@HOST/DATABASE")]
+    UnsupportedUrl(String),
+    #[error("cannot reach the database {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+    /// A UNIQUE or PRIMARY KEY constraint refused a second row.
+    #[error("already exists ({constraint})")]
+    Duplicate { constraint: String },
+    /// A FOREIGN KEY constraint refused a row pointing nowhere.
+    #[error("refers to a row that does not exist ({constraint})")]
+    MissingReference { constraint: String },
+    /// A CHECK or NOT NULL constraint refused a value.
+    #[error("value not allowed ({constraint})")]
+    Refused { constraint: String },
+    /// Another writer held the lock for too long, or the pool had no free
+    /// connection in time.
+    #[error("the database is busy; try again")]
+    Busy,
+    /// A stored value this build does not know (e.g. an unknown state).
+    #[error("unexpected value in the database: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Sql(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::PoolTimedOut => StoreError::Busy,
+            sqlx::Error::Database(db) => {
+                let constraint = db.constraint().unwrap_or_else(|| db.message()).to_string();
+                match db.kind() {
+                    ErrorKind::UniqueViolation => StoreError::Duplicate { constraint },
+                    ErrorKind::ForeignKeyViolation => StoreError::MissingReference { constraint },
+                    ErrorKind::NotNullViolation | ErrorKind::CheckViolation => StoreError::Refused { constraint },
+                    // SQLITE_BUSY (5) and its extended codes; PostgreSQL's
+                    // serialization failure and deadlock.
+                    _ if matches!(db.code().as_deref(), Some("5" | "261" | "517" | "40001" | "40P01")) => {
+                        StoreError::Busy
+                    }
+                    _ => StoreError::Sql(e),
+                }
+            }
+            _ => StoreError::Sql(e),
+        }
+    }
+}
+
+impl StoreError {
+    /// Whether a UNIQUE constraint on this table (or index) refused the row.
+    pub fn is_duplicate_of(&self, name: &str) -> bool {
+        matches!(self, StoreError::Duplicate { constraint } if constraint.contains(name))
+    }
+}

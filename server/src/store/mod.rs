@@ -1,0 +1,303 @@
+//! The database: the registry's source of truth, SQLite by default or
+//! PostgreSQL for several replicas.
+//!
+//! One SQL text serves both (see [`dialect`]); timestamps come from
+//! [`clock`]. Writes happen in one transaction each, with their change-feed
+//! rows and audit entries, so a file goes in whole or not at all; every
+//! written record appends to `record_changes`, which the search index follows.
+
+pub mod clock;
+pub mod dialect;
+mod error;
+pub mod sql;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, FromRow, Transaction};
+
+use crate::records::RecordInput;
+use crate::Error;
+use findkin_search::RecordDoc;
+
+pub use dialect::{Dialect, Writer};
+pub use error::StoreError;
+pub use sql::Sql;
+
+/// A transaction on either backend.
+pub type Tx = Transaction<'static, Any>;
+/// A connection (or transaction) on either backend.
+pub type Conn = sqlx::AnyConnection;
+
+/// Numbers of one finished import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ImportCounts {
+    pub inserted: u64,
+    pub updated: u64,
+}
+
+/// The one handle to the database the rest of the code holds.
+#[derive(Clone)]
+pub struct Store {
+    pub pool: AnyPool,
+    pub dialect: Dialect,
+}
+
+/// Rows per multi-row statement: 15 values each stays far below SQLite's
+/// limit of 32,766 bound variables and PostgreSQL's 65,535.
+const BATCH: usize = 1_000;
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database and applies migrations.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, Error> {
+        let url = format!("sqlite://{}", path.display());
+        Self::connect(&url).await
+    }
+
+    /// Connects to a database URL (`sqlite://FILE` or `postgres://…`) and
+    /// applies the migrations of its backend.
+    pub async fn connect(url: &str) -> Result<Self, Error> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::of_url(url)?;
+        let options = match dialect {
+            Dialect::Sqlite => {
+                // Create the file and switch it to WAL once; the mode stays
+                // with the file, so pooled connections inherit it.
+                let opts =
+                    SqliteConnectOptions::from_str(url)?.create_if_missing(true).journal_mode(SqliteJournalMode::Wal);
+                opts.connect().await?.close().await?;
+                AnyConnectOptions::from_str(url)?
+            }
+            Dialect::Postgres => AnyConnectOptions::from_str(url)?,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 4,
+                Dialect::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // FULL: a request is on disk before its reference
+                        // code is shown. Writers wait up to 10 s for the lock.
+                        conn.execute(
+                            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unreachable { url: dialect::redact(url), reason: e.to_string() })?;
+        dialect.migrator().run(&pool).await?;
+        Ok(Store { pool, dialect })
+    }
+
+    /// A store for a unit test: SQLite in `dir`, or with
+    /// `FINDKIN_TEST_DATABASE=postgres` a fresh PostgreSQL database on
+    /// `FINDKIN_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`).
+    #[cfg(test)]
+    pub async fn scratch(dir: &Path) -> Self {
+        if std::env::var("FINDKIN_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
+            let server =
+                std::env::var("FINDKIN_TEST_PG").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into());
+            sqlx::any::install_default_drivers();
+            let name = format!("findkin_u_{}", uuid::Uuid::new_v4().simple());
+            let admin = AnyPool::connect(&format!("{server}/postgres")).await.expect("PostgreSQL for the tests");
+            admin.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create database");
+            admin.close().await;
+            Self::connect(&format!("{server}/{name}")).await.expect("store")
+        } else {
+            Self::open_sqlite(&dir.join("t.db")).await.expect("store")
+        }
+    }
+
+    /// Opens a write transaction for one class of writer (see [`Writer`]).
+    pub async fn begin(&self, writer: Writer) -> Result<Tx, Error> {
+        let mut tx = self.pool.begin_with(self.dialect.begin()).await?;
+        if let Some(lock) = self.dialect.lock(writer) {
+            tx.execute(lock.as_str()).await?;
+        }
+        Ok(tx)
+    }
+
+    /// Inserts or updates (by `external_id`) all records in one transaction.
+    pub async fn import(
+        &self,
+        source_name: &str,
+        records: &[RecordInput],
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ImportCounts, Error> {
+        let mut tx = self.begin(Writer::Registry).await?;
+        let mut counts = ImportCounts::default();
+        let mut done = 0u64;
+        let now = clock::now();
+        for chunk in records.chunks(BATCH) {
+            for (_, version) in upsert_records(&mut tx, chunk, &now).await? {
+                if version == 1 {
+                    counts.inserted += 1;
+                } else {
+                    counts.updated += 1;
+                }
+            }
+            done += chunk.len() as u64;
+            progress(done);
+        }
+        sqlx::query(
+            "INSERT INTO imports (source_name, rows_total, inserted, updated, imported_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(source_name)
+        .bind(records.len() as i64)
+        .bind(counts.inserted as i64)
+        .bind(counts.updated as i64)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(counts)
+    }
+
+    pub async fn count_records(&self) -> Result<u64, Error> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records").fetch_one(&self.pool).await?;
+        Ok(n as u64)
+    }
+
+    /// Gauges for `/metrics`: notifications not yet sent, and contact
+    /// requests still waiting for someone (not released or closed).
+    pub async fn backlog(&self) -> Result<(u64, u64), Error> {
+        let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL")
+            .fetch_one(&self.pool)
+            .await?;
+        let open: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM contact_requests WHERE state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((outbox as u64, open as u64))
+    }
+
+    /// The newest change number (0 when nothing was ever written).
+    pub async fn last_change(&self) -> Result<i64, Error> {
+        let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM record_changes").fetch_one(&self.pool).await?;
+        Ok(n.unwrap_or(0))
+    }
+
+    /// Up to `limit` records with id above `after_id` that changed after
+    /// change `since` (all records when `since` is `None`), by id.
+    pub async fn index_page(&self, since: Option<i64>, after_id: i64, limit: i64) -> Result<Vec<RecordDoc>, Error> {
+        let rows: Vec<DocRow> = sqlx::query_as(
+            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, public_ref FROM records
+             WHERE id > $1 AND ($2 IS NULL OR id IN (SELECT record_id FROM record_changes WHERE seq > $2))
+             ORDER BY id LIMIT $3",
+        )
+        .bind(after_id)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(DocRow::into_doc).collect())
+    }
+
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
+    }
+
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Whether the database answers (for `/healthz`).
+    pub async fn ping(&self) -> Result<(), Error> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}
+
+/// Inserts or updates (by `external_id`) one batch of records with one
+/// multi-row statement (far fewer round trips than a statement per row,
+/// which is what makes a million rows quick) and appends each to the change
+/// feed. Returns (id, version) per record.
+pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &str) -> Result<Vec<(i64, i64)>, Error> {
+    let mut insert = Sql::new(
+        "INSERT INTO records (external_id, surname, given_name, patronymic, sex, birth_date, birth_place,
+            region, unit, rank, status, status_date, status_place, source, notes, created_at, updated_at) ",
+    );
+    insert.values(chunk, |b, r| {
+        b.bind(&r.external_id)
+            .bind(&r.surname)
+            .bind(&r.given_name)
+            .bind(&r.patronymic)
+            .bind(r.sex.map(|s| s.as_str()))
+            .bind(&r.birth_date)
+            .bind(&r.birth_place)
+            .bind(&r.region)
+            .bind(&r.unit)
+            .bind(&r.rank)
+            .bind(r.status.as_str())
+            .bind(&r.status_date)
+            .bind(&r.status_place)
+            .bind(&r.source)
+            .bind(&r.notes)
+            .bind(now)
+            .bind(now);
+    });
+    insert.push(
+        " ON CONFLICT(external_id) DO UPDATE SET
+            surname = excluded.surname, given_name = excluded.given_name,
+            patronymic = excluded.patronymic, sex = excluded.sex, birth_date = excluded.birth_date,
+            birth_place = excluded.birth_place, region = excluded.region, unit = excluded.unit,
+            rank = excluded.rank, status = excluded.status, status_date = excluded.status_date,
+            status_place = excluded.status_place, source = excluded.source, notes = excluded.notes,
+            version = records.version + 1, updated_at = excluded.updated_at
+         RETURNING id, version",
+    );
+    let (text, args) = insert.build();
+    let rows: Vec<(i64, i64)> = sqlx::query_as_with(&text, args).fetch_all(&mut *tx).await?;
+    let mut changes = Sql::new("INSERT INTO record_changes (record_id, changed_at) ");
+    changes.values(&rows, |b, (id, _)| {
+        b.bind(*id).bind(now);
+    });
+    changes.execute(&mut *tx).await?;
+    Ok(rows)
+}
+
+/// What the search index keeps of a record.
+#[derive(FromRow)]
+struct DocRow {
+    id: i64,
+    external_id: String,
+    surname: String,
+    given_name: String,
+    patronymic: String,
+    birth_date: Option<String>,
+    region: Option<String>,
+    public_ref: Option<String>,
+}
+
+impl DocRow {
+    fn into_doc(self) -> RecordDoc {
+        RecordDoc {
+            id: self.id as u64,
+            external_id: self.external_id,
+            surname: self.surname,
+            given_name: self.given_name,
+            patronymic: self.patronymic,
+            birth_date: self.birth_date,
+            region: self.region,
+            public_ref: self.public_ref,
+        }
+    }
+}
