@@ -240,6 +240,18 @@ impl NameIndex {
         })
     }
 
+    /// Adds records known to be absent (a build into an empty index): no
+    /// delete is queued per record, so a million-record build does not hold
+    /// a million pending deletes until its commit.
+    pub fn add_new(&self, recs: &[RecordDoc]) -> Result<(), SearchError> {
+        self.with_writer(|w| {
+            for rec in recs {
+                w.add_document(self.to_document(rec))?;
+            }
+            Ok(())
+        })
+    }
+
     pub fn delete(&self, id: u64) -> Result<(), SearchError> {
         self.with_writer(|w| {
             w.delete_term(Term::from_field_u64(self.f.rid, id));

@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
     registry.rematch(365).await?;
 
     let started = Instant::now();
-    registry.store.import("bench.csv", imported, &mut |_| {}).await?;
+    registry.store.import("bench.csv", imported, &findkin::audit::Entry::default(), &mut |_| {}).await?;
     registry.sync(&mut |_, _| {}).await?;
     println!("{} new records imported and indexed in {:.1} s", imported.len(), started.elapsed().as_secs_f64());
 

@@ -125,6 +125,36 @@ pub enum Command {
     /// The tamper-evident audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent copy of the database while the service runs:
+    /// an SQLite file, or on PostgreSQL a `pg_dump` custom-format archive.
+    Backup {
+        /// The backup file to create (never overwritten).
+        dest: PathBuf,
+    },
+    /// Bring a backup back into a new, empty registry (this data directory's
+    /// SQLite file, or an empty PostgreSQL database), then rebuild the index.
+    Restore {
+        /// A file written by `findkin backup`.
+        src: PathBuf,
+    },
+    /// Database administration.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum DbCommand {
+    /// PostgreSQL, run as the tables' owner: let ROLE run `findkin serve`
+    /// (read and write every table) while it can only read and append to
+    /// the audit log.
+    GrantApp {
+        /// The application's login role, e.g. findkin_app.
+        role: String,
+    },
+    /// Check the database's integrity and that the search index holds
+    /// exactly the stored records (after bringing it up to date). Exit
+    /// code 1 on any problem.
+    Check,
 }
 
 #[derive(Debug, Clone, Subcommand)]

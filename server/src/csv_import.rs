@@ -2,7 +2,8 @@
 //!
 //! The whole file is checked before anything is written, and every problem
 //! is reported with its line, column and reason, so an operator can fix
-//! the file in one pass.
+//! the file in one pass. A file on disk is read twice as a stream (check,
+//! then store), so a million rows never sit in memory.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -97,73 +98,117 @@ fn as_utf8(bytes: &[u8]) -> Result<&str, CsvErrors> {
     })
 }
 
-/// Parses and validates a whole CSV file. `progress` is called with the
-/// number of rows read, for a progress bar.
+/// Parses and validates a whole CSV file held in memory (console uploads,
+/// demo data). `progress` is called with the number of rows read.
 pub fn parse_csv(bytes: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Vec<RecordInput>, CsvErrors> {
-    let text = as_utf8(bytes)?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(text.as_bytes());
-    let mut rows = reader.records();
-    let header = match rows.next() {
-        None => return Err(CsvErrors(vec![err(1, None, "the file is empty; expected a header row")])),
-        Some(Err(e)) => return Err(CsvErrors(vec![csv_error(e)])),
-        Some(Ok(h)) => h,
-    };
-    let columns = check_header(&header)?;
-    let mut errors = Vec::new();
+    as_utf8(bytes)?;
     let mut out = Vec::new();
+    check_rows(bytes, progress, &mut |r| out.push(r))?;
+    Ok(out)
+}
+
+/// Streams a CSV source once, checking every row and that no `external_id`
+/// appears twice; each good record goes to `keep` (which may drop it: the
+/// CLI import keeps nothing in the first of its two passes). Memory stays
+/// at one row plus the ids seen. Returns the number of records.
+pub fn check_rows(
+    source: impl std::io::Read,
+    progress: &mut dyn FnMut(u64),
+    keep: &mut dyn FnMut(RecordInput),
+) -> Result<u64, CsvErrors> {
+    let mut rows = Rows::new(source)?;
+    let mut errors = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    let mut n = 0u64;
-    for row in rows {
-        n += 1;
-        if n.is_multiple_of(1000) {
-            progress(n);
+    let mut good = 0u64;
+    while let Some(row) = rows.next() {
+        if rows.read.is_multiple_of(1000) {
+            progress(rows.read);
         }
-        let row = match row {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(csv_error(e));
-                continue;
-            }
-        };
-        let line = row.position().map_or(n + 1, |p| p.line());
-        if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
-            continue; // a blank line
-        }
-        if row.len() != columns.len() {
-            errors.push(err(
-                line,
-                None,
-                format!("expected {} fields as in the header, found {}", columns.len(), row.len()),
-            ));
-            continue;
-        }
-        let get =
-            |name: &str| -> &str { columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("") };
-        match parse_row(line, &get) {
-            Ok(rec) => {
+        match row {
+            Ok((line, rec)) => {
                 if let Some(first) = seen.insert(rec.external_id.clone(), line) {
                     errors.push(err(
                         line,
                         Some("external_id"),
                         format!("{:?} already appears on line {first}; each person once per file", rec.external_id),
                     ));
-                } else {
-                    out.push(rec);
+                } else if errors.is_empty() {
+                    good += 1;
+                    keep(rec);
                 }
             }
             Err(mut row_errors) => errors.append(&mut row_errors),
         }
     }
-    progress(n);
+    progress(rows.read);
     if errors.is_empty() {
-        Ok(out)
+        Ok(good)
     } else {
         Err(CsvErrors(errors))
     }
 }
 
+/// The records of a CSV source, row by row, each with its line number.
+pub struct Rows<R: std::io::Read> {
+    records: csv::StringRecordsIntoIter<R>,
+    columns: Vec<String>,
+    /// Rows read so far (blank lines included).
+    pub read: u64,
+}
+
+impl<R: std::io::Read> Rows<R> {
+    /// Reads and checks the header.
+    pub fn new(source: R) -> Result<Self, CsvErrors> {
+        let reader = csv::ReaderBuilder::new().flexible(true).has_headers(false).from_reader(source);
+        let mut records = reader.into_records();
+        let header = match records.next() {
+            None => return Err(CsvErrors(vec![err(1, None, "the file is empty; expected a header row")])),
+            Some(Err(e)) => return Err(CsvErrors(vec![csv_error(e)])),
+            Some(Ok(h)) => h,
+        };
+        let mut header = header;
+        // A UTF-8 byte order mark (spreadsheets write one) is not part of the first name.
+        if let Some(first) = header.get(0).and_then(|f| f.strip_prefix('\u{feff}')).map(str::to_string) {
+            let rest: Vec<String> = header.iter().skip(1).map(str::to_string).collect();
+            header = std::iter::once(first).chain(rest).collect();
+        }
+        let columns = check_header(&header)?;
+        Ok(Rows { records, columns, read: 0 })
+    }
+}
+
+impl<R: std::io::Read> Iterator for Rows<R> {
+    type Item = Result<(u64, RecordInput), Vec<RowError>>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let row = self.records.next()?;
+            self.read += 1;
+            let row = match row {
+                Ok(r) => r,
+                Err(e) => return Some(Err(vec![csv_error(e)])),
+            };
+            let line = row.position().map_or(self.read + 1, |p| p.line());
+            if row.len() == 1 && row.get(0).is_some_and(|f| f.trim().is_empty()) {
+                continue; // a blank line
+            }
+            if row.len() != self.columns.len() {
+                let message = format!("expected {} fields as in the header, found {}", self.columns.len(), row.len());
+                return Some(Err(vec![err(line, None, message)]));
+            }
+            let columns = &self.columns;
+            let get =
+                |name: &str| -> &str { columns.iter().position(|c| c == name).and_then(|i| row.get(i)).unwrap_or("") };
+            return Some(parse_row(line, &get).map(|rec| (line, rec)));
+        }
+    }
+}
+
 fn csv_error(e: csv::Error) -> RowError {
     let line = e.position().map_or(0, |p| p.line());
+    if let csv::ErrorKind::Utf8 { .. } = e.kind() {
+        return err(line, None, "the file is not UTF-8 text; save it as UTF-8 and try again");
+    }
     err(line, None, format!("unreadable CSV: {e}"))
 }
 

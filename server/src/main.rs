@@ -11,9 +11,9 @@ use clap::Parser;
 use findkin::audit::{Entry, Verdict};
 use findkin::auth::{totp, Role};
 use findkin::config::{
-    AuditCommand, Cli, Command, LogFormat, PfifCommand, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED,
+    AuditCommand, Cli, Command, DbCommand, LogFormat, PfifCommand, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED,
 };
-use findkin::csv_import::parse_csv;
+use findkin::csv_import::{check_rows, parse_csv, CsvErrors, Rows};
 use findkin::http::search_guard::{Budget, SearchBudget};
 use findkin::http::{AppState, ConnectionLimits, Submissions};
 use findkin::registry::Registry;
@@ -96,13 +96,18 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command() {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Import { file } => {
-            let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
+            // Two streaming passes: check every row, then store them all in
+            // one transaction. Only one row and the ids seen are in memory.
+            let reader = || -> Result<_> {
+                let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
+                Ok(std::io::BufReader::with_capacity(1 << 20, f))
+            };
             let started = Instant::now();
             let pb = bar(0, "checking");
-            let parsed = parse_csv(&bytes, &mut |n| pb.set_position(n));
+            let checked_rows = check_rows(reader()?, &mut |n| pb.set_position(n), &mut |_| {});
             pb.finish_and_clear();
-            let records = match parsed {
-                Ok(r) => r,
+            let total = match checked_rows {
+                Ok(n) => n,
                 Err(errors) => {
                     eprintln!("{}: {errors}", file.display());
                     return Ok(ExitCode::from(2));
@@ -111,7 +116,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let checked = started.elapsed();
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let registry = open(&cli).await?;
-            store_records(&registry, &name, file, &records, started, checked, cli.rematch_window_days).await?;
+            let rows = Rows::new(reader()?).map_err(Error::Csv)?.map(|row| {
+                row.map(|(_, r)| r).map_err(|e| {
+                    Error::Refused(format!("the file changed while it was being imported: {}", CsvErrors(e)))
+                })
+            });
+            let run = Run { source_name: &name, file, total, started, checked, window_days: cli.rematch_window_days };
+            store_records(&registry, rows, run).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Pfif(PfifCommand::Export { domain, out }) => pfif_export(&cli, domain, out.as_deref()).await,
@@ -288,6 +299,55 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 }
             }
         }
+        Command::Backup { dest } => {
+            let registry = open(&cli).await?;
+            let started = Instant::now();
+            match registry.store.backup(dest).await {
+                Ok(()) => {
+                    println!("backup written to {} in {:.1} s", dest.display(), started.elapsed().as_secs_f64());
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(Error::Refused(why)) => {
+                    eprintln!("{why}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+        Command::Restore { src } => {
+            if let Err(e) = findkin::store::backup::restore(src, &cli.data_dir, cli.database_url.as_deref()).await {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(if matches!(e, Error::Refused(_)) { 2 } else { 1 }));
+            }
+            let registry = open(&cli).await?;
+            let n = sync_index(&registry).await?;
+            println!("restored {}: {} records, {n} indexed", src.display(), registry.store.count_records().await?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Db(DbCommand::Check) => {
+            let registry = open(&cli).await?;
+            let problems = registry.store.integrity().await?;
+            sync_index(&registry).await?;
+            let stored = registry.store.count_records().await?;
+            let indexed = registry.index.num_docs();
+            for p in &problems {
+                eprintln!("database: {p}");
+            }
+            println!("database: {}", if problems.is_empty() { "ok" } else { "PROBLEMS" });
+            println!("index: {indexed} records, database: {stored} records");
+            if problems.is_empty() && indexed == stored {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("the index and the database disagree or the database reports problems");
+                Ok(ExitCode::from(1))
+            }
+        }
+        Command::Db(DbCommand::GrantApp { role }) => {
+            let registry = open(&cli).await?;
+            registry.store.grant_app_role(role).await?;
+            println!("{role} may now run findkin serve; it can only read and append to audit_log");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Reindex => {
             let registry = open(&cli).await?;
             let started = Instant::now();
@@ -307,17 +367,25 @@ async fn run(cli: Cli) -> Result<ExitCode> {
 
 /// Stores checked records in one transaction, brings the index up to date
 /// and prints the counts (both `import` and `pfif import`).
-async fn store_records(
-    registry: &Registry,
-    source_name: &str,
-    file: &Path,
-    records: &[findkin::records::RecordInput],
+/// One import run, for [`store_records`]'s report.
+struct Run<'a> {
+    source_name: &'a str,
+    file: &'a Path,
+    total: u64,
     started: Instant,
     checked: std::time::Duration,
-    rematch_window_days: i64,
+    window_days: i64,
+}
+
+async fn store_records(
+    registry: &Registry,
+    records: impl Iterator<Item = Result<findkin::records::RecordInput, Error>> + Send,
+    run: Run<'_>,
 ) -> Result<()> {
-    let pb = bar(records.len() as u64, "storing");
-    let counts = registry.store.import(source_name, records, &mut |n| pb.set_position(n)).await?;
+    let Run { source_name, file, total, started, checked, window_days: rematch_window_days } = run;
+    let pb = bar(total, "storing");
+    let who = Entry { actor_name: Some("cli"), ..Entry::default() };
+    let counts = registry.store.import_rows(source_name, records, &who, &mut |n| pb.set_position(n)).await?;
     pb.finish_and_clear();
     let stored = started.elapsed();
     // A running server holds the index: it indexes and re-matches the new records itself.
@@ -329,17 +397,17 @@ async fn store_records(
         }
         Err(e) => return Err(e).context("records are stored, but indexing failed; run `findkin reindex`"),
     };
-    let total = started.elapsed();
+    let elapsed = started.elapsed();
     println!(
         "imported {} rows from {}: {} new, {} updated, in {:.1} s (checked {:.1} s, stored {:.1} s, indexed {:.1} s); the registry holds {} records",
-        records.len(),
+        total,
         file.display(),
         counts.inserted,
         counts.updated,
-        total.as_secs_f64(),
+        elapsed.as_secs_f64(),
         checked.as_secs_f64(),
         (stored - checked).as_secs_f64(),
-        (total - stored).as_secs_f64(),
+        (elapsed - stored).as_secs_f64(),
         registry.store.count_records().await?
     );
     if indexed {
@@ -437,7 +505,15 @@ async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -
         println!("{demo} person(s) are fictional demo data: the registry is marked as a demo registry");
     }
     let name = format!("pfif:{}", file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-    store_records(&registry, &name, file, &records, started, checked, cli.rematch_window_days).await?;
+    let run = Run {
+        source_name: &name,
+        file,
+        total: records.len() as u64,
+        started,
+        checked,
+        window_days: cli.rematch_window_days,
+    };
+    store_records(&registry, records.into_iter().map(Ok), run).await?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -537,7 +613,7 @@ async fn load_demo(registry: &Registry) -> Result<()> {
     let mut csv = Vec::new();
     demo_data::write_demo_csv(&mut csv, DEMO_RECORDS, DEMO_SEED)?;
     let records = parse_csv(&csv, &mut |_| {}).map_err(Error::Csv).context("demo data did not validate")?;
-    registry.store.import("demo-data", &records, &mut |_| {}).await?;
+    registry.store.import("demo-data", &records, &Entry::default(), &mut |_| {}).await?;
     registry.store.set_meta("demo", "1").await?;
     if std::io::stderr().is_terminal() {
         eprintln!("demo registry loaded: {} fictional records", records.len());

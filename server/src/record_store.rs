@@ -321,6 +321,7 @@ impl Store {
             .bind(clock::now())
             .execute(&mut *tx)
             .await?;
+        crate::store::announce_changes(&mut tx).await?;
         let kept_theirs = record_merge::with(&plan, FieldMerge::Theirs);
         let merged_note = if kept_theirs.is_empty() {
             String::new()

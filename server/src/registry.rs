@@ -102,7 +102,13 @@ impl Registry {
             let page = self.store.index_page(since, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.id as i64;
-            self.index.upsert(&page)?;
+            // With no applied change the index is empty (a new or cleared
+            // one): every record is new to it.
+            if since.is_none() {
+                self.index.add_new(&page)?;
+            } else {
+                self.index.upsert(&page)?;
+            }
             done += page.len() as u64;
             progress(done, total.max(done));
         }

@@ -114,9 +114,21 @@ impl Server {
 
     /// As [`Server::start`], with environment variables set for the server.
     pub fn start_with_env(data_dir: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Server::spawn(command(data_dir), extra, env)
+    }
+
+    /// Starts a replica on the database at `url` (not the data directory's
+    /// own), for tests of several servers sharing one PostgreSQL database.
+    pub fn start_on(data_dir: &Path, url: &str, extra: &[&str]) -> Server {
+        let mut c = Command::new(bin());
+        c.arg("--data-dir").arg(data_dir).env("FINDKIN_DATABASE_URL", url);
+        Server::spawn(c, extra, &[])
+    }
+
+    fn spawn(mut command: Command, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let port = free_port();
         let addr = format!("127.0.0.1:{port}");
-        let child = command(data_dir)
+        let child = command
             .args(["serve", "--addr", &addr, "--site-root"])
             .arg(site_root())
             .args(extra)

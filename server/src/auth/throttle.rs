@@ -77,7 +77,7 @@ impl Store {
     /// have started is lifted (the next step of signing in must not wait).
     pub async fn forgive_attempt(&self, key: &str) -> Result<(), Error> {
         sqlx::query(
-            "UPDATE login_throttle SET failures = max(failures - 1, 0), blocked_until = 0 WHERE client_key = $1",
+            "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, blocked_until = 0 WHERE client_key = $1",
         )
         .bind(key)
         .execute(&self.pool)

@@ -194,11 +194,28 @@ pub fn router(state: AppState) -> Router {
 
 /// Keeps the index following the database while serving, and runs each
 /// change against the waiting requests once the index holds it.
+/// On PostgreSQL a notification from any replica's commit wakes it at once;
+/// the 2 s tick catches up whatever a lost notification missed.
 fn spawn_index_follower(registry: Arc<Registry>, rematch_window_days: i64) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(2));
+        let mut listener = registry.store.change_listener().await;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                woken = async {
+                    match listener.as_mut() {
+                        Some(l) => l.recv().await.is_ok(),
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    if !woken {
+                        // The listener lost its connection and could not get
+                        // it back: polling alone from now on.
+                        listener = None;
+                    }
+                }
+            }
             match registry.sync(&mut |_, _| {}).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(records = n, "search index updated"),

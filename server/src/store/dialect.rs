@@ -77,6 +77,21 @@ impl Dialect {
             Dialect::Postgres => Some(format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK})")),
         }
     }
+
+    /// A statement that checks the stored data, one text row per problem
+    /// (SQLite answers a single "ok" when there is none).
+    pub(crate) fn integrity_check(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "PRAGMA integrity_check",
+            // PostgreSQL has no cheap whole-database check (page checksums
+            // are opt-in at initdb); this proves the tables answer and the
+            // change feed points only at stored records.
+            Dialect::Postgres => {
+                "SELECT 'record_changes points at a missing record' FROM record_changes c \
+                 WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = c.record_id) LIMIT 1"
+            }
+        }
+    }
 }
 
 /// A URL with its password replaced, for messages and logs.

@@ -6,6 +6,7 @@
 //! rows and audit entries, so a file goes in whole or not at all; every
 //! written record appends to `record_changes`, which the search index follows.
 
+pub mod backup;
 pub mod clock;
 pub mod dialect;
 mod error;
@@ -19,6 +20,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, FromRow, Transaction};
 
+use crate::audit::Entry;
 use crate::records::RecordInput;
 use crate::Error;
 use findkin_search::RecordDoc;
@@ -44,7 +46,12 @@ pub struct ImportCounts {
 pub struct Store {
     pub pool: AnyPool,
     pub dialect: Dialect,
+    /// Kept for the PostgreSQL change listener, which needs its own connection.
+    url: String,
 }
+
+/// The PostgreSQL channel a commit that changed records notifies.
+const CHANGES_CHANNEL: &str = "findkin_record_changes";
 
 /// Rows per multi-row statement: 15 values each stays far below SQLite's
 /// limit of 32,766 bound variables and PostgreSQL's 65,535.
@@ -95,8 +102,63 @@ impl Store {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unreachable { url: dialect::redact(url), reason: e.to_string() })?;
-        dialect.migrator().run(&pool).await?;
-        Ok(Store { pool, dialect })
+        // Replicas running as a role without DDL rights start without
+        // touching the schema when every migration is already applied.
+        if migrations_pending(&pool, dialect).await {
+            dialect.migrator().run(&pool).await?;
+        }
+        Ok(Store { pool, dialect, url: url.to_string() })
+    }
+
+    /// On PostgreSQL, a listener woken by every commit that changes records
+    /// (other replicas' included), so followers index them at once; `None`
+    /// on SQLite, where the periodic catch-up is the only trigger.
+    pub async fn change_listener(&self) -> Option<sqlx::postgres::PgListener> {
+        if self.dialect != Dialect::Postgres {
+            return None;
+        }
+        let mut listener = match sqlx::postgres::PgListener::connect(&self.url).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for record changes; following by polling only");
+                return None;
+            }
+        };
+        match listener.listen(CHANGES_CHANNEL).await {
+            Ok(()) => Some(listener),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for record changes; following by polling only");
+                None
+            }
+        }
+    }
+
+    /// PostgreSQL: gives `role` what `findkin serve` needs, and no more on
+    /// the audit log than reading and appending (run as the tables' owner,
+    /// after the migrations). A role that owns the tables could always take
+    /// the rights back, so the application should connect as another one.
+    pub async fn grant_app_role(&self, role: &str) -> Result<(), Error> {
+        if self.dialect != Dialect::Postgres {
+            return Err(Error::Refused("roles and privileges exist only on PostgreSQL".into()));
+        }
+        let valid = role.len() <= 63
+            && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
+            && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        if !valid {
+            return Err(Error::Refused(format!("invalid role name {role:?}: lowercase letters, digits and '_'")));
+        }
+        let mut tx = self.pool.begin().await?;
+        for sql in [
+            format!("GRANT USAGE ON SCHEMA public TO {role}"),
+            format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
+            format!("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+            format!("REVOKE UPDATE, DELETE, TRUNCATE ON audit_log FROM {role}"),
+            format!("REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON _sqlx_migrations FROM {role}"),
+        ] {
+            tx.execute(sql.as_str()).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A store for a unit test: SQLite in `dir`, or with
@@ -132,14 +194,30 @@ impl Store {
         &self,
         source_name: &str,
         records: &[RecordInput],
+        who: &Entry<'_>,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<ImportCounts, Error> {
+        self.import_rows(source_name, records.iter().cloned().map(Ok), who, progress).await
+    }
+
+    /// Inserts or updates a stream of records in one transaction, a batch
+    /// at a time (memory holds one batch), with the import's row and its
+    /// audit entry. An `Err` from the stream rolls everything back.
+    pub async fn import_rows(
+        &self,
+        source_name: &str,
+        records: impl Iterator<Item = Result<RecordInput, Error>> + Send,
+        who: &Entry<'_>,
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ImportCounts, Error> {
         let mut tx = self.begin(Writer::Registry).await?;
         let mut counts = ImportCounts::default();
         let mut done = 0u64;
         let now = clock::now();
-        for chunk in records.chunks(BATCH) {
-            for (_, version) in upsert_records(&mut tx, chunk, &now).await? {
+        let mut records = records.peekable();
+        while records.peek().is_some() {
+            let chunk = records.by_ref().take(BATCH).collect::<Result<Vec<_>, _>>()?;
+            for (_, version) in upsert_records(&mut tx, &chunk, &now).await? {
                 if version == 1 {
                     counts.inserted += 1;
                 } else {
@@ -153,12 +231,19 @@ impl Store {
             "INSERT INTO imports (source_name, rows_total, inserted, updated, imported_at) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(source_name)
-        .bind(records.len() as i64)
+        .bind(done as i64)
         .bind(counts.inserted as i64)
         .bind(counts.updated as i64)
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        let entry = Entry {
+            action: "import_records",
+            details: Some(format!("{source_name}: {done} rows, {} new, {} updated", counts.inserted, counts.updated)),
+            actor_name: who.actor_name.or(Some("findkin")),
+            ..who.clone()
+        };
+        crate::audit::append(&mut tx, &entry).await?;
         tx.commit().await?;
         Ok(counts)
     }
@@ -219,10 +304,26 @@ impl Store {
         Ok(())
     }
 
+    /// Problems the database finds in itself (none: an empty list).
+    pub async fn integrity(&self) -> Result<Vec<String>, Error> {
+        let rows: Vec<String> = sqlx::query_scalar(self.dialect.integrity_check()).fetch_all(&self.pool).await?;
+        Ok(rows.into_iter().filter(|r| r != "ok").collect())
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub async fn ping(&self) -> Result<(), Error> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+}
+
+/// Whether the database lacks a migration this build has (or cannot say).
+async fn migrations_pending(pool: &AnyPool, dialect: Dialect) -> bool {
+    let applied: Result<Vec<i64>, _> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success").fetch_all(pool).await;
+    match applied {
+        Ok(applied) => dialect.migrator().iter().any(|m| !applied.contains(&m.version)),
+        Err(_) => true,
     }
 }
 
@@ -271,7 +372,16 @@ pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &s
         b.bind(*id).bind(now);
     });
     changes.execute(&mut *tx).await?;
+    announce_changes(tx).await?;
     Ok(rows)
+}
+
+/// Tells PostgreSQL listeners, at commit, that records changed.
+pub(crate) async fn announce_changes(conn: &mut Conn) -> Result<(), Error> {
+    if conn.backend_name() == "PostgreSQL" {
+        conn.execute(format!("NOTIFY {CHANGES_CHANNEL}").as_str()).await?;
+    }
+    Ok(())
 }
 
 /// What the search index keeps of a record.
@@ -299,5 +409,43 @@ impl DocRow {
             region: self.region,
             public_ref: self.public_ref,
         }
+    }
+}
+
+impl Store {
+    /// Keeps a console upload until its uploader confirms it (a day at
+    /// most: older unconfirmed uploads go now). Returns its token.
+    pub async fn stage_upload(&self, user_id: i64, file_name: &str, csv: &[u8], token: &str) -> Result<(), Error> {
+        let mut tx = self.begin(Writer::Service).await?;
+        sqlx::query("DELETE FROM import_uploads WHERE created_at < $1")
+            .bind(clock::ago(time::Duration::DAY))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO import_uploads (token, user_id, file_name, csv, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(token)
+            .bind(user_id)
+            .bind(file_name)
+            .bind(csv)
+            .bind(clock::now())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// An upload of `user_id` (only its uploader may confirm it): its file
+    /// name and bytes.
+    pub async fn staged_upload(&self, user_id: i64, token: &str) -> Result<Option<(String, Vec<u8>)>, Error> {
+        Ok(sqlx::query_as("SELECT file_name, csv FROM import_uploads WHERE token = $1 AND user_id = $2")
+            .bind(token)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// Forgets an upload once it is imported.
+    pub async fn drop_upload(&self, token: &str) -> Result<(), Error> {
+        sqlx::query("DELETE FROM import_uploads WHERE token = $1").bind(token).execute(&self.pool).await?;
+        Ok(())
     }
 }

@@ -1,8 +1,6 @@
 //! CSV import from the console: upload, a preview of every problem (or of
 //! what would change) with nothing stored, then an explicit confirmation.
 
-use std::path::PathBuf;
-
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -21,10 +19,6 @@ use crate::http::AppState;
 pub const MAX_BYTES: usize = 50 * 1024 * 1024;
 /// Problems listed on the preview page; the count covers the rest.
 const SHOWN: usize = 500;
-
-fn upload_dir(st: &AppState) -> PathBuf {
-    st.data_dir.join("uploads")
-}
 
 fn token_ok(token: &str) -> bool {
     token.len() == 32 && token.bytes().all(|b| b.is_ascii_hexdigit())
@@ -90,13 +84,9 @@ pub async fn preview(State(st): State<AppState>, ctx: Ctx, mut multipart: Multip
             let mut raw = [0u8; 16];
             rand::thread_rng().fill_bytes(&mut raw);
             let token = hex::encode(raw);
-            let dir = upload_dir(&st);
-            std::fs::create_dir_all(&dir).map_err(crate::Error::from)?;
-            // The uploader's id is part of the stored name: only they can confirm it.
-            std::fs::write(dir.join(format!("{}-{token}.csv", g.session.user.id)), &bytes)
-                .map_err(crate::Error::from)?;
-            std::fs::write(dir.join(format!("{}-{token}.name", g.session.user.id)), &file_name)
-                .map_err(crate::Error::from)?;
+            // Kept in the database (any replica may get the confirmation),
+            // under the uploader's id: only they can confirm it.
+            st.registry.store.stage_upload(g.session.user.id, &file_name, &bytes, &token).await?;
             let stage =
                 ImportStage::Ready { file_name, rows: records.len(), new: records.len() - updated, updated, token };
             Ok(page(StatusCode::OK, import_page(ctx.lang, &g.viewer, None, stage)))
@@ -113,25 +103,14 @@ pub struct ConfirmForm {
 pub async fn confirm(State(st): State<AppState>, ctx: Ctx, Form(f): Form<ConfirmForm>) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ImportRecords).await?;
     g.check_form(ctx.lang, f.csrf.as_deref())?;
-    let base = upload_dir(&st).join(format!("{}-{}", g.session.user.id, f.token));
-    let bytes = if token_ok(&f.token) { std::fs::read(base.with_extension("csv")).ok() } else { None };
-    let Some(bytes) = bytes else {
+    let staged = if token_ok(&f.token) { st.registry.store.staged_upload(g.session.user.id, &f.token).await? } else { None };
+    let Some((file_name, bytes)) = staged else {
         let n = Notice { ok: false, text: t(ctx.lang, "staff.import.expired") };
         return Ok(page(StatusCode::NOT_FOUND, import_page(ctx.lang, &g.viewer, Some(n), ImportStage::Upload)));
     };
-    let file_name = std::fs::read_to_string(base.with_extension("name")).unwrap_or_default();
     let records = parse_csv(&bytes, &mut |_| {}).map_err(|e| StaffError::Internal(e.into()))?;
-    let counts = st.registry.store.import(&format!("console:{file_name}"), &records, &mut |_| {}).await?;
-    let _ = std::fs::remove_file(base.with_extension("csv"));
-    let _ = std::fs::remove_file(base.with_extension("name"));
-    g.audit(
-        &st,
-        &ctx,
-        "import_records",
-        None,
-        Some(format!("{file_name}: {} rows, {} new, {} updated", records.len(), counts.inserted, counts.updated)),
-    )
-    .await?;
+    st.registry.store.import(&format!("console:{file_name}"), &records, &g.who(&ctx), &mut |_| {}).await?;
+    st.registry.store.drop_upload(&f.token).await?;
     st.registry.sync(&mut |_, _| {}).await?;
     Ok(redirect("/staff/records?ok=staff.notice.imported"))
 }
