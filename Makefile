@@ -71,12 +71,13 @@ server:
 	cargo build --release -p findkin
 
 # Unit, integration and browser end-to-end tests, on SQLite and then again
-# on PostgreSQL (the storage unit tests and every end-to-end test).
+# on PostgreSQL (the same build: --workspace both times, so nothing is
+# compiled twice).
 test: setup-test build $(SCHEMATHESIS)
 	@bash tools/postgres-up.sh
 	FINDKIN_BIN=$(BIN) FINDKIN_SITE_ROOT=$(SITE) cargo test --release --workspace
 	FINDKIN_TEST_DATABASE=postgres FINDKIN_BIN=$(BIN) FINDKIN_SITE_ROOT=$(SITE) \
-		cargo test --release -p findkin -p findkin-tests
+		cargo test --release --workspace
 	$(API_FUZZ) short
 
 # The long schemathesis run, then libFuzzer on the query parser and the CSV

@@ -126,7 +126,7 @@ async fn gate(tx: &mut Conn, email: &str, origin: Option<&str>, now: i64) -> Res
     let address = email.trim().to_lowercase();
     sqlx::query(
         "INSERT INTO email_addresses (address, link_origin) VALUES ($1, $2) \
-         ON CONFLICT(address) DO UPDATE SET link_origin = COALESCE(excluded.link_origin, link_origin)",
+         ON CONFLICT(address) DO UPDATE SET link_origin = COALESCE(excluded.link_origin, email_addresses.link_origin)",
     )
     .bind(&address)
     .bind(origin)

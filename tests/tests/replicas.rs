@@ -54,8 +54,10 @@ async fn finds(c: &reqwest::Client, s: &Server, p: &Person) -> bool {
     let q = format!("{} {} {}", p.surname, p.given_name, p.patronymic);
     let Ok(r) = c.get(s.url("/api/v1/search")).query(&[("q", q.as_str())]).send().await else { return false };
     let v: Value = r.json().await.unwrap_or(Value::Null);
+    // Names are shown as people write them ("ФИЛИППОВ" as "Филиппов").
+    let same = |shown: &Value, stored: &str| shown.as_str().is_some_and(|s| s.to_lowercase() == stored.to_lowercase());
     v["hits"].as_array().is_some_and(|hits| {
-        hits.iter().any(|h| h["surname"] == p.surname.as_str() && h["given_name"] == p.given_name.as_str())
+        hits.iter().any(|h| same(&h["surname"], &p.surname) && same(&h["given_name"], &p.given_name))
     })
 }
 
