@@ -1,17 +1,32 @@
-//! Proleptic Gregorian day numbers (days since 1970-01-01), for the few
-//! places that need dates without a date crate (demo data, charts).
+//! Day numbers (days since 1970-01-01), for the few places that count in
+//! whole days (demo data, charts), on the `time` crate's calendar.
+
+use time::{Date, Month};
+
+/// Julian day number of 1970-01-01.
+const UNIX_EPOCH_JULIAN_DAY: i64 = 2_440_588;
+
+/// The date of a day number (clamped to the `time` crate's range).
+pub fn date(days: i64) -> Date {
+    let julian = (days + UNIX_EPOCH_JULIAN_DAY)
+        .clamp(i64::from(Date::MIN.to_julian_day()), i64::from(Date::MAX.to_julian_day()));
+    Date::from_julian_day(julian as i32).unwrap_or(Date::MIN)
+}
+
+/// The day number of a date.
+pub fn days(date: Date) -> i64 {
+    i64::from(date.to_julian_day()) - UNIX_EPOCH_JULIAN_DAY
+}
 
 /// (year, month, day) of a day number.
 pub fn ymd(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (yoe + era * 400 + i64::from(month <= 2), month, day)
+    let d = date(days);
+    (i64::from(d.year()), u32::from(u8::from(d.month())), u32::from(d.day()))
+}
+
+/// Days in a month of a year (31 for a month number out of range).
+pub fn days_in_month(year: i32, month: u32) -> u32 {
+    u8::try_from(month).ok().and_then(|m| Month::try_from(m).ok()).map_or(31, |m| u32::from(m.length(year)))
 }
 
 /// `YYYY-MM-DD` of a day number.

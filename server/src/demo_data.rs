@@ -523,16 +523,11 @@ struct Date {
 }
 
 fn is_leap_year(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+    time::util::is_leap_year(year)
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    crate::calendar::days_in_month(year, month)
 }
 
 impl Date {
@@ -540,16 +535,15 @@ impl Date {
         Date { year, month, day }
     }
 
-    /// Days since 1970-01-01 (H. Hinnant's `days_from_civil`), so dates can be compared and
-    /// sampled as plain integers.
+    /// Days since 1970-01-01, so dates can be compared and sampled as
+    /// plain integers.
     fn to_days(self) -> i64 {
-        let year = i64::from(self.year) - i64::from(self.month <= 2);
-        let era = year.div_euclid(400);
-        let year_of_era = year - era * 400;
-        let month = i64::from(self.month);
-        let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + i64::from(self.day) - 1;
-        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-        era * 146_097 + day_of_era - 719_468
+        let month = u8::try_from(self.month).ok().and_then(|m| time::Month::try_from(m).ok());
+        let day = u8::try_from(self.day).ok();
+        match (month, day) {
+            (Some(m), Some(d)) => time::Date::from_calendar_date(self.year, m, d).map_or(0, crate::calendar::days),
+            _ => 0,
+        }
     }
 
     /// Inverse of [`Date::to_days`].

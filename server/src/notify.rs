@@ -18,7 +18,7 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, UNIX_EPOCH};
 
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, SinglePart};
@@ -500,10 +500,6 @@ async fn record_failure(
     Ok(())
 }
 
-fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX)).unwrap_or(0)
-}
-
 /// Runs `deliver_due` every `every` until the returned handle is dropped or aborted (a tokio task); errors are logged, never fatal.
 ///
 /// Note that tokio *detaches* a task whose `JoinHandle` is dropped rather
@@ -540,7 +536,9 @@ pub fn spawn_courier(
                     tracing::info!(channel, "notification worker stopping: database pool closed");
                     return;
                 }
-                match deliver_due_via(&pool, courier.as_ref(), link_base.as_deref(), unix_now()).await {
+                match deliver_due_via(&pool, courier.as_ref(), link_base.as_deref(), crate::store::clock::unix_now())
+                    .await
+                {
                     Ok((sent, failed)) => {
                         if sent + failed > 0 {
                             tracing::info!(channel, sent, failed, "notification delivery round");
@@ -980,7 +978,7 @@ mod tests {
         let db = db().await;
         let out = tempfile::tempdir().unwrap();
         let transport = Transport::File { dir: out.path().to_path_buf() };
-        let id = enqueue_committed(&db.pool, &msg("a@example.com", "s", "b"), unix_now()).await;
+        let id = enqueue_committed(&db.pool, &msg("a@example.com", "s", "b"), crate::store::clock::unix_now()).await;
         let handle = spawn_worker(db.pool.clone(), transport, Duration::from_millis(50));
         let file = out.path().join(format!("{id:08}.eml"));
         for _ in 0..100 {

@@ -161,6 +161,16 @@ pub async fn send_digests(store: &Store, now: i64, window_secs: i64, origin: &st
     Ok(sent)
 }
 
+/// An alert, with when the moderator last stepped or wrote on its request.
+#[derive(sqlx::FromRow)]
+struct AlertSeen {
+    id: i64,
+    kind: String,
+    at: i64,
+    acted: Option<String>,
+    wrote: Option<String>,
+}
+
 /// One moderator's digest, decided and queued in one transaction (the
 /// conditions are read again inside it: settings may have changed).
 async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin: &str) -> Result<bool, Error> {
@@ -187,11 +197,11 @@ async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin
     };
     let Some(recipient) = recipient else { return Ok(false) };
     // Per alert, when this moderator last stepped or wrote on its request.
-    let raw: Vec<(i64, String, i64, Option<String>, Option<String>)> = sqlx::query_as(
+    let raw: Vec<AlertSeen> = sqlx::query_as(
         "SELECT a.id, a.kind, a.at, \
-           (SELECT MAX(e.at) FROM request_events e WHERE e.request_id = a.request_id AND e.actor = $1), \
+           (SELECT MAX(e.at) FROM request_events e WHERE e.request_id = a.request_id AND e.actor = $1) AS acted, \
            (SELECT MAX(m.at) FROM request_messages m WHERE m.request_id = a.request_id AND m.from_staff = 1 \
-              AND m.author = $1) \
+              AND m.author = $1) AS wrote \
          FROM staff_alerts a WHERE a.id > $2 ORDER BY a.id",
     )
     .bind(&name)
@@ -200,7 +210,7 @@ async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin
     .await?;
     let alerts: Vec<(i64, String, i64, bool)> = raw
         .into_iter()
-        .map(|(id, kind, at, acted, wrote)| {
+        .map(|AlertSeen { id, kind, at, acted, wrote }| {
             let since = clock::of_unix(at);
             let handled = acted.is_some_and(|t| t >= since) || wrote.is_some_and(|t| t >= since);
             (id, kind, at, handled)

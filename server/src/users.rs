@@ -46,9 +46,7 @@ pub struct Account {
     pub disabled: bool,
 }
 
-pub fn now() -> i64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
-}
+pub use crate::store::clock::unix_now as now;
 
 fn account(row: &sqlx::any::AnyRow) -> Result<Account, Error> {
     let role: String = row.try_get("role")?;

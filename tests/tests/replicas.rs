@@ -67,7 +67,8 @@ const UNLIMITED: &[&str] = &["--search-rate-per-minute", "0", "--search-global-p
 #[tokio::test(flavor = "multi_thread")]
 async fn replicas_follow_one_database_and_catch_up_after_downtime() {
     let (_name, url) = fresh_database("replicas");
-    let (a_dir, b_dir, writer) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_dir, b_dir, writer) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let people = unique_people(1001);
     assert_eq!(people.len(), 1001, "the dev set holds enough unique names");
     let (first, rest) = people.split_first().expect("people");
@@ -132,15 +133,20 @@ fn the_application_role_can_only_read_and_append_to_the_audit_log() {
     // The application's role cannot change or remove what it wrote, even
     // without the triggers (only the owner can drop those).
     let app_db = |sql: &str| {
-        Command::new("psql")
-            .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &app_url, "-c", sql])
-            .output()
-            .expect("psql")
+        Command::new("psql").args(["-X", "-q", "-v", "ON_ERROR_STOP=1", &app_url, "-c", sql]).output().expect("psql")
     };
-    for sql in ["UPDATE audit_log SET details = 'x'", "DELETE FROM audit_log", "TRUNCATE audit_log", "DROP TRIGGER audit_log_no_delete ON audit_log"] {
+    for sql in [
+        "UPDATE audit_log SET details = 'x'",
+        "DELETE FROM audit_log",
+        "TRUNCATE audit_log",
+        "DROP TRIGGER audit_log_no_delete ON audit_log",
+    ] {
         let out = app_db(sql);
         let err = String::from_utf8_lossy(&out.stderr).to_string();
-        assert!(!out.status.success() && (err.contains("permission denied") || err.contains("must be owner")), "{sql}: {err}");
+        assert!(
+            !out.status.success() && (err.contains("permission denied") || err.contains("must be owner")),
+            "{sql}: {err}"
+        );
     }
     // The same statement does run for a role with the right (the check
     // above can fail), and the owner who bypasses the triggers is caught
@@ -171,7 +177,9 @@ fn staff_on(dir: &Path, url: &str, accounts: &[(&str, &str)]) -> Vec<(String, St
         .map(|(name, role)| {
             let out = findkin_on(dir, url, &["user", "add", name, "--role", role]);
             assert!(out.status.success(), "{}", stderr(&out));
-            let pw = stdout(&out).lines().find_map(|l| l.strip_prefix("one-time password: ").map(str::trim).map(String::from));
+            let pw = stdout(&out)
+                .lines()
+                .find_map(|l| l.strip_prefix("one-time password: ").map(str::trim).map(String::from));
             (name.to_string(), pw.expect("one-time password printed"))
         })
         .collect()
@@ -185,7 +193,8 @@ async fn two_moderators_on_two_replicas_race_for_one_claim_and_exactly_one_wins(
     use reqwest::StatusCode;
 
     let (_name, url) = fresh_database("claims");
-    let (a_dir, b_dir, admin) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (a_dir, b_dir, admin) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let creds = staff_on(admin.path(), &url, &[("m1", "moderator"), ("m2", "moderator")]);
     let a = Server::start_on(a_dir.path(), &url, &[]);
     let b = Server::start_on(b_dir.path(), &url, &[]);

@@ -116,7 +116,9 @@ fn pg_tool(tool: &str, url: &str) -> Command {
 
 fn run(mut cmd: Command, tool: &str) -> Result<(), Error> {
     let out = cmd.output().map_err(|e| {
-        Error::Refused(format!("cannot run {tool}: {e} (install the PostgreSQL client tools, e.g. apt-get install postgresql-client)"))
+        Error::Refused(format!(
+            "cannot run {tool}: {e} (install the PostgreSQL client tools, e.g. apt-get install postgresql-client)"
+        ))
     })?;
     if out.status.success() {
         Ok(())

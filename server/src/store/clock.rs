@@ -19,6 +19,11 @@ pub fn now() -> String {
     text(OffsetDateTime::now_utc())
 }
 
+/// Now in Unix seconds (the outbox, sessions and throttles count in them).
+pub fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// The stored text of `by` before now.
 pub fn ago(by: Duration) -> String {
     text(OffsetDateTime::now_utc() - by)
@@ -29,9 +34,9 @@ pub fn of_unix(secs: i64) -> String {
     text(OffsetDateTime::from_unix_timestamp(secs).unwrap_or(OffsetDateTime::UNIX_EPOCH))
 }
 
-/// A stored text back as a moment, if it is one.
+/// A stored text (or any RFC 3339 time) back as a moment, if it is one.
 pub fn parse(at: &str) -> Option<OffsetDateTime> {
-    time::PrimitiveDateTime::parse(at, FORMAT).ok().map(|t| t.assume_utc())
+    OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339).ok()
 }
 
 #[cfg(test)]

@@ -421,14 +421,16 @@ impl Store {
             .bind(clock::ago(time::Duration::DAY))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO import_uploads (token, user_id, file_name, csv, created_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token)
-            .bind(user_id)
-            .bind(file_name)
-            .bind(csv)
-            .bind(clock::now())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO import_uploads (token, user_id, file_name, csv, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token)
+        .bind(user_id)
+        .bind(file_name)
+        .bind(csv)
+        .bind(clock::now())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -103,7 +103,8 @@ pub struct ConfirmForm {
 pub async fn confirm(State(st): State<AppState>, ctx: Ctx, Form(f): Form<ConfirmForm>) -> Result<Response, StaffError> {
     let g = Guard::require(&st, &ctx, Action::ImportRecords).await?;
     g.check_form(ctx.lang, f.csrf.as_deref())?;
-    let staged = if token_ok(&f.token) { st.registry.store.staged_upload(g.session.user.id, &f.token).await? } else { None };
+    let staged =
+        if token_ok(&f.token) { st.registry.store.staged_upload(g.session.user.id, &f.token).await? } else { None };
     let Some((file_name, bytes)) = staged else {
         let n = Notice { ok: false, text: t(ctx.lang, "staff.import.expired") };
         return Ok(page(StatusCode::NOT_FOUND, import_page(ctx.lang, &g.viewer, Some(n), ImportStage::Upload)));

@@ -100,21 +100,7 @@ pub fn age_since(lang: Lang, at: &str, now: i64) -> Option<String> {
 
 /// Seconds since 1970 of a stored timestamp (`2026-11-21T09:51:45.040Z`).
 pub fn unix(at: &str) -> Option<i64> {
-    let num = |r: std::ops::Range<usize>| at.get(r).and_then(|s| s.parse::<i64>().ok());
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13).unwrap_or(0), num(14..16).unwrap_or(0), num(17..19).unwrap_or(0));
-    if !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    // Days from civil (proleptic Gregorian), the inverse of `calendar::ymd`.
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+    crate::store::clock::parse(at).map(|t| t.unix_timestamp())
 }
 
 /// The translation key of a match kind. Exhaustive: a new kind in the
