@@ -335,7 +335,8 @@ pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &s
     let mut insert = Sql::new(
         "INSERT INTO records (external_id, surname, given_name, patronymic, sex, birth_date, birth_place,
             region, unit, rank, status, status_date, status_place, source, notes, created_at, updated_at) ",
-    );
+    )
+    .for_backend(tx);
     insert.values(chunk, |b, r| {
         b.bind(&r.external_id)
             .bind(&r.surname)
@@ -367,7 +368,7 @@ pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &s
     );
     let (text, args) = insert.build();
     let rows: Vec<(i64, i64)> = sqlx::query_as_with(&text, args).fetch_all(&mut *tx).await?;
-    let mut changes = Sql::new("INSERT INTO record_changes (record_id, changed_at) ");
+    let mut changes = Sql::new("INSERT INTO record_changes (record_id, changed_at) ").for_backend(tx);
     changes.values(&rows, |b, (id, _)| {
         b.bind(*id).bind(now);
     });
