@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use sqlx::{Executor, FromRow};
 
 use crate::auth::StaffUser;
-use crate::store::{clock, Conn, Sql, Store, Writer};
+use crate::store::{clock, Conn, Dialect, Sql, Store, Writer};
 use crate::Error;
 
 /// One thing that happened.
@@ -97,10 +97,8 @@ pub enum Verdict {
 /// PostgreSQL the chain's tail is locked until the transaction ends, so two
 /// transactions never chain to the same row.
 pub(crate) async fn append(conn: &mut Conn, e: &Entry<'_>) -> Result<(), Error> {
-    if conn.backend_name() == "PostgreSQL" {
-        if let Some(lock) = crate::store::Dialect::Postgres.audit_lock() {
-            conn.execute(lock.as_str()).await?;
-        }
+    if let Some(lock) = Dialect::of_conn(conn).audit_lock() {
+        conn.execute(lock.as_str()).await?;
     }
     let prev: Option<Option<String>> =
         sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1").fetch_optional(&mut *conn).await?;

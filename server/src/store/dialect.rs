@@ -45,6 +45,16 @@ impl Dialect {
         }
     }
 
+    /// The dialect of an open connection (inside a transaction, where
+    /// no `Store` is at hand).
+    pub fn of_conn(conn: &super::Conn) -> Self {
+        if conn.backend_name() == "PostgreSQL" {
+            Dialect::Postgres
+        } else {
+            Dialect::Sqlite
+        }
+    }
+
     pub fn migrator(self) -> &'static Migrator {
         match self {
             Dialect::Sqlite => &SQLITE,

@@ -117,20 +117,15 @@ impl Store {
         if self.dialect != Dialect::Postgres {
             return None;
         }
-        let mut listener = match sqlx::postgres::PgListener::connect(&self.url).await {
-            Ok(l) => l,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for record changes; following by polling only");
-                return None;
-            }
+        let listening = async {
+            let mut listener = sqlx::postgres::PgListener::connect(&self.url).await?;
+            listener.listen(CHANGES_CHANNEL).await?;
+            Ok::<_, sqlx::Error>(listener)
         };
-        match listener.listen(CHANGES_CHANNEL).await {
-            Ok(()) => Some(listener),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot listen for record changes; following by polling only");
-                None
-            }
-        }
+        listening
+            .await
+            .map_err(|e| tracing::warn!(error = %e, "cannot listen for record changes; following by polling only"))
+            .ok()
     }
 
     /// PostgreSQL: gives `role` what `findkin serve` needs, and no more on
@@ -379,7 +374,7 @@ pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &s
 
 /// Tells PostgreSQL listeners, at commit, that records changed.
 pub(crate) async fn announce_changes(conn: &mut Conn) -> Result<(), Error> {
-    if conn.backend_name() == "PostgreSQL" {
+    if Dialect::of_conn(conn) == Dialect::Postgres {
         conn.execute(format!("NOTIFY {CHANGES_CHANNEL}").as_str()).await?;
     }
     Ok(())

@@ -25,7 +25,7 @@ impl<'a> Sql<'a> {
 
     /// Writes bare `?` placeholders when `conn` is SQLite (see `bare`).
     pub fn for_backend(mut self, conn: &super::Conn) -> Self {
-        self.bare = conn.backend_name() == "SQLite";
+        self.bare = super::Dialect::of_conn(conn) == super::Dialect::Sqlite;
         self
     }
 
