@@ -376,12 +376,22 @@ def report(results: list[Result], sweep: list[tuple[float, float, float]],
     ])
 
 
+def default_findkin() -> Path:
+    """The findkin binary: $FINDKIN_BIN, else $CARGO_TARGET_DIR/release/findkin,
+    else target/release/findkin in this repository."""
+    if os.environ.get("FINDKIN_BIN"):
+        return Path(os.environ["FINDKIN_BIN"])
+    if os.environ.get("CARGO_TARGET_DIR"):
+        return Path(os.environ["CARGO_TARGET_DIR"]) / "release" / "findkin"
+    return Path(__file__).resolve().parent.parent / "target" / "release" / "findkin"
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--records", type=Path, required=True, help="registry CSV (format in docs/ARCHITECTURE.md)")
     p.add_argument("--queries", type=Path, required=True, help="query set, JSON lines")
-    p.add_argument("--findkin", type=Path, default=Path("/work/main/target/release/findkin"),
+    p.add_argument("--findkin", type=Path, default=default_findkin(),
                    help="findkin binary (default: %(default)s)")
     p.add_argument("--pg-dsn", default=None,
                    help="PostgreSQL DSN (default: 127.0.0.1:5432, db test, user postgres then root)")

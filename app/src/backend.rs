@@ -49,9 +49,17 @@ impl SearchProblem {
     }
 }
 
+/// The public answer: the hits, and the words of the query that were not
+/// read as part of a name ("ищу", "сына"), so the page can say so.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct PublicResults {
+    pub hits: Vec<PublicHit>,
+    pub set_aside: Vec<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SearchOutcome {
-    Hits(Vec<PublicHit>),
+    Hits(PublicResults),
     Refused(SearchProblem),
 }
 
@@ -78,7 +86,7 @@ pub const RATE_LIMITED_FN_ERROR: &str = "rate_limited";
 #[async_trait::async_trait]
 pub trait Backend: Send + Sync + 'static {
     /// The public search: at most [`PUBLIC_LIMIT`] hits, public fields only.
-    async fn search_public(&self, query: &str, birth_year: Option<u16>) -> Result<Vec<PublicHit>, SearchProblem>;
+    async fn search_public(&self, query: &str, birth_year: Option<u16>) -> Result<PublicResults, SearchProblem>;
 }
 
 /// The backend as stored in the Leptos context.

@@ -21,7 +21,7 @@ use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
 /// another version is rebuilt from the database instead of being misread.
-pub const INDEX_VERSION: u32 = 3;
+pub const INDEX_VERSION: u32 = 4;
 
 /// What the index needs of a registry record (and returns with a hit).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -312,7 +312,6 @@ impl NameIndex {
             }
             alts.push(self.scored(self.term(f.exact, &k.folded), B_EXACT * w));
             alts.push(self.scored(self.term(f.skel, &k.skel), B_SKEL * w));
-            alts.push(self.scored(self.term(f.ear, &k.ear), B_EAR * w));
             alts.push(self.scored(self.term(f.stem, &k.stem), B_STEM * w));
             for id in &k.given {
                 alts.push(self.scored(self.term(f.given, &format!("g{id}")), B_DICT * w));
@@ -320,6 +319,12 @@ impl NameIndex {
             for id in &k.fathers {
                 alts.push(self.scored(self.term(f.father, &format!("f{id}")), B_DICT * w));
             }
+            // A case-form nominative is a guess: it is looked up letter for
+            // letter and through the dictionary, never by ear or distance.
+            if form.declined {
+                continue;
+            }
+            alts.push(self.scored(self.term(f.ear, &k.ear), B_EAR * w));
             if let Some(root) = &k.patr_root {
                 alts.push(self.scored(self.term(f.father, &format!("r{root}")), B_DICT * w));
             }
@@ -388,6 +393,24 @@ impl NameIndex {
         }
     }
 
+    /// Per query word: whether some record holds it as written or
+    /// transliterated (any name part), i.e. it is a name in its own right.
+    fn known_words(&self, q: &Query) -> Result<Vec<bool>, SearchError> {
+        let searcher = self.reader.searcher();
+        let mut known = Vec::with_capacity(q.words.len());
+        for w in &q.words {
+            let mut found = false;
+            for f in w.forms.iter().filter(|f| !f.declined && !f.is_initial) {
+                if searcher.doc_freq(&Term::from_field_text(self.f.skel, &f.keys.skel))? > 0 {
+                    found = true;
+                    break;
+                }
+            }
+            known.push(found);
+        }
+        Ok(known)
+    }
+
     /// Finds records for a parsed query, best first.
     pub fn search(&self, q: &Query, opts: SearchOptions) -> Result<Vec<Hit>, SearchError> {
         let n = q.words.len();
@@ -398,11 +421,12 @@ impl NameIndex {
             let more = self.candidates(q, n - 1)?;
             recs.extend(more.into_iter().filter(|r| !seen.contains(&r.id)));
         }
+        let known = self.known_words(q)?;
         let mut hits: Vec<Hit> = recs
             .into_iter()
             .map(|rec| {
                 let m = match_name(&q.words, &rec.name_parts());
-                let public = m.is_public();
+                let public = m.is_public() && !m.leans_on_a_contested_link(&known);
                 let score = m.score + q.context_bonus(rec.birth_date.as_deref(), rec.region.as_deref());
                 Hit { record: rec, score, public, matches: m.words }
             })

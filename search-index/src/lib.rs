@@ -1,16 +1,19 @@
 //! findkin name search: finds a person in the registry however their name
 //! is typed (any script, transliteration, Ukrainian spelling, typo,
-//! diminutive, wrong keyboard layout, word order, initials).
+//! diminutive, case form, wrong keyboard layout, word order, initials).
 //!
 //! It knows nothing of the web or the database: the server feeds it
 //! [`RecordDoc`]s and asks it [`Query`]s.
 
+pub mod declension;
 pub mod index;
 pub mod keys;
+pub mod layout;
 pub mod names;
 pub mod normalize;
 pub mod query;
 pub mod rank;
+pub mod spelling;
 
 pub use index::{Hit, NameIndex, RecordDoc, SearchOptions};
 pub use keys::NameField;

@@ -11,6 +11,9 @@
 //! * the *by-ear* key: the skeleton with unstressed-vowel confusions
 //!   (akanye) and final devoicing folded, for names written as heard.
 
+use unicode_normalization::char::is_combining_mark;
+use unicode_normalization::UnicodeNormalization;
+
 /// Which alphabet a token is written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Script {
@@ -19,30 +22,91 @@ pub enum Script {
     Mixed,
 }
 
-/// Lowercases, folds ё→е and drops apostrophes and combining marks.
+/// Lowercases, folds ё→е and turns every way of writing a letter into one.
+///
+/// Unicode normalization (NFKC) runs first, so a letter typed decomposed
+/// (Z + U+030C) meets the precomposed one (Ž), and full-width or ligature
+/// forms from phone keyboards become plain letters. Then:
+/// * the diacritic letters of the transliteration standards become the
+///   plain spelling they stand for (ISO 9 / GOST 7.79 A `ž č š ŝ â û ë`,
+///   ALA-LC `ĭ`, BS 2979 `ȳ`, ISO 9 (1968) `ė`), see [`diacritic_letter`];
+/// * soft and hard signs written as primes, apostrophes or modifier letters
+///   (`ʹ ʺ ' ’ \``) carry no identity of their own and are dropped;
+/// * any other combining mark (stress accents, the ALA-LC tie bar U+0361 in
+///   `i͡a`) is dropped, so the tie bar no longer splits a word in two.
 pub fn fold(word: &str) -> String {
     let mut out = String::with_capacity(word.len());
-    for c in word.chars() {
+    for c in word.nfkc() {
         for l in c.to_lowercase() {
-            match l {
-                'ё' => out.push('е'),
-                '\'' | '’' | 'ʼ' | '`' | '´' | 'ʹ' | '‘' => {}
-                // Combining acute/grave accents (stress marks) carry no identity.
-                '\u{0300}' | '\u{0301}' | '\u{0308}' => {}
-                'é' | 'è' | 'ê' | 'ë' => out.push('e'),
-                'á' | 'à' | 'â' | 'ä' => out.push('a'),
-                'ó' | 'ò' | 'ô' | 'ö' => out.push('o'),
-                'ú' | 'ù' | 'û' | 'ü' => out.push('u'),
-                'í' | 'ì' | 'î' | 'ï' => out.push('i'),
-                'š' => out.push_str("sh"),
-                'č' => out.push_str("ch"),
-                'ž' => out.push_str("zh"),
-                'ý' => out.push('y'),
-                _ => out.push(l),
+            if let Some(plain) = diacritic_letter(l) {
+                out.push_str(plain);
+            } else if l == 'ё' {
+                out.push('е');
+            } else if is_cyrillic(l) || l.is_ascii() {
+                if !is_sign_mark(l) {
+                    out.push(l);
+                }
+            } else if is_sign_mark(l) || is_combining_mark(l) {
+                // no identity of its own
+            } else {
+                // Any other accented letter: its base letter.
+                out.extend(std::iter::once(l).nfd().filter(|d| !is_combining_mark(*d)));
             }
         }
     }
     out
+}
+
+/// Soft and hard signs and apostrophes as the standards and people write
+/// them: ASCII quotes, typographic quotes, primes and modifier letters.
+fn is_sign_mark(c: char) -> bool {
+    matches!(
+        c,
+        '\'' | '"'
+            | '`'
+            | '’'
+            | '‘'
+            | '”'
+            | '“'
+            | '´'
+            | 'ʹ'
+            | 'ʺ'
+            | 'ʼ'
+            | 'ʻ'
+            | 'ˈ'
+            | 'ˊ'
+            | 'ˋ'
+            | '′'
+            | '″'
+            | 'ˮ'
+    )
+}
+
+/// The plain Latin spelling of a letter the transliteration standards
+/// write with a diacritic (lowercase, precomposed).
+fn diacritic_letter(c: char) -> Option<&'static str> {
+    Some(match c {
+        // ж ч ш щ (ISO 9, GOST 7.79 A, GOST 16876, UNGEGN, the scientific scheme)
+        'ž' | 'ẑ' => "zh",
+        'č' | 'ĉ' => "ch",
+        'š' => "sh",
+        'ŝ' => "shch",
+        // я ю ё є ї (ISO 9 1995 / GOST 7.79 A, Ukrainian ISO 9)
+        'â' => "ya",
+        'û' => "yu",
+        'ë' => "yo",
+        'ê' => "ye",
+        'ï' => "yi",
+        // й (ALA-LC ĭ, some ǐ), ы (BS 2979 ȳ), э (ISO 9 1968 ė, ISO 9 1995 è)
+        'ĭ' | 'ǐ' => "y",
+        'ȳ' => "y",
+        'ė' | 'è' | 'é' | 'ĕ' | 'ē' => "e",
+        // Ukrainian і (ISO 9 ì), ґ (g̀), Belarusian ў (ŭ)
+        'ì' | 'í' | 'ī' => "i",
+        'ŭ' | 'ú' | 'ù' | 'ū' => "u",
+        'ý' => "y",
+        _ => return None,
+    })
 }
 
 pub fn is_cyrillic(c: char) -> bool {
@@ -151,7 +215,20 @@ fn latin_skeleton(word: &str) -> String {
         let p: Vec<char> = pat.chars().collect();
         b.len() >= i + p.len() && b[i..i + p.len()] == p[..]
     };
+    let vowel = |c: Option<&char>| c.is_some_and(|c| "aeiouy".contains(*c));
     while i < b.len() {
+        // ICAO Doc 9303 writes ъ as "ie" before an iotated vowel (Podieiachev).
+        if starts(i, "iei") {
+            i += 2;
+            continue;
+        }
+        // GOST 16876 (table 2) writes э as "eh": at the start of a word or
+        // after a vowel, before a consonant (Ehrnest, Rafaehl').
+        if starts(i, "eh") && (i == 0 || vowel(b.get(i - 1))) && b.get(i + 2).is_some() && !vowel(b.get(i + 2)) {
+            s.push('e');
+            i += 2;
+            continue;
+        }
         let (sym, len): (&str, usize) = if starts(i, "shch") {
             ("S", 4)
         } else if starts(i, "tsch") {
@@ -168,7 +245,8 @@ fn latin_skeleton(word: &str) -> String {
             ("Z", 2)
         } else if starts(i, "kh") {
             ("h", 2)
-        } else if starts(i, "ts") || starts(i, "tz") || starts(i, "cz") {
+        } else if starts(i, "ts") || starts(i, "tz") || starts(i, "cz") || starts(i, "tc") {
+            // ц: ts (most), tz (German), cz (GOST 7.79 B), tc (GOST 52535)
             ("c", 2)
         } else if starts(i, "ph") {
             ("f", 2)
@@ -263,25 +341,6 @@ pub fn by_ear(skel: &str) -> String {
 /// built from it (Никита / Никитич, Сергей / Сергеевич).
 pub fn trim_vowels(skel: &str) -> &str {
     skel.trim_end_matches(['a', 'e', 'i', 'o', 'u'])
-}
-
-/// Latin letters typed with the Russian layout still active, and back.
-/// Index = position on the QWERTY key; both rows describe the same keys.
-const LAYOUT_LATIN: &str = "qwertyuiop[]asdfghjkl;'zxcvbnm,.`";
-const LAYOUT_CYRILLIC: &str = "йцукенгшщзхъфывапролджэячсмитьбюё";
-
-/// Converts a word typed on the Latin layout to the Cyrillic letters on the
-/// same keys; `None` if it contains anything that is not on those keys.
-pub fn latin_layout_to_cyrillic(raw: &str) -> Option<String> {
-    let lat: Vec<char> = LAYOUT_LATIN.chars().collect();
-    let cyr: Vec<char> = LAYOUT_CYRILLIC.chars().collect();
-    let mut out = String::with_capacity(raw.len() * 2);
-    for c in raw.chars() {
-        let lc = c.to_ascii_lowercase();
-        let pos = lat.iter().position(|&l| l == lc)?;
-        out.push(cyr[pos]);
-    }
-    Some(out)
 }
 
 /// How plausible a folded Latin word is as a transliterated name: names
@@ -417,10 +476,7 @@ mod tests {
     }
 
     #[test]
-    fn wrong_layout_is_undone() {
-        assert_eq!(latin_layout_to_cyrillic("Bdfyjd").as_deref(), Some("иванов"));
-        assert_eq!(latin_layout_to_cyrillic(",jhbc").as_deref(), Some("борис"));
-        assert_eq!(latin_layout_to_cyrillic("'lefhl").as_deref(), Some("эдуард"));
+    fn gibberish_from_the_wrong_layout_is_implausible() {
         assert!(latin_plausibility("bdfyjd") < 0.5);
         assert!(latin_plausibility("ivanov") > 0.9);
         assert!(latin_plausibility("shcherbakov") > 0.5);

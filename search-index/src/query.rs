@@ -1,10 +1,11 @@
 //! Parsing what a relative typed into query words, each with the spellings
 //! it may stand for (as typed, or undone from the wrong keyboard layout).
 
+use crate::declension::{is_request_word, nominatives};
 use crate::keys::WordKeys;
-use crate::normalize::{
-    cyrillic_plausibility, fold, latin_layout_to_cyrillic, latin_plausibility, script_of, words, Script,
-};
+use crate::layout::{cyrillic_keys_to_latin, cyrillic_readings};
+use crate::normalize::{cyrillic_plausibility, fold, latin_plausibility, script_of, words, Script};
+use crate::spelling::{french_reading, j_as_zh, looks_french, x_as_kh};
 use crate::SearchError;
 
 /// Longest query accepted, in characters: a full name with spaces is far shorter.
@@ -23,6 +24,9 @@ pub struct WordForm {
     pub layout_fixed: bool,
     /// A single letter, perhaps with a dot: matches first letters only.
     pub is_initial: bool,
+    /// A nominative this word may be a case form of (Сергея → Сергей): it
+    /// matches only letter for letter, never by distance.
+    pub declined: bool,
 }
 
 /// One word of the query.
@@ -37,6 +41,9 @@ pub struct QueryWord {
 #[derive(Debug, Clone)]
 pub struct Query {
     pub words: Vec<QueryWord>,
+    /// Words set aside as not part of the name ("ищу", "сына", "рядовой"),
+    /// folded, for the explanation.
+    pub set_aside: Vec<String>,
     /// Filter: records born that year or with no known birth date.
     pub birth_year: Option<u16>,
     /// Ranking only: a matching region raises a hit.
@@ -65,13 +72,21 @@ impl Query {
         for chunk in text.split_whitespace() {
             out.extend(parse_chunk(chunk));
         }
+        // Request words go only while a name remains: "Сын" alone is a
+        // query for a person called Сын.
+        let (aside, name): (Vec<QueryWord>, Vec<QueryWord>) =
+            out.iter().cloned().partition(|w| w.forms.len() == 1 && is_request_word(&w.typed));
+        let (out, set_aside) =
+            if name.is_empty() { (out, Vec::new()) } else { (name, aside.into_iter().map(|w| w.typed).collect()) };
+        let mut out = out;
         if out.is_empty() {
             return Err(SearchError::EmptyQuery);
         }
         if out.len() > MAX_QUERY_WORDS {
             return Err(SearchError::TooManyWords { max: MAX_QUERY_WORDS });
         }
-        Ok(Query { words: out, birth_year, region: None, birth_date: None })
+        add_french_readings(&mut out);
+        Ok(Query { words: out, set_aside, birth_year, region: None, birth_date: None })
     }
 
     pub fn with_region(mut self, region: Option<&str>) -> Self {
@@ -113,13 +128,64 @@ impl Query {
 
 fn plain_form(folded: &str, weight: f32, layout_fixed: bool) -> WordForm {
     let is_initial = folded.chars().count() == 1;
-    WordForm { keys: WordKeys::new(folded), weight, layout_fixed, is_initial }
+    WordForm { keys: WordKeys::new(folded), weight, layout_fixed, is_initial, declined: false }
+}
+
+/// A word's readings, each with its case-form nominatives (Cyrillic) or
+/// its `x` = х and `j` = ж readings (Latin) added after it.
+fn with_variants(readings: Vec<WordForm>) -> Vec<WordForm> {
+    let mut out: Vec<WordForm> = Vec::with_capacity(readings.len() * 4);
+    for form in readings {
+        let folded = form.keys.folded.clone();
+        let (weight, fixed) = (form.weight, form.layout_fixed);
+        let is_initial = form.is_initial;
+        out.push(form);
+        if is_initial {
+            continue;
+        }
+        match script_of(&folded) {
+            Script::Cyrillic => {
+                for nom in nominatives(&folded) {
+                    out.push(WordForm { declined: true, ..plain_form(&nom, weight, fixed) });
+                }
+            }
+            Script::Latin => {
+                for reading in [x_as_kh(&folded), j_as_zh(&folded)].into_iter().flatten() {
+                    out.push(plain_form(&reading, weight * 0.98, fixed));
+                }
+            }
+            Script::Mixed => {}
+        }
+    }
+    out
+}
+
+/// French-style spelling shows in one word and holds for all of them
+/// ("Evguen Gouralnik"): every Latin word then also gets its
+/// English-style reading.
+fn add_french_readings(words: &mut [QueryWord]) {
+    let french =
+        words.iter().any(|w| w.forms.iter().any(|f| f.keys.script == Script::Latin && looks_french(&f.keys.folded)));
+    if !french {
+        return;
+    }
+    for w in words.iter_mut() {
+        let extra: Vec<WordForm> = w
+            .forms
+            .iter()
+            .filter(|f| f.keys.script == Script::Latin && !f.layout_fixed && !f.is_initial)
+            .filter_map(|f| french_reading(&f.keys.folded).map(|r| plain_form(&r, f.weight * 0.98, false)))
+            .collect();
+        w.forms.extend(extra);
+    }
 }
 
 /// One whitespace-separated chunk. Typed with the Latin layout on, a
-/// Russian name may contain `, . ; ' [ ]` (б ю ж э х ъ), so a Latin chunk
-/// also gets its Cyrillic reading, whole and without edge punctuation;
-/// each reading is weighted by how plausible it is as a name.
+/// Russian or Ukrainian name may contain `, . ; ' [ ]` and their Shift
+/// symbols (б ю ж э х ъ), so a Latin chunk also gets its Cyrillic readings,
+/// whole and without edge punctuation; a Cyrillic chunk that reads as no
+/// name gets its Latin reading. Each reading is weighted by how plausible
+/// it is as a name.
 fn parse_chunk(chunk: &str) -> Vec<QueryWord> {
     let trimmed = chunk.trim_matches(|c: char| matches!(c, ',' | '.' | ';' | '"' | '(' | ')'));
     let latin = fold(trimmed);
@@ -131,9 +197,9 @@ fn parse_chunk(chunk: &str) -> Vec<QueryWord> {
             readings.push((latin.clone(), latin_plausibility(&latin), false));
         }
         for raw in [chunk, trimmed] {
-            if let Some(cyr) = latin_layout_to_cyrillic(raw) {
+            for cyr in cyrillic_readings(raw) {
                 let cyr = fold(&cyr);
-                if !readings.iter().any(|r| r.0 == cyr) {
+                if !readings.iter().any(|r| r.0 == cyr) && words(&cyr).len() == 1 {
                     let plausible = cyrillic_plausibility(&cyr);
                     readings.push((cyr, plausible, true));
                 }
@@ -157,10 +223,21 @@ fn parse_chunk(chunk: &str) -> Vec<QueryWord> {
             .collect();
         if !forms.is_empty() {
             let typed = if latin_word { latin } else { forms[0].keys.folded.clone() };
-            return vec![QueryWord { typed, forms }];
+            return vec![QueryWord { typed, forms: with_variants(forms) }];
         }
     }
-    words(chunk).into_iter().map(|w| QueryWord { forms: vec![plain_form(&w, 1.0, false)], typed: w }).collect()
+    words(chunk)
+        .into_iter()
+        .map(|w| {
+            let mut forms = vec![plain_form(&w, 1.0, false)];
+            if script_of(&w) == Script::Cyrillic && w.chars().count() > 2 && cyrillic_plausibility(&w) < 0.5 {
+                if let Some(lat) = cyrillic_keys_to_latin(&w).filter(|l| latin_plausibility(l) >= 0.5) {
+                    forms.push(plain_form(&lat, 0.9, true));
+                }
+            }
+            QueryWord { forms: with_variants(forms), typed: w }
+        })
+        .collect()
 }
 
 #[cfg(test)]

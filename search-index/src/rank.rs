@@ -21,6 +21,9 @@ pub enum MatchKind {
     Dictionary,
     /// Feminine and masculine surname forms (Иванова / Иванов).
     SurnameForm,
+    /// The same name in another grammatical case (Сергея, Петровичу,
+    /// Саранского), by the rules of declension.
+    CaseForm,
     /// Written as heard (akanye, devoicing).
     ByEar,
     /// A small spelling difference.
@@ -36,6 +39,7 @@ impl MatchKind {
             MatchKind::Transliteration => 0.96,
             MatchKind::Dictionary => 0.9,
             MatchKind::SurnameForm => 0.88,
+            MatchKind::CaseForm => 0.95,
             MatchKind::ByEar => 0.75,
             MatchKind::Fuzzy => 0.7,
             MatchKind::Initial => 0.6,
@@ -45,6 +49,13 @@ impl MatchKind {
     /// Weak kinds can match unrelated people; a public result may rely on few.
     pub fn is_weak(self) -> bool {
         matches!(self, MatchKind::ByEar | MatchKind::Fuzzy)
+    }
+
+    /// A link through the given-name dictionary (Свирид for Спиридон,
+    /// Сергеич for Сергеевич): right for a nickname or another language's
+    /// form, but it also joins formal names that are not the same.
+    pub fn is_loose(self) -> bool {
+        self == MatchKind::Dictionary
     }
 }
 
@@ -110,6 +121,9 @@ fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
     if q.is_initial {
         return (part.field != NameField::Surname && qk.initial() == rk.initial()).then_some(MatchKind::Initial);
     }
+    if q.declined {
+        return compare_nominative(qk, part);
+    }
     if qk.folded == rk.folded {
         return Some(MatchKind::Exact);
     }
@@ -168,13 +182,33 @@ fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
     None
 }
 
+/// A candidate nominative of a declined word: it counts only letter for
+/// letter (any script), or through the dictionary ("Сашей" is Саша).
+fn compare_nominative(qk: &WordKeys, part: &NamePart) -> Option<MatchKind> {
+    let rk = &part.keys;
+    if qk.folded == rk.folded || qk.skel == rk.skel {
+        return Some(MatchKind::CaseForm);
+    }
+    match part.field {
+        NameField::GivenName if shares(&qk.given, &rk.given) => Some(MatchKind::Dictionary),
+        NameField::Patronymic if shares(&qk.fathers, &rk.fathers) => Some(MatchKind::Dictionary),
+        NameField::Surname if qk.stem == rk.stem => Some(MatchKind::CaseForm),
+        _ => None,
+    }
+}
+
 /// Best match of a query word (any of its spellings) against a part.
 fn compare(word: &QueryWord, part: &NamePart) -> Option<(f32, WordMatch)> {
     word.forms
         .iter()
         .filter_map(|form| {
             let kind = compare_form(form, part)?;
-            let q = kind.quality() * form.weight;
+            let mut q = kind.quality() * form.weight;
+            // Of two names one spelling reaches (Lukian: Лукиан, Лукьян),
+            // the one whose plain spelling is the typed one fits better.
+            if kind == MatchKind::Transliteration && form.keys.latin == part.keys.latin {
+                q += 0.005;
+            }
             Some((q, WordMatch { query: word.typed.clone(), field: part.field, kind, layout_fixed: form.layout_fixed }))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
@@ -205,9 +239,21 @@ impl NameMatch {
         self.words.iter().flatten().filter(|m| m.kind.is_weak()).count()
     }
 
+    /// Whether a word that is itself a name in the registry (`known`, per
+    /// query word) reached this record only through the dictionary: the
+    /// relative typed "Денисий", people called Денисий exist, and this
+    /// record is a Денис. That is another person, not another spelling.
+    pub fn leans_on_a_contested_link(&self, known: &[bool]) -> bool {
+        self.words.iter().zip(known).any(|(m, known)| *known && m.as_ref().is_some_and(|m| m.kind.is_loose()))
+    }
+
     /// The public rule: the public sees a record only when every typed word
-    /// matched, the surname among them, with few weak matches and a good
-    /// score. Re-matching asks the same of a record and a waiting request.
+    /// matched, the surname among them, with a good score, and without two
+    /// weak links (by distance or by ear) at once; five or more words may
+    /// have two. The search adds one more condition with what only the
+    /// registry knows ([`Self::leans_on_a_contested_link`]). Re-matching
+    /// asks the same of a record and a waiting request. docs/ARCHITECTURE.md
+    /// gives the reasoning.
     pub fn is_public(&self) -> bool {
         let n = self.words.len();
         self.all_words_matched() && self.surname_matched() && self.weak_count() * 3 <= n.max(2) + 1 && self.score >= 0.6

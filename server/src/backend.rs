@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use findkin_app::backend::{Backend, PublicHit, SearchProblem, PUBLIC_LIMIT};
+use findkin_app::backend::{Backend, PublicHit, PublicResults, SearchProblem, PUBLIC_LIMIT};
 use findkin_search::{Hit, Query, SearchError, SearchOptions};
 
 use crate::registry::Registry;
@@ -100,12 +100,12 @@ impl From<Error> for PublicSearchError {
 /// The public side shows people only for a query that names more than a
 /// family: two words (an initial counts), or one with a birth year.
 /// Otherwise a public list of common surnames would list the registry.
-fn check_specific(query: &str, birth_year: Option<u16>) -> Result<(), PublicSearchError> {
+fn check_specific(query: &str, birth_year: Option<u16>) -> Result<Query, PublicSearchError> {
     let parsed = Query::parse(query, birth_year).map_err(Error::from)?;
     if parsed.words.len() < 2 && birth_year.is_none() {
         return Err(PublicSearchError::Refused(SearchProblem::NeedsMore));
     }
-    Ok(())
+    Ok(parsed)
 }
 
 /// The public search, shared by the pages and the JSON API.
@@ -113,21 +113,21 @@ pub async fn public_search(
     registry: &Arc<Registry>,
     query: &str,
     birth_year: Option<u16>,
-) -> Result<Vec<PublicHit>, PublicSearchError> {
-    check_specific(query, birth_year)?;
+) -> Result<PublicResults, PublicSearchError> {
+    let parsed = check_specific(query, birth_year)?;
+    let set_aside = parsed.set_aside.clone();
     let registry = Arc::clone(registry);
-    let query = query.to_string();
     let hits = tokio::task::spawn_blocking(move || {
-        registry.search(&query, birth_year, SearchOptions { limit: PUBLIC_LIMIT, public_only: true })
+        registry.search_query(&parsed, SearchOptions { limit: PUBLIC_LIMIT, public_only: true })
     })
     .await
     .map_err(Error::Task)??;
-    Ok(hits.iter().map(to_public).collect())
+    Ok(PublicResults { hits: hits.iter().map(to_public).collect(), set_aside })
 }
 
 #[async_trait::async_trait]
 impl Backend for SiteBackend {
-    async fn search_public(&self, query: &str, birth_year: Option<u16>) -> Result<Vec<PublicHit>, SearchProblem> {
+    async fn search_public(&self, query: &str, birth_year: Option<u16>) -> Result<PublicResults, SearchProblem> {
         public_search(&self.registry, query, birth_year).await.map_err(|e| match e {
             PublicSearchError::Refused(p) => p,
             PublicSearchError::Failed(e) => {

@@ -149,8 +149,13 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                 .map(|q| q.with_birth_date(birth_date.as_deref()).with_region(region.as_deref()))
                 .map_err(Error::from);
             let opts = SearchOptions { limit: *limit, public_only: *public };
-            let hits = match parsed.and_then(|q| registry.search_query(&q, opts)) {
-                Ok(h) => h,
+            let hits = match parsed.and_then(|q| Ok((registry.search_query(&q, opts)?, q.set_aside))) {
+                Ok((h, aside)) => {
+                    if !aside.is_empty() && !*json {
+                        eprintln!("not part of the name: {}", aside.join(", "));
+                    }
+                    h
+                }
                 Err(Error::Search(e)) if e.is_user_error() => {
                     eprintln!("error: {e}");
                     return Ok(ExitCode::from(2));

@@ -223,7 +223,7 @@ fn eval_on_the_dev_set_meets_the_quality_bar() {
     assert!(kinds.len() >= 18, "all kinds present");
     for (kind, s) in kinds {
         if kind == "negative" {
-            assert!(num(&s["negative_empty_rate"]) >= 0.95, "negatives shown publicly: {s}");
+            assert!(num(&s["negative_empty_rate"]) >= 0.99, "negatives shown publicly: {s}");
         } else {
             assert!(num(&s["recall_at_10"]) >= 0.93, "{kind}: recall@10 {}", s["recall_at_10"]);
         }
@@ -234,10 +234,10 @@ fn eval_on_the_dev_set_meets_the_quality_bar() {
 }
 
 /// The harder second set (independent name sources, every transliteration
-/// standard, declension): a floor under today's quality, so that a change
-/// which loses ground there fails.
+/// standard, declension): the bar of the names issue. Public recall is what
+/// a relative sees; absent people must see nothing.
 #[test]
-fn eval_on_the_second_dev_set_keeps_its_floor() {
+fn eval_on_the_second_dev_set_meets_the_quality_bar() {
     let queries = eval_set("dev2").join("queries.jsonl");
     let out = findkin(dev2_registry(), &["eval", queries.to_str().unwrap_or_default(), "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -245,10 +245,18 @@ fn eval_on_the_second_dev_set_keeps_its_floor() {
     let overall = &report["overall"];
     let num = |v: &Value| v.as_f64().unwrap_or(0.0);
     assert_eq!(overall["queries"].as_u64(), Some(720), "the whole set was read");
-    assert!(num(&overall["recall_at_10"]) >= 0.96, "recall@10 {}", overall["recall_at_10"]);
-    assert!(num(&overall["recall_at_1"]) >= 0.95, "recall@1 {}", overall["recall_at_1"]);
-    assert!(num(&overall["public_recall"]) >= 0.90, "public recall {}", overall["public_recall"]);
-    assert!(num(&overall["negative_empty_rate"]) >= 0.95, "absent people shown {}", overall["negative_empty_rate"]);
+    assert!(num(&overall["recall_at_1"]) >= 0.97, "recall@1 {}", overall["recall_at_1"]);
+    assert!(num(&overall["public_recall"]) >= 0.98, "public recall {}", overall["public_recall"]);
+    assert!(num(&overall["negative_empty_rate"]) >= 0.99, "absent people shown {}", overall["negative_empty_rate"]);
+    let kinds = report["per_kind"].as_object().expect("per_kind");
+    assert!(kinds.len() >= 36, "all {} kinds present", kinds.len());
+    for (kind, s) in kinds {
+        if kind.contains("negative") {
+            assert!(num(&s["negative_empty_rate"]) >= 0.99, "{kind}: absent people shown publicly: {s}");
+        } else {
+            assert!(num(&s["public_recall"]) >= 0.93, "{kind}: public recall {}", s["public_recall"]);
+        }
+    }
 }
 
 /// Every setting of `serve` names its environment variable in the help.

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::backend::{search_public, PublicHit, SearchOutcome, SearchProblem, RATE_LIMITED_FN_ERROR};
+use crate::backend::{search_public, PublicHit, PublicResults, SearchOutcome, SearchProblem, RATE_LIMITED_FN_ERROR};
 use crate::components::{encode_component, SearchForm};
 use crate::i18n::{t, tf, Lang};
 use crate::site::SiteContext;
@@ -70,10 +70,21 @@ fn request_invite(lang: Lang, text_key: &'static str, q: &str) -> impl IntoView 
     }
 }
 
-fn hit_list(lang: Lang, hits: Vec<PublicHit>, q: &str) -> impl IntoView {
+/// "ищу", "сына" were not read as a name: said once, above the answer.
+fn set_aside_note(lang: Lang, words: &[String]) -> Option<impl IntoView> {
+    (!words.is_empty()).then(|| {
+        let list = words.iter().map(|w| format!("«{w}»")).collect::<Vec<_>>().join(", ");
+        view! { <p class="muted set-aside">{tf(lang, "search.set_aside", &[("words", &list)])}</p> }
+    })
+}
+
+fn hit_list(lang: Lang, results: PublicResults, q: &str) -> impl IntoView {
+    let PublicResults { hits, set_aside } = results;
+    let aside = set_aside_note(lang, &set_aside);
     if hits.is_empty() {
         let href = request_href(q);
         return view! {
+            {aside}
             <div class="no-hits">
                 <h2>{t(lang, "search.none.title")}</h2>
                 <p>{t(lang, "search.none.text")}</p>
@@ -84,6 +95,7 @@ fn hit_list(lang: Lang, hits: Vec<PublicHit>, q: &str) -> impl IntoView {
     }
     let count = tf(lang, "search.count", &[("n", &hits.len().to_string())]);
     view! {
+        {aside}
         <p class="count">{count}</p>
         <ol class="hits">
             {hits.into_iter().map(|h| hit_item(lang, h)).collect_view()}

@@ -23,6 +23,8 @@ pub struct SearchResponse {
     query: String,
     birth_year: Option<u16>,
     hits: Vec<PublicHit>,
+    /// Words of `q` not read as part of a name ("ищу", "сына", "рядовой").
+    set_aside: Vec<String>,
 }
 
 fn bad(problem: SearchProblem, message: String) -> ApiError {
@@ -73,7 +75,7 @@ pub async fn search(
     let birth_year = parse_birth_year(&year_text)
         .map_err(|pr| bad(pr, format!("birth_year {year_text:?} is not a year between 1900 and 2030")))?;
     match public_search(&st.registry, &q, birth_year).await {
-        Ok(hits) => Ok(Json(SearchResponse { query: q, birth_year, hits })),
+        Ok(found) => Ok(Json(SearchResponse { query: q, birth_year, hits: found.hits, set_aside: found.set_aside })),
         Err(PublicSearchError::Failed(e)) => Err(ApiError::Internal(e)),
         Err(PublicSearchError::Refused(pr)) => Err(bad(pr, t(Lang::En, pr.message_key()))),
     }

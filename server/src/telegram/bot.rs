@@ -251,7 +251,7 @@ impl Bot {
         }
         let (query, year) = split_year(text);
         let hits = match public_search(&self.registry, &query, year).await {
-            Ok(h) => h,
+            Ok(found) => found.hits,
             Err(PublicSearchError::Refused(p)) => {
                 let keyboard = (p == SearchProblem::NeedsMore)
                     .then(|| vec![vec![Button::new(t(lang, "search.request_button"), "new")]]);
