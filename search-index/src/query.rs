@@ -75,7 +75,7 @@ impl Query {
         // Request words go only while a name remains: "Сын" alone is a
         // query for a person called Сын.
         let (aside, name): (Vec<QueryWord>, Vec<QueryWord>) =
-            out.iter().cloned().partition(|w| w.forms.len() == 1 && is_request_word(&w.typed));
+            out.iter().cloned().partition(|w| is_request_word(&w.typed));
         let (out, set_aside) =
             if name.is_empty() { (out, Vec::new()) } else { (name, aside.into_iter().map(|w| w.typed).collect()) };
         let mut out = out;
@@ -271,6 +271,26 @@ mod tests {
         assert_eq!(q.words.len(), 3);
         assert_eq!(q.words[0].forms[0].keys.folded, "иванов");
         assert!(q.words[1].forms[0].is_initial);
+    }
+
+    #[test]
+    fn request_words_are_set_aside_while_a_name_remains() {
+        let q = Query::parse("ищу Иванова Сергея", None).unwrap();
+        assert_eq!(q.set_aside, vec!["ищу".to_string()]);
+        assert_eq!(q.words.len(), 2);
+        let q = Query::parse("Разыскивается рядовой Петров", None).unwrap();
+        assert_eq!(q.set_aside, vec!["разыскивается".to_string(), "рядовой".to_string()]);
+        assert_eq!(q.words[0].typed, "петров");
+        // A request word alone is a name to look for.
+        let q = Query::parse("Сын", None).unwrap();
+        assert!(q.set_aside.is_empty() && q.words.len() == 1);
+    }
+
+    #[test]
+    fn declined_words_carry_their_nominatives() {
+        let q = Query::parse("Сергея", None).unwrap();
+        assert!(q.words[0].forms.iter().any(|f| f.declined && f.keys.folded == "сергей"));
+        assert!(!q.words[0].forms[0].declined, "the word as typed comes first");
     }
 
     #[test]

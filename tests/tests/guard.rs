@@ -313,9 +313,13 @@ async fn oversized_bodies_get_413_everywhere() {
         3 * 1024 * 1024
     );
     s.write_all(head.as_bytes()).expect("send");
-    let mut buf = [0u8; 64];
+    let mut buf = [0u8; 1024];
     let n = s.read(&mut buf).unwrap_or(0);
-    assert!(String::from_utf8_lossy(&buf[..n]).starts_with("HTTP/1.1 413"), "{}", String::from_utf8_lossy(&buf[..n]));
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    // In the API's own error shape, as its OpenAPI document says.
+    assert!(answer.to_ascii_lowercase().contains("content-type: application/json"), "{answer}");
+    assert!(answer.contains("\"too_large\""), "{answer}");
 }
 
 #[tokio::test]

@@ -174,3 +174,37 @@ async fn public_search_is_rate_limited_per_client() {
     // Pages and the health check are not limited.
     assert_eq!(get(&server.url("/healthz")).await.0, 200);
 }
+
+/// A name written as in a letter ("ищу Иванова Сергея Петровича") finds
+/// the man publicly, and the page and the API say which words were not
+/// read as a name. The same name without the request word shows no such
+/// note, so the note is not always there.
+#[tokio::test]
+async fn a_declined_name_with_a_request_word_is_found_and_the_word_set_aside() {
+    let server = Server::start(dev_registry(), &[]);
+    let consonant = |s: &str| s.chars().last().is_some_and(|c| "бвгдзклмнпрстфхцчшщ".contains(c));
+    let people = unique_people(400);
+    let p = people
+        .iter()
+        .find(|p| p.surname.ends_with("ов") && consonant(&p.given_name) && p.patronymic.ends_with("ич"))
+        .expect("a man whose name declines with -а");
+    // The genitive: "ищу (кого?) Иванова Сергея Петровича".
+    let genitive = format!("{}а {}а {}а", p.surname, p.given_name, p.patronymic);
+    let (status, html, _) = get(&server.url(&format!("/search?q={}", enc(&format!("ищу {genitive}"))))).await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains(&format!("<span class=\"hit-name\">{} {} {}</span>", p.surname, p.given_name, p.patronymic)),
+        "{html}"
+    );
+    assert!(html.contains("не считал") && html.contains("«ищу»"), "the note names the word: {html}");
+
+    let (_, plain, _) = get(&server.url(&format!("/search?q={}", enc(&genitive)))).await;
+    assert!(plain.contains(&p.given_name) && !plain.contains("не считал"), "no note without a request word");
+
+    let q = enc(&format!("разыскивается {genitive}"));
+    let (status, body, _) = get(&server.url(&format!("/api/v1/search?q={q}"))).await;
+    assert_eq!(status, 200, "{body}");
+    let v: Value = serde_json::from_str(&body).expect("json");
+    assert_eq!(v["set_aside"], serde_json::json!(["разыскивается"]), "{body}");
+    assert_eq!(v["hits"][0]["patronymic"].as_str(), Some(p.patronymic.as_str()), "{body}");
+}

@@ -70,3 +70,17 @@ impl ApiError {
         }
     }
 }
+
+/// tower-http refuses an oversized body from its `Content-Length` with a
+/// plain-text 413; the JSON API answers in its own error shape instead.
+pub async fn json_too_large(resp: axum::response::Response) -> axum::response::Response {
+    let json = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if resp.status() == StatusCode::PAYLOAD_TOO_LARGE && !json {
+        return ApiError::TooLarge.into_response();
+    }
+    resp
+}

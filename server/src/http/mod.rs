@@ -115,7 +115,9 @@ pub fn router(state: AppState) -> Router {
         // axum's 2 MiB JSON limit, checked from the Content-Length before a byte is read.
         .route(
             "/api/v1/requests",
-            post(requests::api_submit).layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024)),
+            post(requests::api_submit)
+                .layer(tower_http::limit::RequestBodyLimitLayer::new(2 * 1024 * 1024))
+                .layer(axum::middleware::map_response(error::json_too_large)),
         )
         .route("/api/v1/requests/{reference}", get(requests::api_status))
         .route(

@@ -707,6 +707,8 @@ fn answer(status: StatusCode, reference: String, token: String) -> Response {
         (status = 200, description = "a retry of an earlier submission", body = SubmitAnswer),
         (status = 400, description = "`bad_json`: not JSON, not an object of the documented types, or no \
             `Content-Type: application/json`", body = super::api::ErrorBody),
+        (status = 403, description = "`cross_site`: a browser sent it from another site's page \
+            (`Sec-Fetch-Site` or `Origin`)", body = super::api::ErrorBody),
         (status = 413, description = "`too_large`: a body over 2 MiB", body = super::api::ErrorBody),
         (status = 409, description = "`idempotency_key_reused`: the key was used for a different request",
             body = super::api::ErrorBody),
