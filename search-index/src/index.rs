@@ -310,17 +310,19 @@ impl NameIndex {
                 }
                 continue;
             }
-            alts.push(self.scored(self.term(f.exact, &k.folded), B_EXACT * w));
+            // A case-form nominative is a guess: it is looked up by its key
+            // and through the dictionary, never by ear or distance.
+            if !form.declined {
+                alts.push(self.scored(self.term(f.exact, &k.folded), B_EXACT * w));
+                alts.push(self.scored(self.term(f.stem, &k.stem), B_STEM * w));
+            }
             alts.push(self.scored(self.term(f.skel, &k.skel), B_SKEL * w));
-            alts.push(self.scored(self.term(f.stem, &k.stem), B_STEM * w));
             for id in &k.given {
                 alts.push(self.scored(self.term(f.given, &format!("g{id}")), B_DICT * w));
             }
             for id in &k.fathers {
                 alts.push(self.scored(self.term(f.father, &format!("f{id}")), B_DICT * w));
             }
-            // A case-form nominative is a guess: it is looked up letter for
-            // letter and through the dictionary, never by ear or distance.
             if form.declined {
                 continue;
             }

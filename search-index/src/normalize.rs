@@ -35,8 +35,16 @@ pub enum Script {
 /// * any other combining mark (stress accents, the ALA-LC tie bar U+0361 in
 ///   `i͡a`) is dropped, so the tie bar no longer splits a word in two.
 pub fn fold(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
-    for c in word.nfkc() {
+    // Most text (every stored name) is already normalized: skip the copy.
+    if unicode_normalization::is_nfkc_quick(word.chars()) == unicode_normalization::IsNormalized::Yes {
+        return fold_normalized(word.chars());
+    }
+    fold_normalized(word.nfkc())
+}
+
+fn fold_normalized(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    for c in chars {
         for l in c.to_lowercase() {
             if let Some(plain) = diacritic_letter(l) {
                 out.push_str(plain);

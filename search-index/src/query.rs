@@ -4,7 +4,7 @@
 use crate::declension::{is_request_word, nominatives};
 use crate::keys::WordKeys;
 use crate::layout::{cyrillic_keys_to_latin, cyrillic_readings};
-use crate::normalize::{cyrillic_plausibility, fold, latin_plausibility, script_of, words, Script};
+use crate::normalize::{cyrillic_plausibility, fold, latin_plausibility, script_of, skeleton, words, Script};
 use crate::spelling::{french_reading, j_as_zh, looks_french, x_as_kh};
 use crate::SearchError;
 
@@ -145,8 +145,14 @@ fn with_variants(readings: Vec<WordForm>) -> Vec<WordForm> {
         }
         match script_of(&folded) {
             Script::Cyrillic => {
+                // Candidates that share a key (Иванов, Ивановь) are one lookup.
+                let mut skels: Vec<String> = vec![skeleton(&folded)];
                 for nom in nominatives(&folded) {
-                    out.push(WordForm { declined: true, ..plain_form(&nom, weight, fixed) });
+                    let form = WordForm { declined: true, ..plain_form(&nom, weight, fixed) };
+                    if !skels.contains(&form.keys.skel) {
+                        skels.push(form.keys.skel.clone());
+                        out.push(form);
+                    }
                 }
             }
             Script::Latin => {

@@ -77,29 +77,59 @@ pub struct WordMatch {
     pub layout_fixed: bool,
 }
 
-/// Bounded Damerau-Levenshtein distance (optimal string alignment).
+/// Longest word (in characters) compared on the stack; longer ones are
+/// compared on the heap. Names are far shorter.
+const STACK_CHARS: usize = 48;
+
+/// Damerau-Levenshtein distance (optimal string alignment), kept in three
+/// rolling rows: the re-ranker calls it for every candidate and name part,
+/// so it allocates nothing for words of up to [`STACK_CHARS`] letters.
 pub fn edit_distance(a: &str, b: &str) -> usize {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
-    let (n, m) = (a.len(), b.len());
-    let mut d = vec![vec![0usize; m + 1]; n + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
+    let (mut abuf, mut bbuf) = (['\0'; STACK_CHARS], ['\0'; STACK_CHARS]);
+    let (n, m) = (a.chars().count(), b.chars().count());
+    if n >= STACK_CHARS || m >= STACK_CHARS {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        return osa(&a, &b);
     }
-    for (j, cell) in d[0].iter_mut().enumerate() {
+    for (slot, c) in abuf.iter_mut().zip(a.chars()) {
+        *slot = c;
+    }
+    for (slot, c) in bbuf.iter_mut().zip(b.chars()) {
+        *slot = c;
+    }
+    osa(&abuf[..n], &bbuf[..m])
+}
+
+fn osa(a: &[char], b: &[char]) -> usize {
+    let m = b.len();
+    let mut rows = [[0usize; STACK_CHARS + 1]; 3];
+    let mut heap;
+    let (prev2, prev, cur): (&mut [usize], &mut [usize], &mut [usize]) = if m < STACK_CHARS {
+        let [r0, r1, r2] = &mut rows;
+        (&mut r0[..=m], &mut r1[..=m], &mut r2[..=m])
+    } else {
+        heap = vec![0usize; 3 * (m + 1)];
+        let (r0, rest) = heap.split_at_mut(m + 1);
+        let (r1, r2) = rest.split_at_mut(m + 1);
+        (r0, r1, r2)
+    };
+    for (j, cell) in prev.iter_mut().enumerate() {
         *cell = j;
     }
-    for i in 1..=n {
+    for i in 1..=a.len() {
+        cur[0] = i;
         for j in 1..=m {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[i - 2][j - 2] + 1);
+                v = v.min(prev2[j - 2] + 1);
             }
-            d[i][j] = v;
+            cur[j] = v;
         }
+        prev2.copy_from_slice(prev);
+        prev.copy_from_slice(cur);
     }
-    d[n][m]
+    prev[m]
 }
 
 /// Edits allowed for a key of this length: 1 from 5 letters, 2 from 9.
@@ -353,6 +383,11 @@ mod tests {
         assert_eq!(edit_distance("ivanov", "ivnaov"), 1);
         assert_eq!(edit_distance("ivanov", "ivanova"), 1);
         assert_eq!(edit_distance("abc", "xyz"), 3);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("щербаков", "щербаковa"), 1);
+        assert_eq!(edit_distance("ca", "abc"), 3);
+        let long = "a".repeat(60);
+        assert_eq!(edit_distance(&long, &format!("{long}b")), 1);
     }
 
     #[test]
