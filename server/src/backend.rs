@@ -116,6 +116,8 @@ pub async fn public_search(
 ) -> Result<PublicResults, PublicSearchError> {
     let parsed = check_specific(query, birth_year)?;
     let set_aside = parsed.set_aside.clone();
+    // Closed only if the registry is dropped, which outlives every request.
+    let _slot = registry.search_slots.acquire().await.map_err(|_| Error::Refused("shutting down".into()))?;
     let registry = Arc::clone(registry);
     let hits = tokio::task::spawn_blocking(move || {
         registry.search_query(&parsed, SearchOptions { limit: PUBLIC_LIMIT, public_only: true })
