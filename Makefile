@@ -65,6 +65,7 @@ site:
 	mv $(SITE)/pkg/findkin_bg.opt.wasm $(SITE)/pkg/findkin_bg.wasm
 	cp assets/style.css $(SITE)/pkg/findkin.css
 	cp -r assets/public/. $(SITE)/
+	node tools/precompress.mjs $(SITE)/pkg
 	@printf "wasm bundle: %s bytes, %s gzipped\n" "$$(stat -c %s $(SITE)/pkg/findkin_bg.wasm)" "$$(gzip -9c $(SITE)/pkg/findkin_bg.wasm | wc -c)"
 
 server:

@@ -119,6 +119,22 @@ async fn browser_bundle_is_served_compressed() {
         .expect("wasm request");
     assert_eq!(resp.status().as_u16(), 200, "the browser bundle is built and served");
     assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
+    // Sent as built (`make site` writes .br and .gz): a Content-Length equal
+    // to the file on disk. On-the-fly compression streams without one.
+    let site = std::path::PathBuf::from(std::env::var("FINDKIN_SITE_ROOT").expect("FINDKIN_SITE_ROOT"));
+    for (encoding, file) in [("br", "findkin_bg.wasm.br"), ("gzip", "findkin_bg.wasm.gz")] {
+        let resp = reqwest::Client::new()
+            .get(server.url("/pkg/findkin_bg.wasm"))
+            .header("accept-encoding", encoding)
+            .send()
+            .await
+            .expect("wasm request");
+        let on_disk = std::fs::metadata(site.join("pkg").join(file)).expect("precompressed file").len();
+        assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some(encoding));
+        assert_eq!(resp.content_length(), Some(on_disk), "{encoding}: the file as built");
+        let cache = resp.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert_eq!(cache, "public, no-cache", "kept, and revalidated");
+    }
     let (_, html, _) = get(&server.url("/")).await;
     assert!(html.contains("/pkg/findkin.js"), "the page loads the hydration script");
 }

@@ -102,6 +102,13 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
 }
 
+/// The site's `pkg/` directory, served precompressed when the client takes
+/// brotli or gzip (the plain file otherwise).
+fn static_files(options: &LeptosOptions) -> tower_http::services::ServeDir {
+    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip()
+}
+
 /// Builds the whole router.
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(SiteBackend { registry: Arc::clone(&state.registry) });
@@ -139,6 +146,9 @@ pub fn router(state: AppState) -> Router {
         .route("/confirm/{token}", get(requests::confirm))
         .route("/telegram/webhook", post(crate::telegram::webhook::receive).layer(DefaultBodyLimit::max(1024 * 1024)))
         .merge(staff::routes())
+        // The browser bundle as built: `make site` writes .br and .gz beside
+        // each file, so a crowd with JavaScript on costs no compression.
+        .nest_service("/pkg", static_files(&options))
         .leptos_routes_with_context(
             &state,
             routes,
