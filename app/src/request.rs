@@ -283,6 +283,9 @@ pub struct StatusView {
     /// Writing to the moderator: open or decided, not withdrawn.
     pub can_write: bool,
     pub notice: Option<String>,
+    /// How to get this request's news in Telegram (a Telegram name was given
+    /// on the form and no chat is linked yet), if the bot runs.
+    pub telegram_hint: Option<String>,
     /// The language the visitor picked on this page (`?lang=`): its forms
     /// and links carry it, or the request's own language would come back.
     pub picked: Option<Lang>,
@@ -460,6 +463,7 @@ pub fn status_page(lang: Lang, demo: bool, v: StatusView) -> String {
         <h1>{tf(lang, "status.title", &[("ref", &v.reference)])}</h1>
         {v.notice.map(|n| view! { <p class="notice ok" role="status">{n}</p> })}
         {saved}
+        {v.telegram_hint.map(|h| view! { <p class="notice telegram-hint">{h}</p> })}
         <section class=format!("panel now state-{state}") id="state">
             <h2>{t(lang, &format!("status.now.{state}"))}</h2>
             <p>{t(lang, &format!("status.next.{state}"))}</p>

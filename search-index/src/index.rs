@@ -34,6 +34,10 @@ pub struct RecordDoc {
     /// `YYYY-MM-DD`, `YYYY-MM` or `YYYY`.
     pub birth_date: Option<String>,
     pub region: Option<String>,
+    /// Military unit: never shown publicly; it only ranks a request's
+    /// candidates when the relative gave one.
+    #[serde(skip_serializing)]
+    pub unit: Option<String>,
     /// Opaque public reference of the record (never its id): what a public
     /// hit hands to the request form.
     pub public_ref: Option<String>,
@@ -96,6 +100,7 @@ struct Fields {
     patronymic: Field,
     birth_date: Field,
     region: Field,
+    unit: Field,
     public_ref: Field,
 }
 
@@ -121,6 +126,7 @@ fn schema() -> (Schema, Fields) {
         patronymic: b.add_text_field("patronymic", STORED),
         birth_date: b.add_text_field("birth_date", STORED),
         region: b.add_text_field("region", STORED),
+        unit: b.add_text_field("unit", STORED),
         public_ref: b.add_text_field("public_ref", STORED),
     };
     (b.build(), fields)
@@ -222,6 +228,9 @@ impl NameIndex {
         }
         if let Some(r) = &rec.region {
             doc.add_text(f.region, r);
+        }
+        if let Some(u) = &rec.unit {
+            doc.add_text(f.unit, u);
         }
         if let Some(r) = &rec.public_ref {
             doc.add_text(f.public_ref, r);
@@ -391,6 +400,7 @@ impl NameIndex {
             patronymic: text(f.patronymic).unwrap_or_default(),
             birth_date: text(f.birth_date),
             region: text(f.region),
+            unit: text(f.unit),
             public_ref: text(f.public_ref),
         }
     }
@@ -429,7 +439,7 @@ impl NameIndex {
             .map(|rec| {
                 let m = match_name(&q.words, &rec.name_parts());
                 let public = m.is_public() && !m.leans_on_a_contested_link(&known);
-                let score = m.score + q.context_bonus(rec.birth_date.as_deref(), rec.region.as_deref());
+                let score = m.score + q.context_bonus(&rec);
                 Hit { record: rec, score, public, matches: m.words }
             })
             .filter(|h| !opts.public_only || h.public)
@@ -516,6 +526,23 @@ mod tests {
         let kinds: Vec<_> = h.matches.iter().flatten().map(|m| (m.field, m.kind)).collect();
         assert!(kinds.contains(&(NameField::GivenName, crate::MatchKind::Dictionary)), "{kinds:?}");
         assert!(kinds.contains(&(NameField::Surname, crate::MatchKind::Transliteration)), "{kinds:?}");
+    }
+
+    #[test]
+    fn the_unit_a_relative_gave_ranks_namesakes() {
+        let idx = NameIndex::in_memory().unwrap();
+        let namesake = |id: u64, unit: &str| RecordDoc {
+            unit: Some(unit.to_string()),
+            ..rec(id, "Петров", "Иван", "Ильич", Some("1990"))
+        };
+        idx.upsert(&[namesake(1, "15 отдельная бригада"), namesake(2, "12 МСП, 3 батальон")]).unwrap();
+        idx.commit().unwrap();
+        let first = |unit: &str| {
+            let q = Query::parse("Петров Иван Ильич", None).unwrap().with_unit(Some(unit));
+            idx.search(&q, SearchOptions { limit: 10, public_only: false }).unwrap()[0].record.id
+        };
+        assert_eq!(first("12 мсп"), 2);
+        assert_eq!(first("15 отдельная"), 1);
     }
 
     #[test]

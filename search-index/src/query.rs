@@ -51,6 +51,9 @@ pub struct Query {
     /// Ranking only: a full date (`YYYY-MM-DD`) that agrees raises a hit,
     /// one that conflicts lowers it.
     pub birth_date: Option<String>,
+    /// Ranking only: the military unit the relative gave, folded; a record
+    /// whose unit names it is raised.
+    pub unit: Option<String>,
 }
 
 impl Query {
@@ -86,11 +89,16 @@ impl Query {
             return Err(SearchError::TooManyWords { max: MAX_QUERY_WORDS });
         }
         add_french_readings(&mut out);
-        Ok(Query { words: out, set_aside, birth_year, region: None, birth_date: None })
+        Ok(Query { words: out, set_aside, birth_year, region: None, birth_date: None, unit: None })
     }
 
     pub fn with_region(mut self, region: Option<&str>) -> Self {
         self.region = region.map(fold).filter(|r| !r.trim().is_empty());
+        self
+    }
+
+    pub fn with_unit(mut self, unit: Option<&str>) -> Self {
+        self.unit = unit.map(fold).map(|u| u.trim().to_string()).filter(|u| !u.is_empty());
         self
     }
 
@@ -99,9 +107,10 @@ impl Query {
         self
     }
 
-    /// How much the birth date and region the searcher gave agree with a
-    /// record's: positive for agreement, negative for a conflict.
-    pub fn context_bonus(&self, birth_date: Option<&str>, region: Option<&str>) -> f32 {
+    /// How much the birth date, region and unit the searcher gave agree
+    /// with a record's: positive for agreement, negative for a conflict.
+    pub fn context_bonus(&self, rec: &crate::RecordDoc) -> f32 {
+        let (birth_date, region) = (rec.birth_date.as_deref(), rec.region.as_deref());
         let mut bonus = 0.0;
         let year = |d: &str| d.get(..4).and_then(|y| y.parse::<u16>().ok());
         if let (Some(want), Some(have)) = (self.birth_year, birth_date.and_then(year)) {
@@ -119,6 +128,12 @@ impl Query {
         }
         if let (Some(want), Some(have)) = (self.region.as_deref(), region) {
             if fold(have) == want {
+                bonus += 0.05;
+            }
+        }
+        // "12 мсп" given, "12 мсп, 3 батальон" recorded: the record names it.
+        if let (Some(want), Some(have)) = (self.unit.as_deref(), rec.unit.as_deref()) {
+            if fold(have).contains(want) {
                 bonus += 0.05;
             }
         }
@@ -305,11 +320,22 @@ mod tests {
             .unwrap()
             .with_birth_date(Some("1990-05-01"))
             .with_region(Some("Тульская область"));
-        assert!(q.context_bonus(Some("1990-05-01"), Some("ТУЛЬСКАЯ ОБЛАСТЬ")) > q.context_bonus(Some("1990"), None));
-        assert!(q.context_bonus(Some("1990"), None) > 0.0);
-        assert!(q.context_bonus(Some("1991-05-01"), None) < 0.0);
-        assert!(q.context_bonus(Some("1990-06-01"), None) < 0.0);
-        assert_eq!(q.context_bonus(None, None), 0.0);
+        let rec = |date: Option<&str>, region: Option<&str>, unit: Option<&str>| crate::RecordDoc {
+            birth_date: date.map(str::to_string),
+            region: region.map(str::to_string),
+            unit: unit.map(str::to_string),
+            ..crate::RecordDoc::default()
+        };
+        let bonus = |date, region| q.context_bonus(&rec(date, region, None));
+        assert!(bonus(Some("1990-05-01"), Some("ТУЛЬСКАЯ ОБЛАСТЬ")) > bonus(Some("1990"), None));
+        assert!(bonus(Some("1990"), None) > 0.0);
+        assert!(bonus(Some("1991-05-01"), None) < 0.0);
+        assert!(bonus(Some("1990-06-01"), None) < 0.0);
+        assert_eq!(bonus(None, None), 0.0);
+        let q = q.with_unit(Some(" 12 МСП "));
+        let with_unit = q.context_bonus(&rec(Some("1990"), None, Some("12 мсп, 3 батальон")));
+        let other_unit = q.context_bonus(&rec(Some("1990"), None, Some("15 бригада")));
+        assert!(with_unit > other_unit, "the unit the relative named raises the record");
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! A contact request's candidates: the records the name engine finds for
-//! the sought name, ranked with the birth date and region the relative
-//! gave. The request page shows them and re-matching raises them, so both
+//! the sought name, ranked with the birth date, region and unit the
+//! relative gave. The request page shows them and re-matching raises them, so both
 //! use this one search.
 
 use findkin_search::{Hit, Query, SearchOptions};
@@ -19,12 +19,13 @@ pub struct Sought<'a> {
     pub name: &'a str,
     pub birth: Option<&'a str>,
     pub region: Option<&'a str>,
+    pub unit: Option<&'a str>,
 }
 
 impl Sought<'_> {
     fn query(&self) -> Option<Query> {
         let q = Query::parse(self.name, None).ok()?;
-        Some(q.with_birth_date(self.birth).with_region(self.region))
+        Some(q.with_birth_date(self.birth).with_region(self.region).with_unit(self.unit))
     }
 
     /// The staff search for the sought name, best first (at most [`SHOWN`]).

@@ -231,6 +231,7 @@ impl RequestRow {
             name: &self.sought_name,
             birth: self.sought_birth.as_deref(),
             region: self.sought_region.as_deref(),
+            unit: self.sought_unit.as_deref(),
         }
     }
 

@@ -332,3 +332,58 @@ async fn an_import_brings_news_to_the_chat_and_the_mailbox() {
     let later: Vec<Sent> = tg.since(chat, mark);
     assert_eq!(later.iter().filter(|m| m.text.contains("есть новости")).count(), 1, "told once: {later:?}");
 }
+
+/// A request sent on the web with only a Telegram name: its status page
+/// says how to get the news in Telegram, the bot links the chat only for
+/// the account named on the form, and a moderator's question then arrives
+/// in that chat.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_web_request_with_a_telegram_name_gets_its_news_in_the_chat() {
+    use findkin_tests::relative::submit;
+    let tg = FakeTelegram::start(TOKEN).await;
+    let (dir, creds) = staff_registry(&[("m1", "moderator")]);
+    let s = Server::start(dir.path(), &["--telegram-token", TOKEN, "--telegram-api-url", &tg.url]);
+    let m1 = first_login(&s, &creds[0].0, &creds[0].1).await;
+    let body = serde_json::json!({
+        "language": "ru",
+        "requester_name": "Вера",
+        "relationship": "сестра",
+        "telegram": "@Vera_Web",
+        "sought_name": "Лаврентьев Остап Ильич",
+        "sought_birth": "1990",
+        "consent": true
+    });
+    let (reference, token) = submit(&s, &body).await;
+
+    // The status page names the bot and the message to send (once the bot
+    // has learnt its own name from getMe).
+    let status = s.url(&format!("/status/{reference}?t={token}"));
+    let started = std::time::Instant::now();
+    let page = loop {
+        let (_, page) = text(&reqwest::Client::new(), &status).await;
+        if page.contains("@findkin_test_bot") || started.elapsed() > Duration::from_secs(15) {
+            break page;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(page.contains(&format!("/start {reference}")), "the page says what to send: {page}");
+
+    // Someone else who knows the reference cannot take the news.
+    let stranger =
+        Chat { tg: &tg, who: Person { user_id: 8101, username: Some("not_vera".into()), language_code: "ru".into() } };
+    stranger.say(&format!("/start {reference}"), "Не получилось связать запрос").await;
+    let vera =
+        Chat { tg: &tg, who: Person { user_id: 8102, username: Some("vera_web".into()), language_code: "ru".into() } };
+    vera.say(&format!("/start {reference}"), &format!("новости по запросу {reference} будут приходить сюда")).await;
+    let (_, page) = text(&reqwest::Client::new(), &status).await;
+    assert!(!page.contains("/start "), "a linked request no longer asks: {page}");
+
+    // The moderator's question reaches Vera's chat, and only hers.
+    let id = request_id(&s, &m1, &reference).await;
+    assert_eq!(act(&s, &m1, id, "claim", &[]).await, StatusCode::SEE_OTHER);
+    let mark = tg.mark();
+    assert_eq!(act(&s, &m1, id, "ask", &[("message", "Когда он звонил последний раз?")]).await, StatusCode::SEE_OTHER);
+    let question = tg.reply(vera.who.chat(), mark, "Когда он звонил последний раз?").await;
+    assert!(question.text.contains(&reference), "{question:?}");
+    assert!(tg.since(stranger.who.chat(), mark).is_empty(), "nothing to the stranger");
+}

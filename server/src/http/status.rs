@@ -60,6 +60,17 @@ pub struct StatusParts<'a> {
 
 /// What the status page shows, in `lang`: messages and dates in words, the
 /// frozen release said as a person reads it.
+/// "Send /start REF to @bot": for a request that gave a Telegram name on the
+/// web form, whose chat the bot does not know yet. The bot links the chat
+/// when the sender's @username is the one given (see
+/// `telegram::bot`, `/start REF`).
+fn telegram_hint(lang: Lang, req: &RequestRow) -> Option<String> {
+    let bot = crate::telegram::bot_name()?;
+    let given = req.telegram.as_deref().is_some_and(|t| !t.trim().is_empty());
+    (given && req.telegram_chat_id.is_none() && req.state.is_open())
+        .then(|| tf(lang, "status.telegram.hint", &[("bot", bot), ("ref", &req.reference)]))
+}
+
 pub fn status_view(lang: Lang, p: StatusParts<'_>) -> StatusView {
     let reference = p.req.reference.clone();
     let photos = p
@@ -90,6 +101,7 @@ pub fn status_view(lang: Lang, p: StatusParts<'_>) -> StatusView {
         open: p.view.state.is_open(),
         can_write: can_write(p.req),
         notice: p.notice,
+        telegram_hint: telegram_hint(lang, p.req),
         picked: p.picked,
     }
 }

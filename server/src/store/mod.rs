@@ -272,7 +272,7 @@ impl Store {
     /// change `since` (all records when `since` is `None`), by id.
     pub async fn index_page(&self, since: Option<i64>, after_id: i64, limit: i64) -> Result<Vec<RecordDoc>, Error> {
         let rows: Vec<DocRow> = sqlx::query_as(
-            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, public_ref FROM records
+            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
              WHERE id > $1 AND ($2 IS NULL OR id IN (SELECT record_id FROM record_changes WHERE seq > $2))
              ORDER BY id LIMIT $3",
         )
@@ -390,6 +390,7 @@ struct DocRow {
     patronymic: String,
     birth_date: Option<String>,
     region: Option<String>,
+    unit: Option<String>,
     public_ref: Option<String>,
 }
 
@@ -403,6 +404,7 @@ impl DocRow {
             patronymic: self.patronymic,
             birth_date: self.birth_date,
             region: self.region,
+            unit: self.unit,
             public_ref: self.public_ref,
         }
     }

@@ -165,9 +165,27 @@ impl Bot {
         }
     }
 
+    /// `/start REF` (the status page's instruction, or a t.me deep link): a
+    /// request sent on the web with this user's @username as its Telegram
+    /// contact now gets its news in this chat. Both must hold: the sender
+    /// is the account named on the form (Telegram vouches for the
+    /// username), and knows the request's reference.
+    async fn link_request(&self, cx: &Ctx<'_>, reference: &str) -> Result<()> {
+        let lang = cx.lang;
+        let Some(username) = cx.user.username.as_deref() else {
+            return self.say(cx.chat, &t(lang, "tg.link.no_username"), None).await;
+        };
+        let text = match self.store().tg_link_web_request(reference, username, cx.chat).await? {
+            Some(reference) => tf(lang, "tg.link.done", &[("ref", &reference)]),
+            None => t(lang, "tg.link.unknown"),
+        };
+        self.say(cx.chat, &text, None).await
+    }
+
     async fn on_command(&self, cx: Ctx<'_>, name: &str, arg: &str) -> Result<()> {
         let lang = cx.lang;
         match name {
+            "start" | "link" if !arg.is_empty() => self.link_request(&cx, arg).await,
             "start" | "help" => {
                 self.say(cx.chat, &format!("{}\n\n{}", t(lang, "tg.start"), t(lang, "tg.help")), None).await
             }

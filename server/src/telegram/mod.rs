@@ -66,6 +66,25 @@ pub fn lang_of_code(code: Option<&str>) -> Lang {
     }
 }
 
+/// The bot's @username, once `getMe` has answered: the status page names
+/// it to relatives who gave a Telegram name on the web form.
+static BOT_NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+pub fn bot_name() -> Option<&'static str> {
+    BOT_NAME.get().map(String::as_str)
+}
+
+/// Asks the Bot API who the bot is and keeps the answer for [`bot_name`].
+async fn learn_name(api: &api::Api) {
+    match api.get_me().await {
+        Ok(name) => {
+            tracing::info!(bot = %name, "telegram bot");
+            let _ = BOT_NAME.set(name);
+        }
+        Err(error) => tracing::warn!(%error, "telegram bot: getMe failed"),
+    }
+}
+
 /// Telegram's limit on one message's text, in characters.
 pub const MAX_TEXT_CHARS: usize = 4096;
 
@@ -115,10 +134,7 @@ pub fn start(s: Settings) -> Result<Option<webhook::Hook>, TelegramError> {
     match s.webhook_url {
         None => {
             tokio::spawn(async move {
-                match bot.api.get_me().await {
-                    Ok(name) => tracing::info!(bot = %name, "telegram bot: long polling"),
-                    Err(error) => tracing::warn!(%error, "telegram bot: getMe failed; polling anyway"),
-                }
+                learn_name(&bot.api).await;
                 bot.poll(POLL_TIMEOUT_SECS).await;
             });
             Ok(None)
@@ -131,6 +147,7 @@ pub fn start(s: Settings) -> Result<Option<webhook::Hook>, TelegramError> {
             let (queue, rx) = tokio::sync::mpsc::channel(256);
             let hook_secret = secret.clone();
             tokio::spawn(async move {
+                learn_name(&api).await;
                 // Telegram may be unreachable at start: keep trying.
                 let mut pause = std::time::Duration::from_secs(1);
                 while let Err(error) = api.set_webhook(&url, &hook_secret).await {

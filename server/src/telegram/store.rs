@@ -201,6 +201,37 @@ impl Store {
         Ok(name)
     }
 
+    /// Links `chat_id` to the request `reference` if its Telegram contact is
+    /// `username` (as people write it: `@name`, `name`, `t.me/name`, any
+    /// case) and no chat holds it yet; the request is then reachable, so it
+    /// leaves the call-back list. Returns the reference when linked.
+    pub async fn tg_link_web_request(
+        &self,
+        reference: &str,
+        username: &str,
+        chat_id: i64,
+    ) -> Result<Option<String>, Error> {
+        let reference = reference.trim().to_uppercase();
+        let row: Option<(i64, Option<String>, Option<i64>)> =
+            sqlx::query_as("SELECT id, telegram, telegram_chat_id FROM contact_requests WHERE reference = $1")
+                .bind(&reference)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some((id, Some(given), None)) = row else { return Ok(None) };
+        if telegram_handle(&given) != telegram_handle(username) || telegram_handle(username).is_empty() {
+            return Ok(None);
+        }
+        let linked = sqlx::query(
+            "UPDATE contact_requests SET telegram_chat_id = $1, callback_since = NULL \
+             WHERE id = $2 AND telegram_chat_id IS NULL",
+        )
+        .bind(chat_id)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok((linked.rows_affected() == 1).then_some(reference))
+    }
+
     /// The next getUpdates offset (0 before the first update).
     pub async fn tg_offset(&self) -> Result<i64, Error> {
         Ok(sqlx::query_scalar("SELECT value FROM telegram_meta WHERE key = 'offset'")
@@ -217,5 +248,26 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+/// A Telegram username as people write it, reduced to the name itself:
+/// `@Olga_K`, `olga_k`, `https://t.me/olga_k` are all `olga_k`.
+pub fn telegram_handle(text: &str) -> String {
+    let t = text.trim();
+    let t = t.rsplit('/').next().unwrap_or(t);
+    t.trim_start_matches('@').to_ascii_lowercase()
+}
+
+#[cfg(test)]
+mod handle_tests {
+    use super::telegram_handle;
+
+    #[test]
+    fn usernames_as_people_write_them() {
+        for written in ["@Olga_K", "olga_k", " https://t.me/olga_k ", "t.me/Olga_K"] {
+            assert_eq!(telegram_handle(written), "olga_k", "{written}");
+        }
+        assert_ne!(telegram_handle("@olga_k2"), "olga_k");
     }
 }
