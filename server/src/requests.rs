@@ -51,13 +51,21 @@ pub enum Recovery {
 
 /// Whether `given` is one of the contacts the request was sent with:
 /// email case-insensitively, phone by its digits, Telegram without `@`.
+/// A Telegram username as people write it, reduced to the name itself:
+/// `@Olga_K`, `olga_k`, `https://t.me/olga_k` are all `olga_k`.
+pub fn telegram_handle(text: &str) -> String {
+    let t = text.trim();
+    let t = t.rsplit('/').next().unwrap_or(t);
+    t.trim_start_matches('@').to_ascii_lowercase()
+}
+
 fn contact_matches(req: &RequestRow, given: &str) -> bool {
     let given = given.trim();
     if given.is_empty() {
         return false;
     }
     let digits = |v: &str| v.chars().filter(char::is_ascii_digit).collect::<String>();
-    let handle = |v: &str| v.trim().trim_start_matches('@').to_lowercase();
+    let handle = telegram_handle;
     req.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(given))
         || req.phone.as_deref().is_some_and(|p| digits(p).len() >= 7 && digits(p) == digits(given))
         || req.telegram.as_deref().is_some_and(|t| !handle(t).is_empty() && handle(t) == handle(given))
@@ -758,8 +766,10 @@ impl Store {
 
     /// A lost link: if `contact` is the email, phone or Telegram name the
     /// request was sent with, every old link stops working and a new one is
-    /// mailed to the request's address. At most one recovery per
-    /// [`RECOVERY_GAP`] seconds per request.
+    /// sent where the request gets its news: mailed to its address, or, with
+    /// no address, to its linked Telegram chat. A phone alone has no channel
+    /// (there is no SMS gateway). At most one recovery per [`RECOVERY_GAP`]
+    /// seconds per request.
     pub async fn recover_link(&self, reference: &str, contact: &str, origin: &str) -> Result<Recovery, Error> {
         let mut tx = self.begin(Writer::Service).await?;
         let r = sqlx::query(&format!("{SELECT} WHERE r.reference = $1"))
@@ -778,7 +788,11 @@ impl Store {
         if last.is_some_and(|l| at - l < RECOVERY_GAP) {
             return Ok(Recovery::TooSoon);
         }
-        let Some(email) = req.email.clone() else { return Ok(Recovery::NoChannel) };
+        let (channel, recipient) = match (req.email.clone(), req.telegram_chat_id) {
+            (Some(email), _) => (notify::Channel::Email, email),
+            (None, Some(chat)) => (notify::Channel::Telegram, chat.to_string()),
+            (None, None) => return Ok(Recovery::NoChannel),
+        };
         let token = random_token();
         sqlx::query("DELETE FROM request_tokens WHERE request_id = $1").bind(req.id).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
@@ -796,9 +810,9 @@ impl Store {
         let link = format!("{origin}/status/{}?t={token}", req.reference);
         let m = Message {
             request_id: Some(req.id),
-            channel: notify::Channel::Email,
+            channel,
             fresh_link: false,
-            recipient: email,
+            recipient,
             subject: tf(lang, "notify.recover.subject", &[("ref", &req.reference)]),
             body: tf(lang, "notify.recover.body", &[("ref", &req.reference), ("link", &link)]),
         };
@@ -1366,5 +1380,18 @@ mod tests {
         assert_eq!(r.len(), 12);
         assert!(r.starts_with("FK-"));
         assert!(!r.contains('0') && !r.contains('O') && !r.contains('1') && !r.contains('I'));
+    }
+}
+
+#[cfg(test)]
+mod handle_tests {
+    use super::telegram_handle;
+
+    #[test]
+    fn usernames_as_people_write_them() {
+        for written in ["@Olga_K", "olga_k", " https://t.me/olga_k ", "t.me/Olga_K"] {
+            assert_eq!(telegram_handle(written), "olga_k", "{written}");
+        }
+        assert_ne!(telegram_handle("@olga_k2"), "olga_k");
     }
 }

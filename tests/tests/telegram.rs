@@ -386,4 +386,17 @@ async fn a_web_request_with_a_telegram_name_gets_its_news_in_the_chat() {
     let question = tg.reply(vera.who.chat(), mark, "Когда он звонил последний раз?").await;
     assert!(question.text.contains(&reference), "{question:?}");
     assert!(tg.since(stranger.who.chat(), mark).is_empty(), "nothing to the stranger");
+
+    // She loses the link: the new one comes to the chat, the old stops working.
+    let mark = tg.mark();
+    let form = [("reference", reference.as_str()), ("contact", "t.me/Vera_Web")];
+    let r = reqwest::Client::new().post(s.url("/status/recover")).form(&form).send().await.expect("recover");
+    assert_eq!(r.status(), StatusCode::OK);
+    let fresh = tg.reply(vera.who.chat(), mark, "новую ссылку").await;
+    assert!(fresh.text.contains(&format!("/status/{reference}?t=")), "{fresh:?}");
+    let (st, _) = text(&reqwest::Client::new(), &status).await;
+    assert_eq!(st, StatusCode::NOT_FOUND, "the old link no longer opens the request");
+    let (st, page) = text(&reqwest::Client::new(), &link_in(&fresh.text)).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(page.contains(&reference));
 }

@@ -218,7 +218,9 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?;
         let Some((id, Some(given), None)) = row else { return Ok(None) };
-        if telegram_handle(&given) != telegram_handle(username) || telegram_handle(username).is_empty() {
+        if crate::requests::telegram_handle(&given) != crate::requests::telegram_handle(username)
+            || crate::requests::telegram_handle(username).is_empty()
+        {
             return Ok(None);
         }
         let linked = sqlx::query(
@@ -248,26 +250,5 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
-    }
-}
-
-/// A Telegram username as people write it, reduced to the name itself:
-/// `@Olga_K`, `olga_k`, `https://t.me/olga_k` are all `olga_k`.
-pub fn telegram_handle(text: &str) -> String {
-    let t = text.trim();
-    let t = t.rsplit('/').next().unwrap_or(t);
-    t.trim_start_matches('@').to_ascii_lowercase()
-}
-
-#[cfg(test)]
-mod handle_tests {
-    use super::telegram_handle;
-
-    #[test]
-    fn usernames_as_people_write_them() {
-        for written in ["@Olga_K", "olga_k", " https://t.me/olga_k ", "t.me/Olga_K"] {
-            assert_eq!(telegram_handle(written), "olga_k", "{written}");
-        }
-        assert_ne!(telegram_handle("@olga_k2"), "olga_k");
     }
 }
