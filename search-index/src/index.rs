@@ -16,12 +16,12 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 use crate::keys::{NameField, WordKeys};
 use crate::normalize::{words, Script};
 use crate::query::{Query, QueryWord};
-use crate::rank::{allowed_edits, match_name, NamePart, WordMatch};
+use crate::rank::{allowed_edits, match_name, Known, NamePart, WordMatch};
 use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
 /// another version is rebuilt from the database instead of being misread.
-pub const INDEX_VERSION: u32 = 4;
+pub const INDEX_VERSION: u32 = 5;
 
 /// What the index needs of a registry record (and returns with a hit).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -156,7 +156,10 @@ impl NameIndex {
     pub fn open(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir)?;
         let (schema, f) = schema();
-        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema)?;
+        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema).map_err(|e| match e {
+            tantivy::TantivyError::SchemaError(_) => SearchError::SchemaMismatch,
+            other => SearchError::Index(other),
+        })?;
         Self::with_index(index, f)
     }
 
@@ -405,20 +408,21 @@ impl NameIndex {
         }
     }
 
-    /// Per query word: whether some record holds it as written or
-    /// transliterated (any name part), i.e. it is a name in its own right.
-    fn known_words(&self, q: &Query) -> Result<Vec<bool>, SearchError> {
+    /// Per query word: whether some record holds it as a name part
+    /// transliterated ([`Known::spelled`]) and letter for letter
+    /// ([`Known::written`]), i.e. it is a name in its own right.
+    fn known_words(&self, q: &Query) -> Result<Vec<Known>, SearchError> {
         let searcher = self.reader.searcher();
         let mut known = Vec::with_capacity(q.words.len());
         for w in &q.words {
-            let mut found = false;
+            let mut k = Known::default();
             for f in w.forms.iter().filter(|f| !f.declined && !f.is_initial) {
-                if searcher.doc_freq(&Term::from_field_text(self.f.skel, &f.keys.skel))? > 0 {
-                    found = true;
-                    break;
-                }
+                k.spelled = k.spelled || searcher.doc_freq(&Term::from_field_text(self.f.skel, &f.keys.skel))? > 0;
             }
-            known.push(found);
+            if let Some(typed) = w.forms.first().filter(|f| !f.layout_fixed && !f.is_initial) {
+                k.written = searcher.doc_freq(&Term::from_field_text(self.f.exact, &typed.keys.folded))? > 0;
+            }
+            known.push(k);
         }
         Ok(known)
     }
@@ -543,6 +547,44 @@ mod tests {
         };
         assert_eq!(first("12 мсп"), 2);
         assert_eq!(first("15 отдельная"), 1);
+    }
+
+    /// A name the registry holds in its own right does not reach another
+    /// person through a dictionary, a typo or a case-form reading; the same
+    /// links still work for words that are not names there.
+    #[test]
+    fn a_name_the_registry_knows_is_not_read_as_another() {
+        let idx = NameIndex::in_memory().unwrap();
+        idx.upsert(&[
+            rec(1, "Михоэлс", "Денис", "Ильич", None),
+            rec(2, "Жиделев", "Денисий", "Петрович", None),
+            rec(3, "Риббентроп", "Данил", "Ильич", None),
+            rec(4, "Добейко", "Данила", "Петрович", None),
+            rec(5, "Гапчук", "Еремей", "Ильич", None),
+            rec(6, "Гавчук", "Остап", "Петрович", None),
+            rec(7, "Саранский", "Владилен", "Ильич", None),
+            rec(8, "Левина", "Владилена", "Петровна", None),
+        ])
+        .unwrap();
+        idx.commit().unwrap();
+        assert_eq!(first(&idx, "Mikhoels Denisii", None), None, "Денисий is a name of its own here");
+        assert_eq!(first(&idx, "Риббентроп Данила", None), None, "Данила is a name before a genitive");
+        assert_eq!(first(&idx, "Гавчук Еремей", None), None, "Гавчук is a surname of its own");
+        // Controls: the same links for words that are no name here.
+        assert_eq!(first(&idx, "Гапчюк Еремей", None), Some(5), "a typo still finds him");
+        assert_eq!(first(&idx, "Михоэлс Денисом", None), Some(1), "a case form of a plain name");
+        assert_eq!(first(&idx, "Саранского Владилена Ильича", None), Some(7), "a whole name in the genitive");
+    }
+
+    #[test]
+    fn an_index_of_another_schema_is_reported_as_such() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut other = Schema::builder();
+        other.add_text_field("something_else", STORED);
+        Index::create_in_dir(dir.path(), other.build()).unwrap();
+        assert!(matches!(NameIndex::open(dir.path()), Err(SearchError::SchemaMismatch)));
+        let fresh = tempfile::tempdir().unwrap();
+        assert!(NameIndex::open(fresh.path()).is_ok());
     }
 
     #[test]

@@ -34,6 +34,9 @@ pub enum SearchError {
     BirthYearOutOfRange { year: u16, min: u16, max: u16 },
     #[error("the search index is being written by another findkin process (a running server?)")]
     IndexBusy,
+    /// The index on disk was built with other fields: rebuild it.
+    #[error("the search index on disk was built with another schema")]
+    SchemaMismatch,
     #[error("search index error: {0}")]
     Index(#[from] tantivy::TantivyError),
     #[error("search index directory error: {0}")]

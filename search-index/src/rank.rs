@@ -59,6 +59,16 @@ impl MatchKind {
     }
 }
 
+/// What the registry holds of one query word (see
+/// [`NameMatch::leans_on_a_contested_link`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Known {
+    /// Some record has a name part with the word's key (any spelling).
+    pub spelled: bool,
+    /// Some record has a name part written exactly as the word.
+    pub written: bool,
+}
+
 /// One name part of a record.
 #[derive(Debug, Clone)]
 pub struct NamePart {
@@ -270,11 +280,33 @@ impl NameMatch {
     }
 
     /// Whether a word that is itself a name in the registry (`known`, per
-    /// query word) reached this record only through the dictionary: the
-    /// relative typed "Денисий", people called Денисий exist, and this
-    /// record is a Денис. That is another person, not another spelling.
-    pub fn leans_on_a_contested_link(&self, known: &[bool]) -> bool {
-        self.words.iter().zip(known).any(|(m, known)| *known && m.as_ref().is_some_and(|m| m.kind.is_loose()))
+    /// query word) reached this record only through a link that also joins
+    /// different names:
+    /// - through the dictionary, by ear or by distance, for a word some
+    ///   record holds in any spelling: the relative typed "Денисий" or
+    ///   "Сафонов", people called so exist, and this record is a Денис or
+    ///   a Сазонов. A typo rarely makes a name the registry holds, so
+    ///   misspelt names still reach their person;
+    /// - by transliteration or case form, for a given name or patronymic
+    ///   some record holds letter for letter: "Васил" is not "Василь", and
+    ///   "Данила" is a name before it is the genitive of "Данил" — unless
+    ///   another word is declined too ("Саранского Владилена Левьевича":
+    ///   the whole name is in the genitive, so Владилена is Владилен's).
+    ///
+    /// That is another person, not another spelling.
+    pub fn leans_on_a_contested_link(&self, known: &[Known]) -> bool {
+        let declined = self.words.iter().flatten().filter(|m| m.kind == MatchKind::CaseForm).count();
+        self.words.iter().zip(known).any(|(m, known)| {
+            m.as_ref().is_some_and(|m| {
+                let loose = m.kind.is_loose() || m.kind.is_weak();
+                let respelt = match m.kind {
+                    MatchKind::Transliteration => true,
+                    MatchKind::CaseForm => declined < 2,
+                    _ => false,
+                } && m.field != NameField::Surname;
+                (known.spelled && loose) || (known.written && respelt)
+            })
+        })
     }
 
     /// The public rule: the public sees a record only when every typed word

@@ -76,7 +76,18 @@ impl Registry {
             std::fs::remove_dir_all(&index_dir)?;
             let _ = std::fs::remove_file(&state_path);
         }
-        let index = NameIndex::open(&index_dir)?;
+        let index = match NameIndex::open(&index_dir) {
+            // A schema that does not match is an index of another build that
+            // kept the version number: the database holds the truth, so the
+            // index is built again rather than refusing to start.
+            Err(findkin_search::SearchError::SchemaMismatch) => {
+                tracing::warn!("search index schema differs; rebuilding it");
+                std::fs::remove_dir_all(&index_dir)?;
+                let _ = std::fs::remove_file(&state_path);
+                NameIndex::open(&index_dir)?
+            }
+            other => other?,
+        };
         Ok(Registry {
             store,
             index,
