@@ -4,7 +4,7 @@
 use crate::declension::{is_request_word, nominatives};
 use crate::keys::WordKeys;
 use crate::layout::{cyrillic_keys_to_latin, cyrillic_readings};
-use crate::normalize::{cyrillic_plausibility, fold, latin_plausibility, script_of, skeleton, words, Script};
+use crate::normalize::{cyrillic_plausibility, fold, latin_plausibility, script_of, words, Script};
 use crate::spelling::{french_reading, j_as_zh, looks_french, x_as_kh};
 use crate::SearchError;
 
@@ -151,7 +151,7 @@ fn plain_form(folded: &str, weight: f32, layout_fixed: bool) -> WordForm {
 fn with_variants(readings: Vec<WordForm>) -> Vec<WordForm> {
     let mut out: Vec<WordForm> = Vec::with_capacity(readings.len() * 4);
     for form in readings {
-        let folded = form.keys.folded.clone();
+        let (folded, skel) = (form.keys.folded.clone(), form.keys.skel.clone());
         let (weight, fixed) = (form.weight, form.layout_fixed);
         let is_initial = form.is_initial;
         out.push(form);
@@ -161,7 +161,7 @@ fn with_variants(readings: Vec<WordForm>) -> Vec<WordForm> {
         match script_of(&folded) {
             Script::Cyrillic => {
                 // Candidates that share a key (Иванов, Ивановь) are one lookup.
-                let mut skels: Vec<String> = vec![skeleton(&folded)];
+                let mut skels: Vec<String> = vec![skel];
                 for nom in nominatives(&folded) {
                     let form = WordForm { declined: true, ..plain_form(&nom, weight, fixed) };
                     if !skels.contains(&form.keys.skel) {
