@@ -20,7 +20,7 @@ pub mod pfif;
 pub mod photos;
 pub mod record_merge;
 pub mod record_store;
-pub mod records;
+pub use findkin_store::records;
 pub mod registry;
 pub mod relative_notice;
 pub mod rematch;

@@ -17,6 +17,7 @@ use findkin::csv_import::{check_rows, parse_csv, CsvErrors, Rows};
 use findkin::http::search_guard::{Budget, SearchBudget};
 use findkin::http::{AppState, ConnectionLimits, Submissions};
 use findkin::registry::Registry;
+use findkin::store::StoreError;
 use findkin::{demo_data, eval, http, pfif, Error};
 use findkin_search::SearchOptions;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -312,7 +313,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
                     println!("backup written to {} in {:.1} s", dest.display(), started.elapsed().as_secs_f64());
                     Ok(ExitCode::SUCCESS)
                 }
-                Err(Error::Refused(why)) => {
+                Err(StoreError::Invalid(why)) => {
                     eprintln!("{why}");
                     Ok(ExitCode::from(2))
                 }
@@ -322,7 +323,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Restore { src } => {
             if let Err(e) = findkin::store::backup::restore(src, &cli.data_dir, cli.database_url.as_deref()).await {
                 eprintln!("{e}");
-                return Ok(ExitCode::from(if matches!(e, Error::Refused(_)) { 2 } else { 1 }));
+                return Ok(ExitCode::from(if matches!(e, StoreError::Invalid(_)) { 2 } else { 1 }));
             }
             let registry = open(&cli).await?;
             let n = sync_index(&registry).await?;

@@ -8,30 +8,7 @@ pub mod totp;
 
 use serde::Serialize;
 
-/// A staff member's role.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    Admin,
-    Moderator,
-    Editor,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Role::Admin, Role::Moderator, Role::Editor];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Moderator => "moderator",
-            Role::Editor => "editor",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str() == s.trim().to_lowercase())
-    }
-}
+pub use findkin_store::staff::{Role, StaffUser};
 
 /// Everything a staff member can ask for. Checked in one place: [`can`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -87,14 +64,6 @@ pub fn can(role: Role, action: Action) -> bool {
         Role::Moderator => matches!(action, ViewDashboard | ListRecords | ViewRecord | ModerateRequests),
         Role::Admin => matches!(action, ViewDashboard | ViewAudit | ExportAudit | ListRecords | ManageClaims),
     }
-}
-
-/// A signed-in staff member.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StaffUser {
-    pub id: i64,
-    pub name: String,
-    pub role: Role,
 }
 
 /// Truncates an address for the audit log: IPv4 to /24, IPv6 to /48.

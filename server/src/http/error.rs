@@ -84,3 +84,9 @@ pub async fn json_too_large(resp: axum::response::Response) -> axum::response::R
     }
     resp
 }
+
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::Internal(e.into())
+    }
+}

@@ -67,6 +67,8 @@ pub enum ExportError {
     Io(#[from] std::io::Error),
     #[error("cannot read the registry: {0}")]
     Registry(#[from] crate::Error),
+    #[error("cannot read the registry: {0}")]
+    Store(#[from] crate::store::StoreError),
     #[error("record {0} has no public reference; run the migrations (start the server once) and try again")]
     NoPublicRef(i64),
 }

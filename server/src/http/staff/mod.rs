@@ -129,6 +129,12 @@ impl From<Error> for StaffError {
     }
 }
 
+impl From<crate::store::StoreError> for StaffError {
+    fn from(e: crate::store::StoreError) -> Self {
+        StaffError::Internal(e.into())
+    }
+}
+
 impl From<sqlx::Error> for StaffError {
     fn from(e: sqlx::Error) -> Self {
         StaffError::Internal(e.into())
@@ -252,7 +258,8 @@ impl Guard {
                 details,
                 ..self.who(ctx)
             })
-            .await
+            .await?;
+        Ok(())
     }
 
     /// Who acts and from where, for an audit entry written inside a

@@ -2,7 +2,7 @@
 # Checks that migrations/postgres gives PostgreSQL the schema that all of
 # migrations/sqlite give SQLite.
 #
-#   server/migrations/check_schemas.sh
+#   store/migrations/check_schemas.sh
 #
 # Builds a fresh SQLite database from migrations/sqlite/*.sql (in order) with
 # sqlite3, creates a scratch PostgreSQL database, applies

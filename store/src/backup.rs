@@ -12,13 +12,12 @@ use std::process::Command;
 use sqlx::{AnyPool, Connection};
 
 use super::{dialect, Dialect, Store, StoreError};
-use crate::Error;
 
 impl Store {
     /// Writes a consistent copy of the database to `dest` (a new file).
-    pub async fn backup(&self, dest: &Path) -> Result<(), Error> {
+    pub async fn backup(&self, dest: &Path) -> Result<(), StoreError> {
         if dest.exists() {
-            return Err(Error::Refused(format!("{} already exists; nothing was overwritten", dest.display())));
+            return Err(StoreError::Invalid(format!("{} already exists; nothing was overwritten", dest.display())));
         }
         match self.dialect {
             Dialect::Sqlite => {
@@ -39,9 +38,9 @@ impl Store {
 /// `data_dir`, or the (empty) PostgreSQL database at `url`. Refuses to
 /// overwrite anything. The index of `data_dir` is dropped; it is rebuilt
 /// from the restored database when the registry is next opened.
-pub async fn restore(src: &Path, data_dir: &Path, url: Option<&str>) -> Result<(), Error> {
+pub async fn restore(src: &Path, data_dir: &Path, url: Option<&str>) -> Result<(), StoreError> {
     if !src.is_file() {
-        return Err(Error::Refused(format!("{} is not a backup file", src.display())));
+        return Err(StoreError::Invalid(format!("{} is not a backup file", src.display())));
     }
     std::fs::create_dir_all(data_dir)?;
     match url.map(Dialect::of_url).transpose()? {
@@ -51,7 +50,7 @@ pub async fn restore(src: &Path, data_dir: &Path, url: Option<&str>) -> Result<(
                 None => data_dir.join("findkin.db"),
             };
             if db.exists() {
-                return Err(Error::Refused(format!(
+                return Err(StoreError::Invalid(format!(
                     "{} already exists; restore into a new data directory (nothing was overwritten)",
                     db.display()
                 )));
@@ -68,11 +67,11 @@ pub async fn restore(src: &Path, data_dir: &Path, url: Option<&str>) -> Result<(
                 Ok(rows) if rows == ["ok"] => std::fs::rename(&tmp, &db)?,
                 Ok(rows) => {
                     let _ = std::fs::remove_file(&tmp);
-                    return Err(Error::Refused(format!("{} is damaged: {}", src.display(), rows.join("; "))));
+                    return Err(StoreError::Invalid(format!("{} is damaged: {}", src.display(), rows.join("; "))));
                 }
                 Err(e) => {
                     let _ = std::fs::remove_file(&tmp);
-                    return Err(Error::Refused(format!("{} is not an SQLite backup: {e}", src.display())));
+                    return Err(StoreError::Invalid(format!("{} is not an SQLite backup: {e}", src.display())));
                 }
             }
         }
@@ -88,7 +87,7 @@ pub async fn restore(src: &Path, data_dir: &Path, url: Option<&str>) -> Result<(
                     .await?;
             pool.close().await;
             if tables > 0 {
-                return Err(Error::Refused(format!(
+                return Err(StoreError::Invalid(format!(
                     "the database {} is not empty; restore into a new database (nothing was overwritten)",
                     dialect::redact(url)
                 )));
@@ -114,16 +113,16 @@ fn pg_tool(tool: &str, url: &str) -> Command {
     cmd
 }
 
-fn run(mut cmd: Command, tool: &str) -> Result<(), Error> {
+fn run(mut cmd: Command, tool: &str) -> Result<(), StoreError> {
     let out = cmd.output().map_err(|e| {
-        Error::Refused(format!(
+        StoreError::Invalid(format!(
             "cannot run {tool}: {e} (install the PostgreSQL client tools, e.g. apt-get install postgresql-client)"
         ))
     })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(Error::Refused(format!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim())))
+        Err(StoreError::Invalid(format!("{tool} failed: {}", String::from_utf8_lossy(&out.stderr).trim())))
     }
 }
 

@@ -1,16 +1,20 @@
 //! The database: the registry's source of truth, SQLite by default or
-//! PostgreSQL for several replicas.
+//! PostgreSQL for several replicas. This crate holds every SQL statement;
+//! the rest of findkin sees domain types and one [`Store`] handle.
 //!
 //! One SQL text serves both (see [`dialect`]); timestamps come from
 //! [`clock`]. Writes happen in one transaction each, with their change-feed
 //! rows and audit entries, so a file goes in whole or not at all; every
 //! written record appends to `record_changes`, which the search index follows.
 
+pub mod audit;
 pub mod backup;
 pub mod clock;
 pub mod dialect;
 mod error;
+pub mod records;
 pub mod sql;
+pub mod staff;
 
 use std::path::Path;
 use std::str::FromStr;
@@ -22,7 +26,6 @@ use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, FromRow, Transact
 
 use crate::audit::Entry;
 use crate::records::RecordInput;
-use crate::Error;
 use findkin_search::RecordDoc;
 
 pub use dialect::{Dialect, Writer};
@@ -59,14 +62,14 @@ const BATCH: usize = 1_000;
 
 impl Store {
     /// Opens (creating if needed) the SQLite database and applies migrations.
-    pub async fn open_sqlite(path: &Path) -> Result<Self, Error> {
+    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
         let url = format!("sqlite://{}", path.display());
         Self::connect(&url).await
     }
 
     /// Connects to a database URL (`sqlite://FILE` or `postgres://…`) and
     /// applies the migrations of its backend.
-    pub async fn connect(url: &str) -> Result<Self, Error> {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url)?;
         let options = match dialect {
@@ -132,15 +135,15 @@ impl Store {
     /// the audit log than reading and appending (run as the tables' owner,
     /// after the migrations). A role that owns the tables could always take
     /// the rights back, so the application should connect as another one.
-    pub async fn grant_app_role(&self, role: &str) -> Result<(), Error> {
+    pub async fn grant_app_role(&self, role: &str) -> Result<(), StoreError> {
         if self.dialect != Dialect::Postgres {
-            return Err(Error::Refused("roles and privileges exist only on PostgreSQL".into()));
+            return Err(StoreError::Invalid("roles and privileges exist only on PostgreSQL".into()));
         }
         let valid = role.len() <= 63
             && role.starts_with(|c: char| c.is_ascii_lowercase() || c == '_')
             && role.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid {
-            return Err(Error::Refused(format!("invalid role name {role:?}: lowercase letters, digits and '_'")));
+            return Err(StoreError::Invalid(format!("invalid role name {role:?}: lowercase letters, digits and '_'")));
         }
         let mut tx = self.pool.begin().await?;
         for sql in [
@@ -159,7 +162,7 @@ impl Store {
     /// A store for a unit test: SQLite in `dir`, or with
     /// `FINDKIN_TEST_DATABASE=postgres` a fresh PostgreSQL database on
     /// `FINDKIN_TEST_PG` (default `postgres://postgres@127.0.0.1:5432`).
-    #[cfg(test)]
+    #[cfg(any(test, feature = "scratch"))]
     pub async fn scratch(dir: &Path) -> Self {
         if std::env::var("FINDKIN_TEST_DATABASE").is_ok_and(|v| v == "postgres") {
             let server =
@@ -176,7 +179,7 @@ impl Store {
     }
 
     /// Opens a write transaction for one class of writer (see [`Writer`]).
-    pub async fn begin(&self, writer: Writer) -> Result<Tx, Error> {
+    pub async fn begin(&self, writer: Writer) -> Result<Tx, StoreError> {
         let mut tx = self.pool.begin_with(self.dialect.begin()).await?;
         if let Some(lock) = self.dialect.lock(writer) {
             tx.execute(lock.as_str()).await?;
@@ -191,20 +194,21 @@ impl Store {
         records: &[RecordInput],
         who: &Entry<'_>,
         progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<ImportCounts, Error> {
-        self.import_rows(source_name, records.iter().cloned().map(Ok), who, progress).await
+    ) -> Result<ImportCounts, StoreError> {
+        self.import_rows(source_name, records.iter().cloned().map(Ok::<_, StoreError>), who, progress).await
     }
 
     /// Inserts or updates a stream of records in one transaction, a batch
     /// at a time (memory holds one batch), with the import's row and its
-    /// audit entry. An `Err` from the stream rolls everything back.
-    pub async fn import_rows(
+    /// audit entry. An `Err` from the stream (the caller's own error type,
+    /// which store errors convert into) rolls everything back.
+    pub async fn import_rows<E: From<StoreError> + Send>(
         &self,
         source_name: &str,
-        records: impl Iterator<Item = Result<RecordInput, Error>> + Send,
+        records: impl Iterator<Item = Result<RecordInput, E>> + Send,
         who: &Entry<'_>,
         progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<ImportCounts, Error> {
+    ) -> Result<ImportCounts, E> {
         let mut tx = self.begin(Writer::Registry).await?;
         let mut counts = ImportCounts::default();
         let mut done = 0u64;
@@ -231,26 +235,27 @@ impl Store {
         .bind(counts.updated as i64)
         .bind(&now)
         .execute(&mut *tx)
-        .await?;
+        .await
+        .map_err(StoreError::from)?;
         let entry = Entry {
             action: "import_records",
             details: Some(format!("{source_name}: {done} rows, {} new, {} updated", counts.inserted, counts.updated)),
             actor_name: who.actor_name.or(Some("findkin")),
             ..who.clone()
         };
-        crate::audit::append(&mut tx, &entry).await?;
-        tx.commit().await?;
+        audit::append(&mut tx, &entry).await?;
+        tx.commit().await.map_err(StoreError::from)?;
         Ok(counts)
     }
 
-    pub async fn count_records(&self) -> Result<u64, Error> {
+    pub async fn count_records(&self) -> Result<u64, StoreError> {
         let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM records").fetch_one(&self.pool).await?;
         Ok(n as u64)
     }
 
     /// Gauges for `/metrics`: notifications not yet sent, and contact
     /// requests still waiting for someone (not released or closed).
-    pub async fn backlog(&self) -> Result<(u64, u64), Error> {
+    pub async fn backlog(&self) -> Result<(u64, u64), StoreError> {
         let outbox: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notifications WHERE sent_at IS NULL")
             .fetch_one(&self.pool)
             .await?;
@@ -263,14 +268,19 @@ impl Store {
     }
 
     /// The newest change number (0 when nothing was ever written).
-    pub async fn last_change(&self) -> Result<i64, Error> {
+    pub async fn last_change(&self) -> Result<i64, StoreError> {
         let n: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM record_changes").fetch_one(&self.pool).await?;
         Ok(n.unwrap_or(0))
     }
 
     /// Up to `limit` records with id above `after_id` that changed after
     /// change `since` (all records when `since` is `None`), by id.
-    pub async fn index_page(&self, since: Option<i64>, after_id: i64, limit: i64) -> Result<Vec<RecordDoc>, Error> {
+    pub async fn index_page(
+        &self,
+        since: Option<i64>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordDoc>, StoreError> {
         let rows: Vec<DocRow> = sqlx::query_as(
             "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
              WHERE id > $1 AND ($2 IS NULL OR id IN (SELECT record_id FROM record_changes WHERE seq > $2))
@@ -284,11 +294,11 @@ impl Store {
         Ok(rows.into_iter().map(DocRow::into_doc).collect())
     }
 
-    pub async fn meta(&self, key: &str) -> Result<Option<String>, Error> {
+    pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
     }
 
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), Error> {
+    pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
         sqlx::query(
             "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         )
@@ -300,13 +310,13 @@ impl Store {
     }
 
     /// Problems the database finds in itself (none: an empty list).
-    pub async fn integrity(&self) -> Result<Vec<String>, Error> {
+    pub async fn integrity(&self) -> Result<Vec<String>, StoreError> {
         let rows: Vec<String> = sqlx::query_scalar(self.dialect.integrity_check()).fetch_all(&self.pool).await?;
         Ok(rows.into_iter().filter(|r| r != "ok").collect())
     }
 
     /// Whether the database answers (for `/healthz`).
-    pub async fn ping(&self) -> Result<(), Error> {
+    pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
@@ -326,7 +336,7 @@ async fn migrations_pending(pool: &AnyPool, dialect: Dialect) -> bool {
 /// multi-row statement (far fewer round trips than a statement per row,
 /// which is what makes a million rows quick) and appends each to the change
 /// feed. Returns (id, version) per record.
-pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &str) -> Result<Vec<(i64, i64)>, Error> {
+pub async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &str) -> Result<Vec<(i64, i64)>, StoreError> {
     let mut insert = Sql::new(
         "INSERT INTO records (external_id, surname, given_name, patronymic, sex, birth_date, birth_place,
             region, unit, rank, status, status_date, status_place, source, notes, created_at, updated_at) ",
@@ -373,7 +383,7 @@ pub(crate) async fn upsert_records(tx: &mut Conn, chunk: &[RecordInput], now: &s
 }
 
 /// Tells PostgreSQL listeners, at commit, that records changed.
-pub(crate) async fn announce_changes(conn: &mut Conn) -> Result<(), Error> {
+pub async fn announce_changes(conn: &mut Conn) -> Result<(), StoreError> {
     if Dialect::of_conn(conn) == Dialect::Postgres {
         conn.execute(format!("NOTIFY {CHANGES_CHANNEL}").as_str()).await?;
     }
@@ -413,7 +423,7 @@ impl DocRow {
 impl Store {
     /// Keeps a console upload until its uploader confirms it (a day at
     /// most: older unconfirmed uploads go now). Returns its token.
-    pub async fn stage_upload(&self, user_id: i64, file_name: &str, csv: &[u8], token: &str) -> Result<(), Error> {
+    pub async fn stage_upload(&self, user_id: i64, file_name: &str, csv: &[u8], token: &str) -> Result<(), StoreError> {
         let mut tx = self.begin(Writer::Service).await?;
         sqlx::query("DELETE FROM import_uploads WHERE created_at < $1")
             .bind(clock::ago(time::Duration::DAY))
@@ -435,7 +445,7 @@ impl Store {
 
     /// An upload of `user_id` (only its uploader may confirm it): its file
     /// name and bytes.
-    pub async fn staged_upload(&self, user_id: i64, token: &str) -> Result<Option<(String, Vec<u8>)>, Error> {
+    pub async fn staged_upload(&self, user_id: i64, token: &str) -> Result<Option<(String, Vec<u8>)>, StoreError> {
         Ok(sqlx::query_as("SELECT file_name, csv FROM import_uploads WHERE token = $1 AND user_id = $2")
             .bind(token)
             .bind(user_id)
@@ -444,7 +454,7 @@ impl Store {
     }
 
     /// Forgets an upload once it is imported.
-    pub async fn drop_upload(&self, token: &str) -> Result<(), Error> {
+    pub async fn drop_upload(&self, token: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM import_uploads WHERE token = $1").bind(token).execute(&self.pool).await?;
         Ok(())
     }

@@ -27,6 +27,16 @@ pub enum StoreError {
     /// A stored value this build does not know (e.g. an unknown state).
     #[error("unexpected value in the database: {0}")]
     Corrupt(String),
+    /// An operator's request the store cannot carry out (a backup over an
+    /// existing file, a role name that is not one), with the reason.
+    #[error("{0}")]
+    Invalid(String),
+    /// A row that was asked for by id is not there.
+    #[error("{what} {id} does not exist")]
+    NotFound { what: &'static str, id: i64 },
+    /// A file of a backup or restore could not be read or written.
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
     #[error("database error: {0}")]
     Sql(sqlx::Error),
 }

@@ -1,0 +1,45 @@
+//! The server's handle on [`findkin_store`], the crate that holds every SQL
+//! statement.
+//!
+//! While the request workflow's statements are still being moved into that
+//! crate, the server wraps its `Store` in a newtype so that the not yet
+//! moved `impl Store` blocks stay legal here; everything the crate defines
+//! is reached through `Deref`.
+
+use std::ops::Deref;
+use std::path::Path;
+
+pub use findkin_store::{
+    announce_changes, backup, clock, dialect, sql, upsert_records, Conn, Dialect, ImportCounts, Sql, StoreError, Tx,
+    Writer,
+};
+
+/// The one handle to the database the rest of the server holds.
+#[derive(Clone)]
+pub struct Store(findkin_store::Store);
+
+impl Deref for Store {
+    type Target = findkin_store::Store;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the SQLite database and applies migrations.
+    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
+        findkin_store::Store::open_sqlite(path).await.map(Store)
+    }
+
+    /// Connects to `sqlite://FILE` or `postgres://…` and applies migrations.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        findkin_store::Store::connect(url).await.map(Store)
+    }
+
+    /// A store for a unit test (see [`findkin_store::Store::scratch`]).
+    #[cfg(test)]
+    pub async fn scratch(dir: &Path) -> Self {
+        Store(findkin_store::Store::scratch(dir).await)
+    }
+}
