@@ -13,8 +13,11 @@ pub mod clock;
 pub mod dialect;
 mod error;
 pub mod records;
+pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod throttle;
+pub mod users;
 
 use std::path::Path;
 use std::str::FromStr;

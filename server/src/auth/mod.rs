@@ -2,8 +2,7 @@
 //! table), passwords, TOTP, sessions.
 
 pub mod password;
-pub mod sessions;
-pub mod throttle;
+pub use findkin_store::{sessions, throttle};
 pub mod totp;
 
 use serde::Serialize;

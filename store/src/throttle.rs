@@ -5,12 +5,7 @@
 //! Every attempt is counted *before* it is checked and forgiven when it
 //! turns out right, so parallel guesses cannot slip past the limit.
 
-use sqlx::Row;
-
-use crate::store::Writer;
-
-use crate::store::Store;
-use crate::Error;
+use crate::{Store, StoreError, Writer};
 
 /// Failures an address may make before it has to wait.
 pub const FREE_FAILURES: i64 = 5;
@@ -44,16 +39,14 @@ impl Store {
     /// Counts an attempt from `key` at time `now`, or refuses it while the
     /// address must wait. The write lock is taken up front so two parallel
     /// attempts are counted one after the other.
-    pub async fn admit_attempt(&self, key: &str, now: i64) -> Result<Admission, Error> {
+    pub async fn admit_attempt(&self, key: &str, now: i64) -> Result<Admission, StoreError> {
         let mut tx = self.begin(Writer::Service).await?;
-        let row = sqlx::query("SELECT failures, last_at, blocked_until FROM login_throttle WHERE client_key = $1")
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (failures, last_at, blocked_until) = match row {
-            Some(r) => (r.try_get::<i64, _>("failures")?, r.try_get::<i64, _>("last_at")?, r.try_get("blocked_until")?),
-            None => (0, now, 0),
-        };
+        let row: Option<(i64, i64, i64)> =
+            sqlx::query_as("SELECT failures, last_at, blocked_until FROM login_throttle WHERE client_key = $1")
+                .bind(key)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (failures, last_at, blocked_until) = row.unwrap_or((0, now, 0));
         if blocked_until > now {
             return Ok(Admission::Refused { retry_after: blocked_until - now });
         }
@@ -75,7 +68,7 @@ impl Store {
 
     /// The attempt was right: it no longer counts, and the wait it would
     /// have started is lifted (the next step of signing in must not wait).
-    pub async fn forgive_attempt(&self, key: &str) -> Result<(), Error> {
+    pub async fn forgive_attempt(&self, key: &str) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE login_throttle SET failures = CASE WHEN failures > 0 THEN failures - 1 ELSE 0 END, blocked_until = 0 WHERE client_key = $1",
         )
@@ -86,7 +79,7 @@ impl Store {
     }
 
     /// Drops addresses that have been quiet long enough to be forgotten.
-    pub async fn purge_throttle(&self, now: i64) -> Result<u64, Error> {
+    pub async fn purge_throttle(&self, now: i64) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM login_throttle WHERE last_at < $1 AND blocked_until <= $2")
             .bind(now - FORGET_SECONDS)
             .bind(now)

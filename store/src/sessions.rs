@@ -3,12 +3,11 @@
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::FromRow;
 
-use crate::auth::{Role, StaffUser};
-use crate::store::Store;
-use crate::users::now;
-use crate::Error;
+use crate::clock::unix_now as now;
+use crate::staff::{Role, StaffUser};
+use crate::{Store, StoreError};
 
 pub const COOKIE: &str = "findkin_staff";
 /// Signed out after this long without a request.
@@ -42,6 +41,19 @@ pub struct Session {
     pub csrf: String,
 }
 
+/// A session joined with its account, as read on every staff request.
+#[derive(FromRow)]
+struct SessionRow {
+    stage: String,
+    csrf_token: String,
+    created_at: i64,
+    last_seen: i64,
+    id: i64,
+    name: String,
+    role: String,
+    disabled: i64,
+}
+
 fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::thread_rng().fill_bytes(&mut buf);
@@ -54,7 +66,7 @@ pub fn hash_token(token: &str) -> String {
 
 impl Store {
     /// Starts a session; returns the cookie token (shown once, never stored).
-    pub async fn create_session(&self, user_id: i64, stage: Stage) -> Result<String, Error> {
+    pub async fn create_session(&self, user_id: i64, stage: Stage) -> Result<String, StoreError> {
         let token = random_hex(32);
         let t = now();
         sqlx::query("INSERT INTO sessions (token_hash, user_id, stage, csrf_token, created_at, last_seen) VALUES ($1, $2, $3, $4, $5, $6)")
@@ -71,14 +83,14 @@ impl Store {
 
     /// The live session for a cookie token. Expired sessions, and sessions
     /// of disabled accounts, are deleted and yield `None`.
-    pub async fn session(&self, token: &str) -> Result<Option<Session>, Error> {
+    pub async fn session(&self, token: &str) -> Result<Option<Session>, StoreError> {
         self.session_at(token, now()).await
     }
 
     /// [`Store::session`] as seen at time `t` (tests pass their own clock).
-    pub async fn session_at(&self, token: &str, t: i64) -> Result<Option<Session>, Error> {
+    pub async fn session_at(&self, token: &str, t: i64) -> Result<Option<Session>, StoreError> {
         let token_hash = hash_token(token);
-        let row = sqlx::query(
+        let row: Option<SessionRow> = sqlx::query_as(
             "SELECT s.stage, s.csrf_token, s.created_at, s.last_seen, u.id, u.name, u.role, u.disabled
              FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
         )
@@ -86,17 +98,15 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
-        let stage = if row.try_get::<String, _>("stage")? == "full" { Stage::Full } else { Stage::Password };
-        let created: i64 = row.try_get("created_at")?;
-        let last_seen: i64 = row.try_get("last_seen")?;
+        let stage = if row.stage == "full" { Stage::Full } else { Stage::Password };
         let lifetime = if stage == Stage::Full { ABSOLUTE_SECONDS } else { SECOND_FACTOR_SECONDS };
-        let role = Role::parse(&row.try_get::<String, _>("role")?);
-        let expired = t - last_seen > IDLE_SECONDS || t - created > lifetime;
-        let (Some(role), false, false) = (role, expired, row.try_get::<i64, _>("disabled")? != 0) else {
+        let role = Role::parse(&row.role);
+        let expired = t - row.last_seen > IDLE_SECONDS || t - row.created_at > lifetime;
+        let (Some(role), false, false) = (role, expired, row.disabled != 0) else {
             self.end_session(&token_hash).await?;
             return Ok(None);
         };
-        if t - last_seen >= 30 {
+        if t - row.last_seen >= 30 {
             sqlx::query("UPDATE sessions SET last_seen = $1 WHERE token_hash = $2")
                 .bind(t)
                 .bind(&token_hash)
@@ -105,16 +115,16 @@ impl Store {
         }
         Ok(Some(Session {
             token_hash,
-            user: StaffUser { id: row.try_get("id")?, name: row.try_get("name")?, role },
+            user: StaffUser { id: row.id, name: row.name, role },
             stage,
-            csrf: row.try_get("csrf_token")?,
+            csrf: row.csrf_token,
         }))
     }
 
     /// Deletes every session that has expired by time `t`, above all the
     /// password-stage ones nobody came back to finish, which would
     /// otherwise pile up.
-    pub async fn purge_expired_sessions(&self, t: i64) -> Result<u64, Error> {
+    pub async fn purge_expired_sessions(&self, t: i64) -> Result<u64, StoreError> {
         let done = sqlx::query(
             "DELETE FROM sessions WHERE last_seen < $1 OR created_at < $2
                 OR (stage = 'password' AND created_at < $3)",
@@ -129,7 +139,7 @@ impl Store {
 
     /// Ends a user's other sessions (after a password change: whoever knew
     /// the old password is signed out).
-    pub async fn end_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64, Error> {
+    pub async fn end_other_sessions(&self, user_id: i64, keep_token_hash: &str) -> Result<u64, StoreError> {
         let done = sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
             .bind(user_id)
             .bind(keep_token_hash)
@@ -138,7 +148,7 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    pub async fn end_session(&self, token_hash: &str) -> Result<(), Error> {
+    pub async fn end_session(&self, token_hash: &str) -> Result<(), StoreError> {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&self.pool).await?;
         Ok(())
     }
@@ -147,13 +157,14 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::Role;
+    use crate::staff::Role;
+    use crate::users::NewAccount;
 
     #[tokio::test]
     async fn sessions_expire_when_idle_or_old_and_end_with_the_account() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::scratch(dir.path()).await;
-        store.add_user("ann", Role::Editor).await.expect("user");
+        store.insert_user(&account("ann", Role::Editor)).await.expect("user");
         let id = store.account_by_name("ann").await.expect("q").expect("ann").user.id;
         let token = store.create_session(id, Stage::Full).await.expect("session");
         assert_eq!(store.session(&token).await.expect("q").map(|s| s.user.name), Some("ann".into()));
@@ -187,8 +198,14 @@ mod tests {
         let kept = store.session(&token).await.expect("q").expect("live").token_hash;
         assert_eq!(store.end_other_sessions(id, &kept).await.expect("end"), 1);
         assert!(store.session(&other).await.expect("q").is_none(), "the other session ended");
-        store.disable_user("ann").await.expect("disable");
+        let mut tx = store.begin(crate::Writer::Service).await.expect("tx");
+        Store::disable_user_in(&mut tx, "ann").await.expect("disable");
+        tx.commit().await.expect("commit");
         assert!(store.session(&token).await.expect("q").is_none(), "disabled account");
+    }
+
+    fn account(name: &str, role: Role) -> NewAccount<'_> {
+        NewAccount { name, role, password_hash: "h", must_change_password: false, totp_secret: None }
     }
 
     async fn sessions_in_table(store: &Store) -> i64 {
@@ -199,7 +216,7 @@ mod tests {
     async fn unfinished_password_stage_sessions_expire_and_are_purged() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = Store::scratch(dir.path()).await;
-        store.add_user("bob", Role::Moderator).await.expect("user");
+        store.insert_user(&account("bob", Role::Moderator)).await.expect("user");
         let id = store.account_by_name("bob").await.expect("q").expect("bob").user.id;
         let t0 = now();
         let pending = store.create_session(id, Stage::Password).await.expect("session");
