@@ -15,7 +15,7 @@ pub mod eval;
 pub mod http;
 pub mod metrics;
 pub mod notify;
-pub mod pending_photos;
+pub use findkin_store::pending_photos;
 pub mod pfif;
 pub mod photos;
 pub mod record_merge;

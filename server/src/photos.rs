@@ -64,21 +64,7 @@ impl Default for Limits {
 const MEMORY_BUDGET_MIB: u32 = 192;
 static MEMORY_BUDGET: Semaphore = Semaphore::const_new(MEMORY_BUDGET_MIB as usize);
 
-/// A photo after checking and re-encoding: nothing of the upload's bytes survives (no
-/// EXIF, GPS, comments, trailing data).
-#[derive(Debug, Clone)]
-pub struct CleanPhoto {
-    /// The stored image: baseline JPEG, quality 85, at most `max_side` on its long side.
-    pub jpeg: Vec<u8>,
-    /// The thumbnail: JPEG, at most `thumb_size` on its long side.
-    pub thumb_jpeg: Vec<u8>,
-    /// Width of `jpeg`, in pixels.
-    pub width: u32,
-    /// Height of `jpeg`, in pixels.
-    pub height: u32,
-    /// What was uploaded: "jpeg", "png" or "webp".
-    pub format: &'static str,
-}
+pub use findkin_store::photos::CleanPhoto;
 
 /// Why an upload was refused. The messages are meant for the person uploading.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]

@@ -22,13 +22,7 @@ use crate::workflow::{apply, next, Actor, Facts, Refusal, State, Step};
 use crate::Error;
 use findkin_app::i18n::{tf, Lang};
 
-/// Most photos per request.
-pub const MAX_PHOTOS: usize = 3;
-
-/// Most bytes the stored photos of one request take (re-encoded JPEGs and
-/// thumbnails). Three phone photos at 2048 px take 1–4 MiB; this bounds
-/// what one request can add even with noise-like images made to compress badly.
-pub const MAX_REQUEST_PHOTO_BYTES: i64 = 9 * 1024 * 1024;
+pub use findkin_store::photos::{MAX_PHOTOS, MAX_REQUEST_PHOTO_BYTES};
 
 /// Seconds between two lost-link recoveries of one request: a stranger who
 /// knows the reference and address cannot fill that mailbox.
@@ -49,16 +43,10 @@ pub enum Recovery {
     TooSoon,
 }
 
+pub use findkin_store::telegram::telegram_handle;
+
 /// Whether `given` is one of the contacts the request was sent with:
 /// email case-insensitively, phone by its digits, Telegram without `@`.
-/// A Telegram username as people write it, reduced to the name itself:
-/// `@Olga_K`, `olga_k`, `https://t.me/olga_k` are all `olga_k`.
-pub fn telegram_handle(text: &str) -> String {
-    let t = text.trim();
-    let t = t.rsplit('/').next().unwrap_or(t);
-    t.trim_start_matches('@').to_ascii_lowercase()
-}
-
 fn contact_matches(req: &RequestRow, given: &str) -> bool {
     let given = given.trim();
     if given.is_empty() {

@@ -12,10 +12,14 @@ pub mod backup;
 pub mod clock;
 pub mod dialect;
 mod error;
+pub mod pending_photos;
+pub mod photos;
 pub mod records;
 pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod state;
+pub mod telegram;
 pub mod throttle;
 pub mod users;
 

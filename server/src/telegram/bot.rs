@@ -13,7 +13,8 @@ use findkin_app::i18n::{t, tf, Lang};
 
 use super::api::{Api, Button, CallbackQuery, Keyboard, Message, Update, User, MAX_DOWNLOAD_BYTES};
 use super::dialog::{Dialog, Field, Input, Outcome};
-use super::store::ChatRow;
+
+type ChatRow = super::store::ChatRow<Dialog>;
 use super::{lang_of_code, TelegramError};
 use crate::backend::{public_search, PublicSearchError};
 use crate::http::client_ip::ClientKey;
@@ -337,7 +338,7 @@ impl Bot {
     async fn cancel(&self, cx: &Ctx<'_>) -> Result<()> {
         let active = cx.row.dialog.as_ref().is_some_and(Dialog::active);
         if active {
-            self.store().tg_save_dialog(cx.chat, None).await?;
+            self.store().tg_save_dialog::<Dialog>(cx.chat, None).await?;
         }
         let key = if active { "tg.request.cancelled" } else { "tg.request.nothing" };
         self.say(cx.chat, &t(cx.lang, key), None).await
@@ -438,7 +439,7 @@ impl Bot {
             Submitted::KeyReused => {
                 // Cannot happen for a questionnaire (its answers are fixed once
                 // sent); start over rather than guess.
-                store.tg_save_dialog(cx.chat, None).await?;
+                store.tg_save_dialog::<Dialog>(cx.chat, None).await?;
                 t(lang, "request.error.key_reused")
             }
         };

@@ -17,7 +17,7 @@ pub mod api;
 pub mod bot;
 pub mod courier;
 pub mod dialog;
-pub mod store;
+pub use findkin_store::telegram as store;
 pub mod webhook;
 
 use findkin_app::i18n::Lang;
@@ -36,6 +36,12 @@ pub enum TelegramError {
     Store(#[from] crate::Error),
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+}
+
+impl From<crate::store::StoreError> for TelegramError {
+    fn from(e: crate::store::StoreError) -> Self {
+        TelegramError::Store(e.into())
+    }
 }
 
 impl TelegramError {

@@ -7,20 +7,16 @@
 //! that post must find them, or it would no longer be the same request.
 
 use rand::Rng;
-use sqlx::Row;
+use sqlx::FromRow;
 
-use crate::store::{clock, Sql, Writer};
-
-use crate::photos::CleanPhoto;
-use crate::requests::{MAX_PHOTOS, MAX_REQUEST_PHOTO_BYTES};
-use crate::store::Store;
-use crate::Error;
+use crate::photos::{CleanPhoto, MAX_PHOTOS, MAX_REQUEST_PHOTO_BYTES};
+use crate::{clock, Sql, Store, StoreError, Writer};
 
 /// How long a kept photo waits for its form.
 const KEPT_FOR: time::Duration = time::Duration::DAY;
 
 /// A photo kept for a form: named by its token, shown by its file name.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct PendingPhoto {
     pub token: String,
     pub file_name: String,
@@ -32,6 +28,33 @@ pub struct Kept {
     pub photos: Vec<PendingPhoto>,
     /// A photo the form named is gone (kept longer than a day).
     pub lost: bool,
+}
+
+/// A kept photo's stored image, as read back to send with its form.
+#[derive(FromRow)]
+struct KeptRow {
+    format: String,
+    width: i64,
+    height: i64,
+    jpeg: Vec<u8>,
+    thumb: Vec<u8>,
+}
+
+impl KeptRow {
+    fn into_photo(self) -> CleanPhoto {
+        let format = match self.format.as_str() {
+            "png" => "png",
+            "webp" => "webp",
+            _ => "jpeg",
+        };
+        CleanPhoto {
+            jpeg: self.jpeg,
+            thumb_jpeg: self.thumb,
+            width: self.width as u32,
+            height: self.height as u32,
+            format,
+        }
+    }
 }
 
 fn token() -> String {
@@ -60,7 +83,7 @@ impl Store {
     /// every kept photo older than a day (of any form), then those of this
     /// form it ticked for removal or no longer names (a page reached with
     /// Back), so a form never holds more than [`MAX_PHOTOS`].
-    pub async fn kept_photos(&self, key: &str, named: &[String], removed: &[String]) -> Result<Kept, Error> {
+    pub async fn kept_photos(&self, key: &str, named: &[String], removed: &[String]) -> Result<Kept, StoreError> {
         let wanted = wanted(named, removed);
         let mut tx = self.begin(Writer::Service).await?;
         sqlx::query("DELETE FROM pending_photos WHERE created_at < $1")
@@ -73,15 +96,12 @@ impl Store {
             q.push(" AND token NOT IN ").list(wanted.iter().copied());
         }
         q.execute(&mut *tx).await?;
-        let rows = sqlx::query("SELECT token, file_name FROM pending_photos WHERE form_key = $1 ORDER BY id")
-            .bind(key)
-            .fetch_all(&mut *tx)
-            .await?;
+        let photos: Vec<PendingPhoto> =
+            sqlx::query_as("SELECT token, file_name FROM pending_photos WHERE form_key = $1 ORDER BY id")
+                .bind(key)
+                .fetch_all(&mut *tx)
+                .await?;
         tx.commit().await?;
-        let photos = rows
-            .iter()
-            .map(|r| Ok(PendingPhoto { token: r.try_get("token")?, file_name: r.try_get("file_name")? }))
-            .collect::<Result<Vec<_>, Error>>()?;
         Ok(Kept { lost: photos.len() < wanted.len(), photos })
     }
 
@@ -94,20 +114,19 @@ impl Store {
         key: &str,
         photos: &[(String, CleanPhoto)],
         budget: Option<i64>,
-    ) -> Result<Option<Vec<PendingPhoto>>, Error> {
+    ) -> Result<Option<Vec<PendingPhoto>>, StoreError> {
         if photos.is_empty() {
             return Ok(Some(Vec::new()));
         }
         let adding: i64 = photos.iter().map(|(_, p)| bytes(p)).sum();
         let mut tx = self.begin(Writer::Service).await?;
-        let r = sqlx::query(
+        let (count, of_form): (i64, i64) = sqlx::query_as(
             "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) AS b FROM pending_photos \
              WHERE form_key = $1",
         )
         .bind(key)
         .fetch_one(&mut *tx)
         .await?;
-        let (count, of_form): (i64, i64) = (r.try_get("n")?, r.try_get("b")?);
         if count as usize + photos.len() > MAX_PHOTOS || of_form + adding > MAX_REQUEST_PHOTO_BYTES {
             return Ok(None);
         }
@@ -147,33 +166,18 @@ impl Store {
     }
 
     /// The kept photos of a form, oldest first, to send with it.
-    pub async fn kept_clean_photos(&self, key: &str) -> Result<Vec<CleanPhoto>, Error> {
-        let rows = sqlx::query(
+    pub async fn kept_clean_photos(&self, key: &str) -> Result<Vec<CleanPhoto>, StoreError> {
+        let rows: Vec<KeptRow> = sqlx::query_as(
             "SELECT format, width, height, jpeg, thumb FROM pending_photos WHERE form_key = $1 ORDER BY id",
         )
         .bind(key)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let format: String = r.try_get("format")?;
-                Ok(CleanPhoto {
-                    jpeg: r.try_get("jpeg")?,
-                    thumb_jpeg: r.try_get("thumb")?,
-                    width: r.try_get::<i64, _>("width")? as u32,
-                    height: r.try_get::<i64, _>("height")? as u32,
-                    format: match format.as_str() {
-                        "png" => "png",
-                        "webp" => "webp",
-                        _ => "jpeg",
-                    },
-                })
-            })
-            .collect()
+        Ok(rows.into_iter().map(KeptRow::into_photo).collect())
     }
 
     /// The thumbnail of a kept photo, for the form that keeps it only.
-    pub async fn kept_thumb(&self, key: &str, token: &str) -> Result<Option<Vec<u8>>, Error> {
+    pub async fn kept_thumb(&self, key: &str, token: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(sqlx::query_scalar("SELECT thumb FROM pending_photos WHERE form_key = $1 AND token = $2")
             .bind(key)
             .bind(token)
@@ -183,7 +187,7 @@ impl Store {
 
     /// Moves a form's kept photos to its new key (the old one was used for
     /// another request).
-    pub async fn rekey_kept_photos(&self, from: &str, to: &str) -> Result<(), Error> {
+    pub async fn rekey_kept_photos(&self, from: &str, to: &str) -> Result<(), StoreError> {
         sqlx::query("UPDATE pending_photos SET form_key = $1 WHERE form_key = $2")
             .bind(to)
             .bind(from)
