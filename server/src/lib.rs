@@ -18,7 +18,7 @@ pub mod notify;
 pub use findkin_store::pending_photos;
 pub mod pfif;
 pub mod photos;
-pub mod record_merge;
+pub use findkin_store::record_merge;
 pub mod record_store;
 pub use findkin_store::records;
 pub mod registry;

@@ -20,45 +20,14 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
+use findkin_store::outbox::{self, Due, Flag};
+use findkin_store::StoreError;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sqlx::AnyPool;
 
-use crate::store::Conn;
-
-/// One notification to send.
-#[derive(Debug, Clone)]
-pub struct Message {
-    pub request_id: Option<i64>,
-    pub channel: Channel,
-    /// An email address, or a Telegram chat id in decimal.
-    pub recipient: String,
-    /// Email only; chat messages have none.
-    pub subject: String,
-    pub body: String,
-    /// The sender mints a fresh status link for `request_id` at send time
-    /// and appends it, so no live link ever rests in the outbox (Telegram
-    /// after a release: the chat gets the link, never the details).
-    pub fresh_link: bool,
-}
-
-/// The ways a message can leave. Each channel has its own delivery worker;
-/// rows of other channels are left alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Channel {
-    Email,
-    Telegram,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Email => "email",
-            Channel::Telegram => "telegram",
-        }
-    }
-}
+pub use findkin_store::outbox::{enqueue, mint_status_token, Channel, Message};
 
 /// Where messages go.
 #[derive(Debug, Clone)]
@@ -71,8 +40,8 @@ pub enum Transport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
+    #[error(transparent)]
+    Db(#[from] StoreError),
     #[error("could not send: {0}")]
     Send(String),
     #[error("bad configuration: {0}")]
@@ -100,30 +69,6 @@ const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_ERROR_CHARS: usize = 1000;
 /// Sender of file-transport messages (nothing is really sent there).
 const FILE_FROM: &str = "findkin <noreply@localhost>";
-
-/// Queues a message inside the caller's transaction, so it is stored exactly when the state change is.
-///
-/// The recipient is deliberately *not* validated here: a bad address must
-/// not abort the caller's state change; it becomes a permanent delivery
-/// failure instead. Returns the new row id.
-pub async fn enqueue(tx: &mut Conn, m: &Message, now_unix: i64) -> Result<i64, NotifyError> {
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO notifications \
-         (request_id, channel, recipient, subject, body, created_at, attempts, next_try_at, fresh_link) \
-         VALUES ($1, $2, $3, $4, $5, $6, 0, $7, $8) RETURNING id",
-    )
-    .bind(m.request_id)
-    .bind(m.channel.as_str())
-    .bind(&m.recipient)
-    .bind(&m.subject)
-    .bind(&m.body)
-    .bind(now_unix)
-    .bind(now_unix)
-    .bind(i64::from(m.fresh_link))
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(id)
-}
 
 /// The backoff delay in seconds after `attempts` failed tries (1-based).
 ///
@@ -339,35 +284,6 @@ impl Courier for EmailCourier {
     }
 }
 
-fn status_token() -> String {
-    use rand::Rng;
-    let mut raw = [0u8; 24];
-    rand::thread_rng().fill(&mut raw);
-    hex::encode(raw)
-}
-
-/// Mints a new status link for `request_id` (old links stay valid): its
-/// reference, the token (shown once) and the token's stored hash. `None`
-/// when the request does not exist.
-pub async fn mint_status_token(
-    pool: &AnyPool,
-    request_id: i64,
-) -> Result<Option<(String, String, String)>, NotifyError> {
-    let reference: Option<String> = sqlx::query_scalar("SELECT reference FROM contact_requests WHERE id = $1")
-        .bind(request_id)
-        .fetch_optional(pool)
-        .await?;
-    let Some(reference) = reference else { return Ok(None) };
-    let token = status_token();
-    let hash = crate::auth::sessions::hash_token(&token);
-    sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
-        .bind(&hash)
-        .bind(request_id)
-        .execute(pool)
-        .await?;
-    Ok(Some((reference, token, hash)))
-}
-
 /// Tries every due message once; returns (sent, failed). A failure records the error and schedules the next try with exponential backoff (30 s, 1 min, 2 min, … capped at 6 h, with the attempt count); after 12 attempts the message stays in the table marked failed (next_try_at far in the future) and is logged at error level. Never deletes anything.
 ///
 /// Handles at most 100 rows per call, oldest first. Each row is claimed
@@ -380,10 +296,6 @@ pub async fn deliver_due(pool: &AnyPool, transport: &Transport, now_unix: i64) -
     deliver_due_via(pool, &courier, None, now_unix).await
 }
 
-/// A due outbox row: id, request_id, recipient, subject, body, created_at,
-/// attempts, fresh_link.
-type DueRow = (i64, Option<i64>, String, String, String, i64, i64, i64);
-
 /// [`deliver_due`] for any channel: the rows of `courier`'s channel. A row
 /// with `fresh_link` gets a newly minted status link, under `link_base`
 /// (the public address, e.g. `https://findkin.example`), appended at send
@@ -394,36 +306,18 @@ pub async fn deliver_due_via(
     link_base: Option<&str>,
     now_unix: i64,
 ) -> Result<(usize, usize), NotifyError> {
-    let rows: Vec<DueRow> = sqlx::query_as(
-        "SELECT id, request_id, recipient, subject, body, created_at, attempts, fresh_link FROM notifications \
-         WHERE sent_at IS NULL AND next_try_at <= $1 AND channel = $2 \
-         ORDER BY id LIMIT $3",
-    )
-    .bind(now_unix)
-    .bind(courier.channel().as_str())
-    .bind(BATCH_LIMIT)
-    .fetch_all(pool)
-    .await?;
+    let rows = outbox::due(pool, courier.channel(), now_unix, BATCH_LIMIT).await?;
 
     let (mut sent, mut failed) = (0usize, 0usize);
-    for (id, request_id, recipient, subject, mut body, created_at, attempts, fresh_link) in rows {
-        let claimed = sqlx::query(
-            "UPDATE notifications SET next_try_at = $1 \
-             WHERE id = $2 AND sent_at IS NULL AND next_try_at <= $3",
-        )
-        .bind(now_unix.saturating_add(CLAIM_SECONDS))
-        .bind(id)
-        .bind(now_unix)
-        .execute(pool)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
+    for Due { id, request_id, recipient, subject, mut body, created_at, attempts, fresh_link: Flag(fresh_link) } in rows
+    {
+        if !outbox::claim(pool, id, now_unix, now_unix.saturating_add(CLAIM_SECONDS)).await? {
             // Another delivery run took it between our select and now.
             continue;
         }
 
         let mut minted = None;
-        if fresh_link != 0 {
+        if fresh_link {
             let minted_now = match request_id {
                 Some(rid) => mint_status_token(pool, rid).await?,
                 None => None,
@@ -444,16 +338,12 @@ pub async fn deliver_due_via(
         if outcome.is_err() {
             if let Some(hash) = &minted {
                 // The link never left: it opens nothing.
-                sqlx::query("DELETE FROM request_tokens WHERE token_hash = $1").bind(hash).execute(pool).await?;
+                outbox::revoke_token(pool, hash).await?;
             }
         }
         match outcome {
             Ok(()) => {
-                sqlx::query("UPDATE notifications SET sent_at = $1, last_error = NULL WHERE id = $2")
-                    .bind(now_unix)
-                    .bind(id)
-                    .execute(pool)
-                    .await?;
+                outbox::mark_sent(pool, id, now_unix).await?;
                 tracing::debug!(notification_id = id, channel = courier.channel().as_str(), "notification sent");
                 sent += 1;
             }
@@ -481,13 +371,7 @@ async fn record_failure(
 ) -> Result<(), NotifyError> {
     let given_up = attempts >= MAX_ATTEMPTS;
     let next_try_at = if given_up { NEVER } else { now_unix.saturating_add(backoff_seconds(attempts)) };
-    sqlx::query("UPDATE notifications SET attempts = $1, last_error = $2, next_try_at = $3 WHERE id = $4")
-        .bind(attempts)
-        .bind(truncate_error(error))
-        .bind(next_try_at)
-        .bind(id)
-        .execute(pool)
-        .await?;
+    outbox::mark_failed(pool, id, attempts, &truncate_error(error), next_try_at).await?;
     if given_up {
         tracing::error!(
             notification_id = id,

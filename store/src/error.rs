@@ -34,6 +34,9 @@ pub enum StoreError {
     /// A row that was asked for by id is not there.
     #[error("{what} {id} does not exist")]
     NotFound { what: &'static str, id: i64 },
+    /// A record changed under every one of several save attempts.
+    #[error("record {0} kept changing while it was being saved")]
+    Contended(i64),
     /// A file of a backup or restore could not be read or written.
     #[error("file error: {0}")]
     Io(#[from] std::io::Error),
