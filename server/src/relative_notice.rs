@@ -6,9 +6,9 @@
 //! Messages never carry record details or a live status link at rest; the
 //! Telegram sender adds a fresh link at send time where one is asked for.
 
-use sqlx::Row;
+use findkin_store::{email_addresses, requests};
 
-use crate::store::{clock, Conn, Writer};
+use crate::store::Conn;
 
 use crate::auth::sessions::hash_token;
 use crate::notify::{self, Channel, Message};
@@ -64,11 +64,7 @@ pub(crate) async fn tell(tx: &mut Conn, req: &RequestRow, news: News<'_>) -> Res
         queue_telegram(tx, req, chat, news).await?;
     }
     if req.email.is_none() && req.telegram_chat_id.is_none() {
-        sqlx::query("UPDATE contact_requests SET callback_since = COALESCE(callback_since, $2) WHERE id = $1")
-            .bind(req.id)
-            .bind(clock::now())
-            .execute(&mut *tx)
-            .await?;
+        requests::mark_for_call_back(tx, req.id).await?;
     }
     Ok(())
 }
@@ -124,34 +120,16 @@ enum Gate {
 /// the address last submitted from, for links.
 async fn gate(tx: &mut Conn, email: &str, origin: Option<&str>, now: i64) -> Result<(Gate, String), Error> {
     let address = email.trim().to_lowercase();
-    sqlx::query(
-        "INSERT INTO email_addresses (address, link_origin) VALUES ($1, $2) \
-         ON CONFLICT(address) DO UPDATE SET link_origin = COALESCE(excluded.link_origin, email_addresses.link_origin)",
-    )
-    .bind(&address)
-    .bind(origin)
-    .execute(&mut *tx)
-    .await?;
-    let r = sqlx::query("SELECT confirmed_at, last_notice_at, link_origin FROM email_addresses WHERE address = $1")
-        .bind(&address)
-        .fetch_one(&mut *tx)
-        .await?;
-    let origin: Option<String> = r.try_get("link_origin")?;
-    let origin = origin.unwrap_or_else(|| "http://localhost".into());
-    if r.try_get::<Option<String>, _>("confirmed_at")?.is_some() {
+    let known = email_addresses::remember(tx, &address, origin).await?;
+    let origin = known.link_origin.unwrap_or_else(|| "http://localhost".into());
+    if known.confirmed_at.is_some() {
         return Ok((Gate::Send, origin));
     }
-    let last: Option<i64> = r.try_get("last_notice_at")?;
-    if last.is_some_and(|at| now - at < UNCONFIRMED_NOTICE_GAP) {
+    if known.last_notice_at.is_some_and(|at| now - at < UNCONFIRMED_NOTICE_GAP) {
         return Ok((Gate::Skip, origin));
     }
     let token = random_token();
-    sqlx::query("UPDATE email_addresses SET token_hash = $1, last_notice_at = $2 WHERE address = $3")
-        .bind(hash_token(&token))
-        .bind(now)
-        .bind(&address)
-        .execute(&mut *tx)
-        .await?;
+    email_addresses::set_confirmation(tx, &address, &hash_token(&token), now).await?;
     Ok((Gate::Confirm(format!("{origin}/confirm/{token}")), origin))
 }
 
@@ -203,43 +181,4 @@ pub(crate) async fn queue_email(tx: &mut Conn, n: Notice<'_>) -> Result<(), Erro
     };
     notify::enqueue(tx, &m, at).await?;
     Ok(())
-}
-
-impl crate::store::Store {
-    /// A moderator has told the relative of the news by phone: the call-back
-    /// mark goes, with an event and an audit row. Calling twice changes nothing.
-    pub async fn called_back(&self, id: i64, by: &crate::auth::StaffUser) -> Result<(), Error> {
-        let mut tx = self.begin(Writer::Service).await?;
-        let cleared = sqlx::query(
-            "UPDATE contact_requests SET callback_since = NULL WHERE id = $1 AND callback_since IS NOT NULL",
-        )
-        .bind(id)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if cleared == 1 {
-            sqlx::query(
-                "INSERT INTO request_events (request_id, actor, step, from_state, to_state) \
-                 SELECT id, $1, 'called_back', state, state FROM contact_requests WHERE id = $2",
-            )
-            .bind(&by.name)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            let reference: String = sqlx::query_scalar("SELECT reference FROM contact_requests WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx)
-                .await?;
-            let entry = crate::audit::Entry {
-                actor: Some(by),
-                action: "request_called_back",
-                target_type: Some("request"),
-                target_id: Some(reference),
-                ..Default::default()
-            };
-            crate::audit::append(&mut tx, &entry).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
 }

@@ -468,3 +468,29 @@ fn days_back(days: i64) -> String {
     let ago = clock::ago(time::Duration::days(days.clamp(0, 36_500)));
     format!("{}T00:00:00.000Z", &ago[..10])
 }
+
+/// The public columns of a record, and nothing else (exports read only these).
+#[derive(Debug, Clone, FromRow)]
+pub struct PublicColumns {
+    pub id: i64,
+    pub public_ref: Option<String>,
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: Option<String>,
+    pub region: Option<String>,
+}
+
+impl Store {
+    /// Up to `limit` records with id above `after`, by id, public columns only.
+    pub async fn public_columns_page(&self, after: i64, limit: i64) -> Result<Vec<PublicColumns>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT id, public_ref, surname, given_name, patronymic, birth_date, region FROM records
+             WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

@@ -3,7 +3,6 @@
 use std::io::Write;
 
 use quick_xml::escape::escape;
-use sqlx::Row;
 use time::OffsetDateTime;
 
 use super::{dates, DEMO_MARK, NAMESPACE};
@@ -169,30 +168,18 @@ pub async fn export_registry(
     let (mut after, mut n) = (0i64, 0u64);
     loop {
         // Only the public columns are read: nothing else can leak into the file.
-        let rows = sqlx::query(
-            "SELECT id, public_ref, surname, given_name, patronymic, birth_date, region FROM records
-             WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after)
-        .bind(PAGE)
-        .fetch_all(&store.pool)
-        .await
-        .map_err(crate::Error::from)?;
+        let rows = store.public_columns_page(after, PAGE).await?;
         let Some(last) = rows.last() else { break };
-        after = last.try_get("id").map_err(crate::Error::from)?;
-        for r in &rows {
-            let get = |c: &str| r.try_get::<String, _>(c).map_err(crate::Error::from);
-            let opt = |c: &str| r.try_get::<Option<String>, _>(c).map_err(crate::Error::from);
-            let id: i64 = r.try_get("id").map_err(crate::Error::from)?;
-            let public_ref = opt("public_ref")?.ok_or(ExportError::NoPublicRef(id))?;
-            let birth = opt("birth_date")?;
+        after = last.id;
+        for r in rows {
+            let public_ref = r.public_ref.ok_or(ExportError::NoPublicRef(r.id))?;
             let p = PublicPerson {
                 public_ref,
-                surname: display_name(&get("surname")?),
-                given_name: display_name(&get("given_name")?),
-                patronymic: display_name(&get("patronymic")?),
-                birth_year: birth.as_deref().and_then(|d| d.get(..4)).map(str::to_string),
-                region: opt("region")?,
+                surname: display_name(&r.surname),
+                given_name: display_name(&r.given_name),
+                patronymic: display_name(&r.patronymic),
+                birth_year: r.birth_date.as_deref().and_then(|d| d.get(..4)).map(str::to_string),
+                region: r.region,
             };
             write_person(out, &h, &at, &p)?;
             n += 1;
