@@ -6,46 +6,16 @@
 use std::time::Duration;
 
 use findkin_app::i18n::{t, tf, Lang};
-use sha2::{Digest, Sha256};
-use sqlx::Row;
+use findkin_store::staff_alerts::{self, AlertSeen};
 
-use crate::store::{clock, Conn, Store, Writer};
+use crate::store::{clock, Store, Writer};
 
 use crate::auth::{can, Action, Role};
 use crate::http::staff::words;
 use crate::notify;
 use crate::Error;
 
-/// What happened that a moderator should look at.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AlertKind {
-    NewRequest,
-    Reply,
-    Candidate,
-}
-
-impl AlertKind {
-    pub const ALL: [AlertKind; 3] = [AlertKind::NewRequest, AlertKind::Reply, AlertKind::Candidate];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AlertKind::NewRequest => "new_request",
-            AlertKind::Reply => "reply",
-            AlertKind::Candidate => "candidate",
-        }
-    }
-}
-
-/// Records an alert inside the caller's transaction.
-pub async fn raise(tx: &mut Conn, kind: AlertKind, request_id: i64) -> Result<(), Error> {
-    sqlx::query("INSERT INTO staff_alerts (kind, request_id, at) VALUES ($1, $2, $3)")
-        .bind(kind.as_str())
-        .bind(request_id)
-        .bind(crate::users::now())
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
+pub use findkin_store::staff_alerts::{raise, AlertKind};
 
 // ------------------------------------------------------------------ digests
 
@@ -141,17 +111,7 @@ pub fn digest_text(lang: Lang, role: Role, counts: Counts, oldest_secs: i64, ori
 /// acted on since (a step or a message of theirs) are left out; if that
 /// leaves nothing, nothing is sent and the next digest is not delayed.
 pub async fn send_digests(store: &Store, now: i64, window_secs: i64, origin: &str) -> Result<usize, Error> {
-    let due: Vec<i64> = sqlx::query_scalar(
-        "SELECT id FROM users \
-         WHERE disabled = 0 AND role IN ('moderator', 'admin') AND notify_channel <> 'none' \
-           AND alerts_sent_upto < (SELECT COALESCE(MAX(id), 0) FROM staff_alerts) \
-           AND $1 - alerts_sent_at >= $2 \
-         ORDER BY id",
-    )
-    .bind(now)
-    .bind(window_secs)
-    .fetch_all(&store.pool)
-    .await?;
+    let due = store.digests_due(now, window_secs).await?;
     let mut sent = 0;
     for user in due {
         if digest_one(store, user, now, window_secs, origin).await? {
@@ -161,53 +121,21 @@ pub async fn send_digests(store: &Store, now: i64, window_secs: i64, origin: &st
     Ok(sent)
 }
 
-/// An alert, with when the moderator last stepped or wrote on its request.
-#[derive(sqlx::FromRow)]
-struct AlertSeen {
-    id: i64,
-    kind: String,
-    at: i64,
-    acted: Option<String>,
-    wrote: Option<String>,
-}
-
 /// One moderator's digest, decided and queued in one transaction (the
 /// conditions are read again inside it: settings may have changed).
 async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin: &str) -> Result<bool, Error> {
     let mut tx = store.begin(Writer::Service).await?;
-    let row = sqlx::query(
-        "SELECT name, role, notify_channel, notify_email, notify_chat_id, alerts_sent_upto FROM users \
-         WHERE id = $1 AND disabled = 0 AND role IN ('moderator', 'admin') AND notify_channel <> 'none' \
-           AND $2 - alerts_sent_at >= $3",
-    )
-    .bind(user)
-    .bind(now)
-    .bind(window_secs)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(row) = row else { return Ok(false) };
-    let name: String = row.try_get("name")?;
-    let role = Role::parse(&row.try_get::<String, _>("role")?).unwrap_or(Role::Moderator);
-    let channel: String = row.try_get("notify_channel")?;
-    let upto: i64 = row.try_get("alerts_sent_upto")?;
+    let Some(target) = staff_alerts::digest_target(&mut tx, user, now, window_secs).await? else { return Ok(false) };
+    let role = Role::parse(&target.role).unwrap_or(Role::Moderator);
+    let channel = target.notify_channel;
     let recipient = match channel.as_str() {
-        "email" => row.try_get::<Option<String>, _>("notify_email")?.filter(|e| !e.trim().is_empty()),
-        "telegram" => row.try_get::<Option<i64>, _>("notify_chat_id")?.map(|c| c.to_string()),
+        "email" => target.notify_email.filter(|e| !e.trim().is_empty()),
+        "telegram" => target.notify_chat_id.map(|c| c.to_string()),
         _ => None,
     };
     let Some(recipient) = recipient else { return Ok(false) };
     // Per alert, when this moderator last stepped or wrote on its request.
-    let raw: Vec<AlertSeen> = sqlx::query_as(
-        "SELECT a.id, a.kind, a.at, \
-           (SELECT MAX(e.at) FROM request_events e WHERE e.request_id = a.request_id AND e.actor = $1) AS acted, \
-           (SELECT MAX(m.at) FROM request_messages m WHERE m.request_id = a.request_id AND m.from_staff = 1 \
-              AND m.author = $1) AS wrote \
-         FROM staff_alerts a WHERE a.id > $2 ORDER BY a.id",
-    )
-    .bind(&name)
-    .bind(upto)
-    .fetch_all(&mut *tx)
-    .await?;
+    let raw = staff_alerts::alerts_since(&mut tx, &target.name, target.alerts_sent_upto).await?;
     let alerts: Vec<(i64, String, i64, bool)> = raw
         .into_iter()
         .map(|AlertSeen { id, kind, at, acted, wrote }| {
@@ -227,11 +155,7 @@ async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin
     }
     if counts.total() == 0 {
         // All handled already: nothing to say, and the next news is not held back.
-        sqlx::query("UPDATE users SET alerts_sent_upto = $1 WHERE id = $2")
-            .bind(last)
-            .bind(user)
-            .execute(&mut *tx)
-            .await?;
+        staff_alerts::advance_digest(&mut tx, user, last, None).await?;
         tx.commit().await?;
         return Ok(false);
     }
@@ -245,12 +169,7 @@ async fn digest_one(store: &Store, user: i64, now: i64, window_secs: i64, origin
     };
     let m = notify::Message { request_id: None, channel, recipient, subject, body, fresh_link: false };
     notify::enqueue(&mut tx, &m, now).await?;
-    sqlx::query("UPDATE users SET alerts_sent_upto = $1, alerts_sent_at = $2 WHERE id = $3")
-        .bind(last)
-        .bind(now)
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
+    staff_alerts::advance_digest(&mut tx, user, last, Some(now)).await?;
     tx.commit().await?;
     tracing::info!(user_id = user, alerts = counts.total(), "staff digest queued");
     Ok(true)
@@ -280,39 +199,7 @@ pub fn spawn_digest_worker(store: Store, window: Duration, origin: String) -> to
 
 // ----------------------------------------------------------------- settings
 
-/// The channel a staff member chose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Setting {
-    Off,
-    Email(String),
-    /// The chat the bot linked (or an operator set).
-    Telegram(i64),
-}
-
-impl Setting {
-    pub fn channel(&self) -> &'static str {
-        match self {
-            Setting::Off => "none",
-            Setting::Email(_) => "email",
-            Setting::Telegram(_) => "telegram",
-        }
-    }
-}
-
-/// What the settings page shows.
-#[derive(Debug, Clone, Default)]
-pub struct Settings {
-    /// `none`, `email` or `telegram`.
-    pub channel: String,
-    pub email: Option<String>,
-    /// The linked Telegram chat, if any.
-    pub chat_id: Option<i64>,
-    /// A link code is waiting to be sent to the bot (not expired).
-    pub code_pending: bool,
-}
-
-/// How long a Telegram link code is valid.
-pub const LINK_CODE_SECONDS: i64 = 30 * 60;
+pub use findkin_store::staff_alerts::{code_hash, Setting, Settings, LINK_CODE_SECONDS};
 
 /// An address digests can reach: a valid address whose domain has a dot
 /// (`mail.ru`, not `mail`), as the request form wants it.
@@ -329,106 +216,11 @@ pub fn email_problem(email: &str) -> Option<&'static str> {
     (!dotted).then_some("staff.notify.error.email_domain")
 }
 
-impl Store {
-    pub async fn notify_settings(&self, user: i64, now: i64) -> Result<Settings, Error> {
-        let row = sqlx::query(
-            "SELECT notify_channel, notify_email, notify_chat_id, telegram_link_hash, telegram_link_expires \
-             FROM users WHERE id = $1",
-        )
-        .bind(user)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(Settings {
-            channel: row.try_get("notify_channel")?,
-            email: row.try_get("notify_email")?,
-            chat_id: row.try_get("notify_chat_id")?,
-            code_pending: row.try_get::<Option<String>, _>("telegram_link_hash")?.is_some()
-                && row.try_get::<Option<i64>, _>("telegram_link_expires")?.is_some_and(|e| e > now),
-        })
-    }
-
-    /// Sets how a staff member hears of new work. Switching on from off
-    /// starts after the newest alert: the history is never sent. An email
-    /// address is stored as given (check it with [`email_problem`]); the
-    /// address or chat stays stored when notifications are turned off.
-    pub async fn set_notify(&self, user: i64, setting: &Setting) -> Result<(), Error> {
-        let mut tx = self.begin(Writer::Service).await?;
-        sqlx::query(
-            "UPDATE users SET \
-               alerts_sent_upto = CASE WHEN notify_channel = 'none' AND $1 <> 'none' \
-                 THEN (SELECT COALESCE(MAX(id), 0) FROM staff_alerts) ELSE alerts_sent_upto END, \
-               notify_channel = $1, \
-               notify_email = COALESCE($2, notify_email), \
-               notify_chat_id = COALESCE($3, notify_chat_id) \
-             WHERE id = $4",
-        )
-        .bind(setting.channel())
-        .bind(match setting {
-            Setting::Email(e) => Some(e.trim().to_string()),
-            _ => None,
-        })
-        .bind(match setting {
-            Setting::Telegram(c) => Some(*c),
-            _ => None,
-        })
-        .bind(user)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    /// A new one-time code to link a Telegram chat (`/staff CODE` to the
-    /// bot): only its SHA-256 is stored, valid [`LINK_CODE_SECONDS`]; a
-    /// newer code replaces an older one. If notifications are off, what
-    /// happened before today's code is never sent once the bot links the chat.
-    pub async fn issue_telegram_code(&self, user: i64, now: i64) -> Result<String, Error> {
-        let code = link_code();
-        sqlx::query(
-            "UPDATE users SET telegram_link_hash = $1, telegram_link_expires = $2, \
-               alerts_sent_upto = CASE WHEN notify_channel = 'none' \
-                 THEN (SELECT COALESCE(MAX(id), 0) FROM staff_alerts) ELSE alerts_sent_upto END \
-             WHERE id = $3",
-        )
-        .bind(code_hash(&code))
-        .bind(now + LINK_CODE_SECONDS)
-        .bind(user)
-        .execute(&self.pool)
-        .await?;
-        Ok(code)
-    }
-
-    /// Forgets the linked chat (and a pending code); Telegram digests stop.
-    pub async fn unlink_telegram(&self, user: i64) -> Result<(), Error> {
-        sqlx::query(
-            "UPDATE users SET notify_chat_id = NULL, telegram_link_hash = NULL, telegram_link_expires = NULL, \
-               notify_channel = CASE WHEN notify_channel = 'telegram' THEN 'none' ELSE notify_channel END \
-             WHERE id = $1",
-        )
-        .bind(user)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-}
-
-/// Ten characters from an alphabet without look-alikes (no 0/O, 1/I/L):
-/// about 50 bits, easy to type into a chat.
-fn link_code() -> String {
-    use rand::Rng;
-    const ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
-    let mut rng = rand::thread_rng();
-    (0..10).map(|_| char::from(ALPHABET[rng.gen_range(0..ALPHABET.len())])).collect()
-}
-
-/// What `telegram_link_hash` stores: SHA-256 of the code, hex.
-pub fn code_hash(code: &str) -> String {
-    hex::encode(Sha256::digest(code.trim().as_bytes()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
+    use sqlx::Row;
 
     const ORIGIN: &str = "https://findkin.example";
     const WINDOW: i64 = 15 * 60;

@@ -23,6 +23,7 @@ pub mod requests;
 pub mod sessions;
 pub mod sql;
 pub mod staff;
+pub mod staff_alerts;
 pub mod state;
 pub mod telegram;
 pub mod throttle;
