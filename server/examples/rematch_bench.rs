@@ -29,7 +29,7 @@ async fn main() -> anyhow::Result<()> {
     let (imported, never) = people.split_at(new_records);
 
     let dir = tempfile::tempdir()?;
-    let registry = Registry::open(dir.path(), None).await?;
+    let registry = Registry::open(dir.path(), None, Default::default()).await?;
     registry.sync(&mut |_, _| {}).await?;
     let step = (new_records / present.max(1)).max(1);
     let sought: Vec<&RecordInput> = imported.iter().step_by(step).take(present).chain(never.iter()).collect();

@@ -23,6 +23,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "FINDKIN_DATABASE_URL")]
     pub database_url: Option<String>,
 
+    /// SQLite: how long a write waits for another write to finish, in
+    /// milliseconds, before it is refused as busy.
+    #[arg(long, global = true, env = "FINDKIN_DB_BUSY_TIMEOUT_MS", default_value_t = 10_000)]
+    pub db_busy_timeout_ms: u64,
+
     /// Requests closed "no match" are re-matched against new records for
     /// this many days after closing (open requests always are).
     #[arg(long, global = true, env = "FINDKIN_REMATCH_WINDOW_DAYS", default_value_t = crate::rematch::DEFAULT_WINDOW_DAYS)]
@@ -38,6 +43,11 @@ pub struct Cli {
 }
 
 impl Cli {
+    /// How the database pool waits.
+    pub fn tuning(&self) -> findkin_store::Tuning {
+        findkin_store::Tuning { busy_timeout: std::time::Duration::from_millis(self.db_busy_timeout_ms) }
+    }
+
     /// The command to run; none given means the development server.
     pub fn command(&self) -> Command {
         match &self.command {

@@ -63,7 +63,7 @@ fn bar(total: u64, what: &str) -> ProgressBar {
 }
 
 async fn open(cli: &Cli) -> Result<Registry> {
-    Registry::open(&cli.data_dir, cli.database_url.as_deref())
+    Registry::open(&cli.data_dir, cli.database_url.as_deref(), cli.tuning())
         .await
         .with_context(|| format!("cannot open the registry in {}", cli.data_dir.display()))
 }
@@ -97,8 +97,9 @@ async fn run(cli: Cli) -> Result<ExitCode> {
     match &cli.command() {
         Command::Serve(args) => serve(&cli, args).await,
         Command::Import { file } => {
-            // Two streaming passes: check every row, then store them all in
-            // one transaction. Only one row and the ids seen are in memory.
+            // Two streaming passes: check every row, then stage and apply
+            // them (`findkin_store::import`). Only a batch of rows and the
+            // ids seen are in memory.
             let reader = || -> Result<_> {
                 let f = std::fs::File::open(file).with_context(|| format!("cannot read {}", file.display()))?;
                 Ok(std::io::BufReader::with_capacity(1 << 20, f))
@@ -117,6 +118,7 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let checked = started.elapsed();
             let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             let registry = open(&cli).await?;
+            registry.store.resume_imports().await?;
             let rows = Rows::new(reader()?).map_err(Error::Csv)?.map(|row| {
                 row.map(|(_, r)| r).map_err(|e| {
                     Error::Refused(format!("the file changed while it was being imported: {}", CsvErrors(e)))
@@ -389,7 +391,7 @@ async fn store_records(
     run: Run<'_>,
 ) -> Result<()> {
     let Run { source_name, file, total, started, checked, window_days: rematch_window_days } = run;
-    let pb = bar(total, "storing");
+    let pb = bar(total * 2, "storing");
     let who = Entry { actor_name: Some("cli"), ..Entry::default() };
     let counts = registry.store.import_rows(source_name, records, &who, &mut |n| pb.set_position(n)).await?;
     pb.finish_and_clear();
@@ -525,6 +527,10 @@ async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -
 
 async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     let registry = Arc::new(open(cli).await?);
+    let finished = registry.store.resume_imports().await?;
+    if finished > 0 {
+        tracing::info!(imports = finished, "finished imports a stopped process had left half-applied");
+    }
     if args.demo && registry.store.count_records().await? == 0 {
         load_demo(&registry).await?;
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use findkin_search::index::INDEX_VERSION;
 use findkin_search::{Hit, NameIndex, Query, SearchOptions};
 
-use crate::store::Store;
+use crate::store::{Store, Tuning};
 use crate::Error;
 
 /// Records read from the database per indexing step.
@@ -58,13 +58,14 @@ pub fn search_slots() -> usize {
 impl Registry {
     /// Opens the registry in `data_dir`: `findkin.db` and `index/`.
     /// An index left by another version of findkin is dropped and rebuilt.
-    pub async fn open(data_dir: &Path, database_url: Option<&str>) -> Result<Self, Error> {
+    pub async fn open(data_dir: &Path, database_url: Option<&str>, tuning: Tuning) -> Result<Self, Error> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| Error::Config(format!("cannot create data directory {}: {e}", data_dir.display())))?;
-        let store = match database_url {
-            Some(url) => Store::connect(url).await?,
-            None => Store::open_sqlite(&data_dir.join("findkin.db")).await?,
+        let url = match database_url {
+            Some(url) => url.to_string(),
+            None => format!("sqlite://{}", data_dir.join("findkin.db").display()),
         };
+        let store = Store::connect_with(&url, tuning).await?;
         let index_dir = data_dir.join("index");
         let state_path = data_dir.join("index.state");
         if !index_dir.exists() {

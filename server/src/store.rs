@@ -10,8 +10,8 @@ use std::ops::Deref;
 use std::path::Path;
 
 pub use findkin_store::{
-    announce_changes, backup, clock, dialect, sql, upsert_records, Conn, Dialect, ImportCounts, Sql, StoreError, Tx,
-    Writer,
+    announce_changes, backup, clock, dialect, sql, upsert_records, Conn, Dialect, ImportCounts, Sql, StoreError,
+    Tuning, Tx, Writer,
 };
 
 /// The one handle to the database the rest of the server holds.
@@ -35,6 +35,11 @@ impl Store {
     /// Connects to `sqlite://FILE` or `postgres://…` and applies migrations.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         findkin_store::Store::connect(url).await.map(Store)
+    }
+
+    /// [`Store::connect`] with the pool's waits set.
+    pub async fn connect_with(url: &str, tuning: Tuning) -> Result<Self, StoreError> {
+        findkin_store::Store::connect_with(url, tuning).await.map(Store)
     }
 
     /// A store for a unit test (see [`findkin_store::Store::scratch`]).

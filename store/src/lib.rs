@@ -13,6 +13,7 @@ pub mod clock;
 pub mod dialect;
 pub mod email_addresses;
 mod error;
+pub mod import;
 pub mod outbox;
 pub mod pending_photos;
 pub mod photos;
@@ -37,25 +38,18 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
 use sqlx::{Any, AnyPool, ConnectOptions, Connection, Executor, FromRow, Transaction};
 
-use crate::audit::Entry;
 use crate::records::RecordInput;
 use findkin_search::RecordDoc;
 
 pub use dialect::{Dialect, Writer};
 pub use error::StoreError;
+pub use import::ImportCounts;
 pub use sql::Sql;
 
 /// A transaction on either backend.
 pub type Tx = Transaction<'static, Any>;
 /// A connection (or transaction) on either backend.
 pub type Conn = sqlx::AnyConnection;
-
-/// Numbers of one finished import.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ImportCounts {
-    pub inserted: u64,
-    pub updated: u64,
-}
 
 /// The one handle to the database the rest of the code holds.
 #[derive(Clone)]
@@ -71,18 +65,37 @@ const CHANGES_CHANNEL: &str = "findkin_record_changes";
 
 /// Rows per multi-row statement: 15 values each stays far below SQLite's
 /// limit of 32,766 bound variables and PostgreSQL's 65,535.
-const BATCH: usize = 1_000;
+pub(crate) const BATCH: usize = 1_000;
+
+/// How the pool waits for the database.
+#[derive(Debug, Clone, Copy)]
+pub struct Tuning {
+    /// SQLite: how long a writer waits for another writer's lock before
+    /// giving up ([`StoreError::Busy`]).
+    pub busy_timeout: Duration,
+}
+
+impl Default for Tuning {
+    fn default() -> Self {
+        Tuning { busy_timeout: Duration::from_secs(10) }
+    }
+}
 
 impl Store {
     /// Opens (creating if needed) the SQLite database and applies migrations.
     pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
-        let url = format!("sqlite://{}", path.display());
-        Self::connect(&url).await
+        Self::connect(&format!("sqlite://{}", path.display())).await
     }
 
     /// Connects to a database URL (`sqlite://FILE` or `postgres://…`) and
     /// applies the migrations of its backend.
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_with(url, Tuning::default()).await
+    }
+
+    /// [`Store::connect`] with the pool's waits set.
+    pub async fn connect_with(url: &str, tuning: Tuning) -> Result<Self, StoreError> {
+        let busy_ms = tuning.busy_timeout.as_millis();
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url)?;
         let options = match dialect {
@@ -106,11 +119,12 @@ impl Store {
                 Box::pin(async move {
                     if dialect == Dialect::Sqlite {
                         // FULL: a request is on disk before its reference
-                        // code is shown. Writers wait up to 10 s for the lock.
-                        conn.execute(
-                            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000",
-                        )
-                        .await?;
+                        // code is shown. Writers wait for the lock up to the
+                        // busy timeout.
+                        let pragmas = format!(
+                            "PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms}"
+                        );
+                        conn.execute(pragmas.as_str()).await?;
                     }
                     Ok(())
                 })
@@ -198,67 +212,6 @@ impl Store {
             tx.execute(lock.as_str()).await?;
         }
         Ok(tx)
-    }
-
-    /// Inserts or updates (by `external_id`) all records in one transaction.
-    pub async fn import(
-        &self,
-        source_name: &str,
-        records: &[RecordInput],
-        who: &Entry<'_>,
-        progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<ImportCounts, StoreError> {
-        self.import_rows(source_name, records.iter().cloned().map(Ok::<_, StoreError>), who, progress).await
-    }
-
-    /// Inserts or updates a stream of records in one transaction, a batch
-    /// at a time (memory holds one batch), with the import's row and its
-    /// audit entry. An `Err` from the stream (the caller's own error type,
-    /// which store errors convert into) rolls everything back.
-    pub async fn import_rows<E: From<StoreError> + Send>(
-        &self,
-        source_name: &str,
-        records: impl Iterator<Item = Result<RecordInput, E>> + Send,
-        who: &Entry<'_>,
-        progress: &mut (dyn FnMut(u64) + Send),
-    ) -> Result<ImportCounts, E> {
-        let mut tx = self.begin(Writer::Registry).await?;
-        let mut counts = ImportCounts::default();
-        let mut done = 0u64;
-        let now = clock::now();
-        let mut records = records.peekable();
-        while records.peek().is_some() {
-            let chunk = records.by_ref().take(BATCH).collect::<Result<Vec<_>, _>>()?;
-            for (_, version) in upsert_records(&mut tx, &chunk, &now).await? {
-                if version == 1 {
-                    counts.inserted += 1;
-                } else {
-                    counts.updated += 1;
-                }
-            }
-            done += chunk.len() as u64;
-            progress(done);
-        }
-        sqlx::query(
-            "INSERT INTO imports (source_name, rows_total, inserted, updated, imported_at) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(source_name)
-        .bind(done as i64)
-        .bind(counts.inserted as i64)
-        .bind(counts.updated as i64)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await
-        .map_err(StoreError::from)?;
-        let entry = Entry {
-            action: "import_records",
-            details: Some(format!("{source_name}: {done} rows, {} new, {} updated", counts.inserted, counts.updated)),
-            actor_name: who.actor_name.or(Some("findkin")),
-            ..who.clone()
-        };
-        audit::append(&mut tx, &entry).await?;
-        tx.commit().await.map_err(StoreError::from)?;
-        Ok(counts)
     }
 
     pub async fn count_records(&self) -> Result<u64, StoreError> {

@@ -1,10 +1,10 @@
 //! Registry records: the validated shape of one person, and the parsing of
 //! each field with a reason a person can act on.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What is known of a person's fate. Never shown publicly.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
     Captured,
@@ -34,7 +34,7 @@ impl Status {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sex {
     #[serde(rename = "m")]
     Male,
@@ -195,7 +195,7 @@ pub fn parse_text(s: &str, max: usize) -> Result<Option<String>, String> {
 }
 
 /// One validated registry record, ready to store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RecordInput {
     pub external_id: String,
     pub surname: String,
