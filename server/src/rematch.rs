@@ -39,6 +39,8 @@ use crate::Error;
 const CURSOR: &str = "rematch_applied";
 /// Changed records read per step.
 const PAGE: i64 = 5_000;
+/// Change numbers re-matched per step: what one step holds in memory.
+const FEED_WINDOW: i64 = 50_000;
 /// Waiting requests one surname can bring up. Far more than share one
 /// surname in practice; the pair check and the real search follow.
 const REVERSE_LIMIT: usize = 1_000;
@@ -90,19 +92,27 @@ impl Registry {
             return Ok(RematchReport::default());
         }
         let waiting = self.store.waiting_requests(window_days).await?;
-        // Nobody waits: the changes are only counted, not loaded (a
-        // million-row import into an empty service would hold them all).
-        let changed =
-            if waiting.is_empty() { HashMap::new() } else { self.store.changes_between(cursor, target).await? };
-        let records =
-            if waiting.is_empty() { self.store.count_changed(cursor, target).await? } else { changed.len() as u64 };
-        let mut report = RematchReport { records, waiting: waiting.len() as u64, ..RematchReport::default() };
+        let mut report = RematchReport { waiting: waiting.len() as u64, ..RematchReport::default() };
+        if waiting.is_empty() {
+            // Nobody waits: the changes are only counted, not loaded.
+            report.records = self.store.count_changed(cursor, target).await?;
+            self.store.set_meta(CURSOR, &target.to_string()).await?;
+            return Ok(report);
+        }
         let started = Instant::now();
-        let (mut paired, mut searching, mut raising) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-        if !changed.is_empty() && !waiting.is_empty() {
-            let pairs = self.pairs(cursor, &changed, &waiting).await?;
-            paired = started.elapsed();
-            report.searched = pairs.len() as u64;
+        let (mut paired, mut raising) = (Duration::ZERO, Duration::ZERO);
+        // A window of the feed at a time, so a million-row import is never
+        // held in memory at once; the cursor moves after each window, so a
+        // stopped run resumes where it was.
+        let mut from = cursor;
+        while from < target {
+            let upto = target.min(from.saturating_add(FEED_WINDOW));
+            let changed = self.store.changes_between(from, upto).await?;
+            report.records += changed.len() as u64;
+            let at = Instant::now();
+            let pairs = self.pairs(from, upto, &changed, &waiting).await?;
+            paired += at.elapsed();
+            report.searched += pairs.len() as u64;
             // Step 2 is CPU work: spread over the cores, off the async workers.
             let strong = off_the_runtime(|| {
                 on_every_core(pairs.into_iter().collect(), |(request_id, records): (i64, HashSet<i64>)| {
@@ -125,10 +135,11 @@ impl Registry {
                     report.reopened += u64::from(reopened);
                 }
             }
-            raising = at.elapsed();
-            searching = started.elapsed() - paired - raising;
+            raising += at.elapsed();
+            self.store.set_meta(CURSOR, &upto.to_string()).await?;
+            from = upto;
         }
-        self.store.set_meta(CURSOR, &target.to_string()).await?;
+        let searching = started.elapsed().saturating_sub(paired + raising);
         if report.raised > 0 {
             tracing::info!(
                 records = report.records,
@@ -148,14 +159,15 @@ impl Registry {
     /// public rule against it and changed after it was sent.
     async fn pairs(
         &self,
-        cursor: i64,
+        from: i64,
+        upto: i64,
         changed: &HashMap<i64, String>,
         waiting: &HashMap<i64, Waiting>,
     ) -> Result<HashMap<i64, HashSet<i64>>, Error> {
         let mut records = Vec::with_capacity(changed.len());
         let mut after = 0i64;
         loop {
-            let page = self.store.index_page(Some(cursor), after, PAGE).await?;
+            let page = self.store.changed_page(from, upto, after, PAGE).await?;
             let Some(last) = page.last() else { break };
             after = last.id as i64;
             records.extend(page.into_iter().filter(|r| changed.contains_key(&(r.id as i64))));

@@ -260,6 +260,29 @@ impl Store {
         Ok(rows.into_iter().map(DocRow::into_doc).collect())
     }
 
+    /// Up to `limit` records with id above `after_id` that changed in
+    /// `(from, upto]` of the change feed, by id.
+    pub async fn changed_page(
+        &self,
+        from: i64,
+        upto: i64,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordDoc>, StoreError> {
+        let rows: Vec<DocRow> = sqlx::query_as(
+            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
+             WHERE id > $1 AND id IN (SELECT record_id FROM record_changes WHERE seq > $2 AND seq <= $3)
+             ORDER BY id LIMIT $4",
+        )
+        .bind(after_id)
+        .bind(from)
+        .bind(upto)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(DocRow::into_doc).collect())
+    }
+
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query_scalar("SELECT value FROM meta WHERE key = $1").bind(key).fetch_optional(&self.pool).await?)
     }
