@@ -12,7 +12,7 @@ use crate::store::Conn;
 
 use crate::auth::sessions::hash_token;
 use crate::notify::{self, Channel, Message};
-use crate::requests::{random_token, RequestRow};
+use crate::requests::{random_token, RequestRow, RequestRowExt};
 use crate::users::now;
 use crate::workflow::State;
 use crate::Error;

@@ -29,7 +29,7 @@ use crate::store::{clock, Writer};
 use crate::candidates;
 use crate::registry::Registry;
 use crate::relative_notice::{self, News};
-use crate::requests::RequestRow;
+use crate::requests::{RequestRow, RequestRowExt};
 use crate::staff_alerts::{self, AlertKind};
 use crate::store::Store;
 use crate::workflow::{on_new_candidate, State};
@@ -91,7 +91,7 @@ impl Registry {
         if cursor >= target {
             return Ok(RematchReport::default());
         }
-        let waiting = self.store.waiting_requests(window_days).await?;
+        let waiting = self.store.waiting(window_days).await?;
         let mut report = RematchReport { waiting: waiting.len() as u64, ..RematchReport::default() };
         if waiting.is_empty() {
             // Nobody waits: the changes are only counted, not loaded.
@@ -321,24 +321,16 @@ impl Store {
         rows.iter().map(|r| Ok((r.try_get("record_id")?, r.try_get("at")?))).collect()
     }
 
-    /// Requests a new record may be news for: open ones, and those closed
-    /// "no match" within `window_days`.
-    async fn waiting_requests(&self, window_days: i64) -> Result<HashMap<i64, Waiting>, Error> {
-        let rows = sqlx::query(&format!(
-            "{} WHERE r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') \
-             OR (r.state = 'closed_no_match' AND COALESCE(r.state_since, r.updated_at) >= $1)",
-            crate::requests::SELECT
-        ))
-        .bind(clock::ago(time::Duration::days(window_days.clamp(0, 36_500))))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = HashMap::with_capacity(rows.len());
-        for r in &rows {
-            let row = crate::requests::row(r)?;
-            let query = Query::parse(&row.sought_name, None).ok();
-            out.insert(row.id, Waiting { row, query });
-        }
-        Ok(out)
+    /// Requests a new record may be news for, each parsed once.
+    async fn waiting(&self, window_days: i64) -> Result<HashMap<i64, Waiting>, Error> {
+        let rows = self.waiting_requests(window_days).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let query = Query::parse(&row.sought_name, None).ok();
+                (row.id, Waiting { row, query })
+            })
+            .collect())
     }
 
     /// Records candidates a moderator has already weighed (the page showed
@@ -369,11 +361,7 @@ impl Store {
     /// `records` are (id, external id).
     async fn raise_candidates(&self, request_id: i64, records: &[(i64, String)]) -> Result<Option<bool>, Error> {
         let mut tx = self.begin(Writer::Service).await?;
-        let r = sqlx::query(&format!("{} WHERE r.id = $1", crate::requests::SELECT))
-            .bind(request_id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(req) = r.as_ref().map(crate::requests::row).transpose()? else { return Ok(None) };
+        let Some(req) = findkin_store::requests::request_in(&mut tx, request_id).await? else { return Ok(None) };
         if !(req.state.is_open() || req.state == State::ClosedNoMatch) {
             return Ok(None);
         }

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 
 use crate::store::{clock, Conn, Sql, Writer};
+use findkin_store::requests;
 
 use crate::auth::sessions::hash_token;
 use crate::auth::StaffUser;
@@ -43,7 +44,44 @@ pub enum Recovery {
     TooSoon,
 }
 
+pub use findkin_store::requests::{
+    HeldClaim, QueueFilter, QueueSummary, QueueView, RequestEvent, RequestRow, StateCount, QUEUE_PAGE, SELECT,
+};
 pub use findkin_store::telegram::telegram_handle;
+
+/// What the server reads from a stored request beyond its fields.
+pub trait RequestRowExt {
+    /// The request's language.
+    fn lang(&self) -> Lang;
+    /// The person sought, as the name engine reads it.
+    fn sought(&self) -> crate::candidates::Sought<'_>;
+    /// What the workflow needs to know.
+    fn facts(&self) -> Facts;
+}
+
+impl RequestRowExt for RequestRow {
+    fn lang(&self) -> Lang {
+        Lang::from_code(&self.language).unwrap_or_default()
+    }
+
+    fn sought(&self) -> crate::candidates::Sought<'_> {
+        crate::candidates::Sought {
+            name: &self.sought_name,
+            birth: self.sought_birth.as_deref(),
+            region: self.sought_region.as_deref(),
+            unit: self.sought_unit.as_deref(),
+        }
+    }
+
+    fn facts(&self) -> Facts {
+        Facts {
+            state: self.state,
+            claimed_by: self.claimed_by,
+            proposed_by: self.proposed_by,
+            reply_pending: self.reply_pending,
+        }
+    }
+}
 
 /// Whether `given` is one of the contacts the request was sent with:
 /// email case-insensitively, phone by its digits, Telegram without `@`.
@@ -154,138 +192,6 @@ fn opt(v: &str) -> Option<String> {
     let v = v.trim();
     (!v.is_empty()).then(|| v.to_string())
 }
-
-/// A stored request.
-#[derive(Debug, Clone, Serialize)]
-pub struct RequestRow {
-    pub id: i64,
-    pub reference: String,
-    pub state: State,
-    /// The request's language code as stored (`ru`, `uk`, `en`).
-    pub language: String,
-    pub requester_name: String,
-    pub relationship: String,
-    pub email: Option<String>,
-    pub phone: Option<String>,
-    pub telegram: Option<String>,
-    pub sought_name: String,
-    pub sought_birth: Option<String>,
-    pub sought_birth_place: Option<String>,
-    pub sought_region: Option<String>,
-    pub sought_unit: Option<String>,
-    pub marks: Option<String>,
-    pub free_text: Option<String>,
-    pub candidate_record_id: Option<i64>,
-    pub claimed_by: Option<i64>,
-    pub claimed_by_name: Option<String>,
-    pub proposed_record_id: Option<i64>,
-    pub proposed_by: Option<i64>,
-    pub proposed_by_name: Option<String>,
-    pub reason: Option<String>,
-    pub created_at: String,
-    pub updated_at: String,
-    /// The relative wrote after staff last acted ("new reply").
-    pub reply_pending: bool,
-    pub reply_at: Option<String>,
-    /// When the request entered its current state.
-    pub state_since: Option<String>,
-    /// The record's version when the match was proposed.
-    pub proposed_version: Option<i64>,
-    /// What was released, frozen at approval (JSON of [`ReleasedDetails`]).
-    pub released_details: Option<String>,
-    pub released_at: Option<String>,
-    /// The relative's Telegram chat, once the bot knows it.
-    pub telegram_chat_id: Option<i64>,
-    /// News the relative has no channel for: a moderator should call back.
-    pub callback_since: Option<String>,
-    /// A record import or edit brought a new strong candidate.
-    pub new_candidate_at: Option<String>,
-}
-
-impl RequestRow {
-    pub fn lang(&self) -> Lang {
-        Lang::from_code(&self.language).unwrap_or_default()
-    }
-
-    /// When the request entered its state (a new request has no
-    /// `state_since` yet: it entered `submitted` when it was created).
-    pub fn in_state_since(&self) -> &str {
-        self.state_since.as_deref().unwrap_or(&self.created_at)
-    }
-
-    /// When it began to wait for staff: an unanswered reply, else its state.
-    pub fn waiting_since(&self) -> &str {
-        match (&self.reply_at, self.reply_pending) {
-            (Some(at), true) => at,
-            _ => self.in_state_since(),
-        }
-    }
-
-    /// The person sought, as the name engine reads it.
-    pub fn sought(&self) -> crate::candidates::Sought<'_> {
-        crate::candidates::Sought {
-            name: &self.sought_name,
-            birth: self.sought_birth.as_deref(),
-            region: self.sought_region.as_deref(),
-            unit: self.sought_unit.as_deref(),
-        }
-    }
-
-    /// What the workflow needs to know.
-    pub fn facts(&self) -> Facts {
-        Facts {
-            state: self.state,
-            claimed_by: self.claimed_by,
-            proposed_by: self.proposed_by,
-            reply_pending: self.reply_pending,
-        }
-    }
-}
-
-pub(crate) fn row(r: &sqlx::any::AnyRow) -> Result<RequestRow, Error> {
-    let state: String = r.try_get("state")?;
-    Ok(RequestRow {
-        id: r.try_get("id")?,
-        reference: r.try_get("reference")?,
-        state: State::parse(&state)
-            .ok_or_else(|| crate::store::StoreError::Corrupt(format!("unknown state {state:?}")))?,
-        language: r.try_get("language")?,
-        requester_name: r.try_get("requester_name")?,
-        relationship: r.try_get("relationship")?,
-        email: r.try_get("email")?,
-        phone: r.try_get("phone")?,
-        telegram: r.try_get("telegram")?,
-        sought_name: r.try_get("sought_name")?,
-        sought_birth: r.try_get("sought_birth")?,
-        sought_birth_place: r.try_get("sought_birth_place")?,
-        sought_region: r.try_get("sought_region")?,
-        sought_unit: r.try_get("sought_unit")?,
-        marks: r.try_get("marks")?,
-        free_text: r.try_get("free_text")?,
-        candidate_record_id: r.try_get("candidate_record_id")?,
-        claimed_by: r.try_get("claimed_by")?,
-        claimed_by_name: r.try_get("claimed_by_name")?,
-        proposed_record_id: r.try_get("proposed_record_id")?,
-        proposed_by: r.try_get("proposed_by")?,
-        proposed_by_name: r.try_get("proposed_by_name")?,
-        reason: r.try_get("reason")?,
-        created_at: r.try_get("created_at")?,
-        updated_at: r.try_get("updated_at")?,
-        reply_pending: r.try_get::<i64, _>("reply_pending")? != 0,
-        reply_at: r.try_get("reply_at")?,
-        state_since: r.try_get("state_since")?,
-        proposed_version: r.try_get("proposed_version")?,
-        released_details: r.try_get("released_details")?,
-        released_at: r.try_get("released_at")?,
-        telegram_chat_id: r.try_get("telegram_chat_id")?,
-        callback_since: r.try_get("callback_since")?,
-        new_candidate_at: r.try_get("new_candidate_at")?,
-    })
-}
-
-pub(crate) const SELECT: &str =
-    "SELECT r.*, c.name AS claimed_by_name, p.name AS proposed_by_name FROM contact_requests r \
-     LEFT JOIN users c ON c.id = r.claimed_by LEFT JOIN users p ON p.id = r.proposed_by";
 
 /// The outcome of a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -531,29 +437,11 @@ impl Store {
         Ok(Submitted::Created { id, reference, token })
     }
 
-    pub async fn request(&self, id: i64) -> Result<Option<RequestRow>, Error> {
-        let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&self.pool).await?;
-        r.as_ref().map(row).transpose()
-    }
-
-    /// The request a status link opens, if reference and token belong together.
-    pub async fn request_for_link(&self, reference: &str, token: &str) -> Result<Option<RequestRow>, Error> {
-        let r = sqlx::query(&format!(
-            "{SELECT} JOIN request_tokens t ON t.request_id = r.id WHERE r.reference = $1 AND t.token_hash = $2"
-        ))
-        .bind(reference)
-        .bind(hash_token(token))
-        .fetch_optional(&self.pool)
-        .await?;
-        r.as_ref().map(row).transpose()
-    }
-
     /// Applies a workflow step in one transaction; `Ok(Err(..))` is a refusal
     /// in words (only the refusal's audit row is written).
     pub async fn apply_step(&self, id: i64, step: &Step, by: By<'_>, data: StepData) -> Result<StepOutcome, Error> {
         let mut tx = self.begin(Writer::Service).await?;
-        let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
-        let Some(req) = r.as_ref().map(row).transpose()? else {
+        let Some(req) = requests::request_in(&mut tx, id).await? else {
             return Err(Error::NotFound { what: "request", id });
         };
         let (message, note) = (present(&data.message), present(&data.note));
@@ -688,8 +576,7 @@ impl Store {
             .bind(clock::now())
             .execute(&mut *tx)
             .await?;
-            let r = sqlx::query(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
-            if let Some(req) = r.as_ref().map(row).transpose()? {
+            if let Some(req) = requests::request_in(&mut tx, id).await? {
                 relative_notice::tell(&mut tx, &req, News::State { state: req.state, words: Some(body) }).await?;
             }
         }
@@ -760,11 +647,8 @@ impl Store {
     /// seconds per request.
     pub async fn recover_link(&self, reference: &str, contact: &str, origin: &str) -> Result<Recovery, Error> {
         let mut tx = self.begin(Writer::Service).await?;
-        let r = sqlx::query(&format!("{SELECT} WHERE r.reference = $1"))
-            .bind(reference.trim().to_uppercase())
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some(req) = r.as_ref().map(row).transpose()? else { return Ok(Recovery::NoMatch) };
+        let found = requests::request_by_reference_in(&mut tx, &reference.trim().to_uppercase()).await?;
+        let Some(req) = found else { return Ok(Recovery::NoMatch) };
         if !contact_matches(&req, contact) {
             return Ok(Recovery::NoMatch);
         }
@@ -826,309 +710,6 @@ impl Store {
         insert_photo(&mut tx, id, p).await?;
         tx.commit().await?;
         Ok(PhotoAdded::Added)
-    }
-
-    /// Marks the address behind a confirmation link as confirmed; `false`
-    /// when the link is unknown (or replaced by a newer one).
-    pub async fn confirm_email(&self, token: &str) -> Result<bool, Error> {
-        let done =
-            sqlx::query("UPDATE email_addresses SET confirmed_at = COALESCE(confirmed_at, $2) WHERE token_hash = $1")
-                .bind(hash_token(token))
-                .bind(clock::now())
-                .execute(&self.pool)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    pub async fn request_messages(&self, id: i64) -> Result<Vec<(bool, String, String, String)>, Error> {
-        let rows =
-            sqlx::query("SELECT from_staff, author, at, body FROM request_messages WHERE request_id = $1 ORDER BY id")
-                .bind(id)
-                .fetch_all(&self.pool)
-                .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get::<i64, _>("from_staff")? != 0,
-                    r.try_get("author")?,
-                    r.try_get("at")?,
-                    r.try_get("body")?,
-                ))
-            })
-            .collect()
-    }
-
-    /// The request's history, oldest first.
-    pub async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, Error> {
-        let rows = sqlx::query(
-            "SELECT at, actor, step, from_state, to_state, note FROM request_events WHERE request_id = $1 ORDER BY id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RequestEvent {
-                    at: r.try_get("at")?,
-                    actor: r.try_get("actor")?,
-                    step: r.try_get("step")?,
-                    from_state: r.try_get("from_state")?,
-                    to_state: r.try_get("to_state")?,
-                    note: r.try_get("note")?,
-                })
-            })
-            .collect()
-    }
-
-    /// What the queue's header says: per open state how many and since
-    /// when the oldest waits, how many have a new reply, and what waits for
-    /// `me` (my claims, proposals I may approve).
-    pub async fn queue_summary(&self, me: i64) -> Result<QueueSummary, Error> {
-        let rows = sqlx::query(
-            "SELECT state, COUNT(*) AS n, MIN(COALESCE(state_since, created_at)) AS oldest FROM contact_requests \
-             WHERE state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') GROUP BY state",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut by_state = Vec::new();
-        for st in State::ALL.into_iter().filter(|s| s.is_open()) {
-            let r = rows.iter().find(|r| r.try_get::<String, _>("state").is_ok_and(|s| s == st.as_str()));
-            let (n, oldest) = match r {
-                Some(r) => (r.try_get("n")?, r.try_get("oldest")?),
-                None => (0, None),
-            };
-            by_state.push(StateCount { state: st, count: n, oldest });
-        }
-        let count = |view: QueueView| {
-            let f = QueueFilter { view: Some(view), ..QueueFilter::default() };
-            async move {
-                let mut q = Sql::new(
-                    "SELECT COUNT(*), MIN(COALESCE(r.reply_at, r.state_since, r.updated_at)) FROM contact_requests r \
-                     WHERE 1 = 1",
-                );
-                f.push_where(&mut q);
-                let r = q.fetch_one(&self.pool).await?;
-                Ok::<_, Error>(StateCount { state: State::Submitted, count: r.try_get(0)?, oldest: r.try_get(1)? })
-            }
-        };
-        let replies = count(QueueView::NewReply).await?;
-        Ok(QueueSummary {
-            by_state,
-            new_replies: replies.count,
-            oldest_reply: replies.oldest,
-            mine: count(QueueView::Mine(me)).await?.count,
-            my_replies: count(QueueView::MyReplies(me)).await?.count,
-            my_approvals: count(QueueView::AwaitingMyApproval(me)).await?.count,
-            new_candidates: count(QueueView::NewCandidate).await?.count,
-            callbacks: count(QueueView::Callback).await?.count,
-        })
-    }
-
-    /// Photo tokens of a request, oldest first.
-    pub async fn photo_tokens(&self, id: i64) -> Result<Vec<String>, Error> {
-        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await?)
-    }
-
-    /// A photo (or its thumbnail) and the request it belongs to.
-    pub async fn photo(&self, token: &str, thumb: bool) -> Result<Option<(i64, Vec<u8>)>, Error> {
-        let col = if thumb { "thumb" } else { "jpeg" };
-        let r = sqlx::query(&format!("SELECT request_id, {col} AS data FROM photos WHERE token = $1"))
-            .bind(token)
-            .fetch_optional(&self.pool)
-            .await?;
-        r.map(|r| Ok((r.try_get("request_id")?, r.try_get("data")?))).transpose()
-    }
-
-    /// One page of the moderation queue, oldest first (a flood of new
-    /// requests cannot push old ones out of sight), filtered by state,
-    /// language and minimum age in days; with the number of matching requests.
-    pub async fn request_queue(&self, filter: &QueueFilter, page: i64) -> Result<(Vec<RequestRow>, i64), Error> {
-        let mut count = Sql::new("SELECT COUNT(*) FROM contact_requests r WHERE 1 = 1");
-        filter.push_where(&mut count);
-        let total: i64 = count.fetch_scalar(&self.pool).await?;
-        let mut q = Sql::new(format!("{SELECT} WHERE 1 = 1"));
-        filter.push_where(&mut q);
-        q.push(" ORDER BY r.created_at, r.id LIMIT ")
-            .bind(QUEUE_PAGE)
-            .push(" OFFSET ")
-            .bind(page.clamp(1, i64::MAX / QUEUE_PAGE).saturating_sub(1) * QUEUE_PAGE);
-        let rows = q.fetch_all(&self.pool).await?;
-        Ok((rows.iter().map(row).collect::<Result<_, _>>()?, total))
-    }
-
-    /// The open request that has waited longest for staff: by the time of
-    /// an unanswered reply, else since it entered its state. A question
-    /// waiting for the relative is not waiting for staff.
-    pub async fn oldest_waiting(&self) -> Result<Option<RequestRow>, Error> {
-        let r = sqlx::query(&format!(
-            "{SELECT} WHERE (r.state IN ('submitted', 'in_review', 'match_proposed') \
-             OR (r.reply_pending = 1 AND r.state <> 'withdrawn')) \
-             ORDER BY COALESCE(CASE WHEN r.reply_pending = 1 THEN r.reply_at END, r.state_since, r.created_at), r.id \
-             LIMIT 1"
-        ))
-        .fetch_optional(&self.pool)
-        .await?;
-        r.as_ref().map(row).transpose()
-    }
-
-    /// Open requests a moderator holds for review (what an admin can hand
-    /// on), oldest claim first, with whether the holder is disabled.
-    pub async fn held_claims(&self) -> Result<Vec<HeldClaim>, Error> {
-        let rows = sqlx::query(
-            "SELECT r.id, r.reference, r.state, r.claimed_by, u.name, u.disabled, \
-             COALESCE((SELECT MAX(e.at) FROM request_events e WHERE e.request_id = r.id \
-                       AND e.step IN ('claim', 'reassign')), r.state_since, r.created_at) AS since \
-             FROM contact_requests r JOIN users u ON u.id = r.claimed_by \
-             WHERE r.state IN ('in_review', 'needs_info') ORDER BY since, r.id",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                let state: String = r.try_get("state")?;
-                Ok(HeldClaim {
-                    id: r.try_get("id")?,
-                    reference: r.try_get("reference")?,
-                    state: State::parse(&state)
-                        .ok_or_else(|| crate::store::StoreError::Corrupt(format!("unknown state {state:?}")))?,
-                    holder_id: r.try_get("claimed_by")?,
-                    holder: r.try_get("name")?,
-                    holder_disabled: r.try_get::<i64, _>("disabled")? != 0,
-                    since: r.try_get("since")?,
-                })
-            })
-            .collect()
-    }
-}
-
-/// An open request held by a moderator, without its content.
-#[derive(Debug, Clone)]
-pub struct HeldClaim {
-    pub id: i64,
-    pub reference: String,
-    pub state: State,
-    pub holder_id: i64,
-    pub holder: String,
-    pub holder_disabled: bool,
-    /// When it was claimed or handed to the holder.
-    pub since: String,
-}
-
-/// Requests per page of the moderation queue.
-pub const QUEUE_PAGE: i64 = 50;
-
-/// One entry of a request's history.
-#[derive(Debug, Clone)]
-pub struct RequestEvent {
-    pub at: String,
-    pub actor: String,
-    /// The workflow step (`None` for rows written before steps were named).
-    pub step: Option<String>,
-    pub from_state: Option<String>,
-    pub to_state: String,
-    pub note: Option<String>,
-}
-
-/// How many requests wait in one state, and since when the oldest.
-#[derive(Debug, Clone)]
-pub struct StateCount {
-    pub state: State,
-    pub count: i64,
-    pub oldest: Option<String>,
-}
-
-/// The queue's header and the dashboard's "waiting" panel.
-#[derive(Debug, Clone)]
-pub struct QueueSummary {
-    pub by_state: Vec<StateCount>,
-    pub new_replies: i64,
-    pub oldest_reply: Option<String>,
-    /// Requests I hold for review.
-    pub mine: i64,
-    /// Requests I hold in which the relative wrote since I last acted.
-    pub my_replies: i64,
-    /// Proposals by someone else, waiting for a second moderator (me).
-    pub my_approvals: i64,
-    /// Requests with a new strong candidate no moderator has acted on.
-    pub new_candidates: i64,
-    /// Relatives with news and no channel: to call back.
-    pub callbacks: i64,
-}
-
-/// A ready-made view of the queue.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QueueView {
-    /// The relative wrote since staff last acted (any state).
-    NewReply,
-    /// Proposals someone other than this moderator made.
-    AwaitingMyApproval(i64),
-    /// Open requests this moderator holds.
-    Mine(i64),
-    /// Requests this moderator holds with a new reply from the relative.
-    MyReplies(i64),
-    /// Nobody holds them.
-    Unclaimed,
-    /// Re-matching raised a new candidate since a moderator last acted.
-    NewCandidate,
-    /// The relative has news and no channel: a moderator calls back.
-    Callback,
-}
-
-/// Which requests the moderation queue shows.
-#[derive(Debug, Clone, Default)]
-pub struct QueueFilter {
-    /// `None`: every open state, and closed ones with a new reply.
-    pub state: Option<State>,
-    pub view: Option<QueueView>,
-    pub lang: Option<Lang>,
-    pub min_age_days: Option<i64>,
-}
-
-impl QueueFilter {
-    fn push_where(&self, q: &mut Sql<'_>) {
-        const OPEN: &str = "r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')";
-        match self.state {
-            Some(s) => {
-                q.push(" AND r.state = ").bind(s.as_str());
-            }
-            None if matches!(self.view, Some(QueueView::NewReply | QueueView::Callback)) => {}
-            None => {
-                q.push(format!(" AND ({OPEN} OR r.reply_pending = 1)"));
-            }
-        }
-        match self.view {
-            Some(QueueView::NewReply) => {
-                q.push(" AND r.reply_pending = 1 AND r.state <> 'withdrawn'");
-            }
-            Some(QueueView::AwaitingMyApproval(me)) => {
-                q.push(" AND r.state = 'match_proposed' AND r.proposed_by <> ").bind(me);
-            }
-            Some(QueueView::Mine(me)) => {
-                q.push(format!(" AND {OPEN} AND r.claimed_by = ")).bind(me);
-            }
-            Some(QueueView::MyReplies(me)) => {
-                q.push(format!(" AND {OPEN} AND r.reply_pending = 1 AND r.claimed_by = ")).bind(me);
-            }
-            Some(QueueView::Unclaimed) => {
-                q.push(" AND r.state = 'submitted'");
-            }
-            Some(QueueView::NewCandidate) => {
-                q.push(format!(" AND {OPEN} AND r.new_candidate_at IS NOT NULL"));
-            }
-            Some(QueueView::Callback) => {
-                q.push(" AND r.callback_since IS NOT NULL");
-            }
-            None => {}
-        }
-        if let Some(l) = self.lang {
-            q.push(" AND r.language = ").bind(l.code());
-        }
-        if let Some(d) = self.min_age_days {
-            q.push(" AND r.created_at <= ").bind(clock::ago(time::Duration::days(d.clamp(0, 36_500))));
-        }
     }
 }
 
@@ -1306,11 +887,7 @@ impl Store {
     /// no longer opens it (replaced, mistyped token) is still answered in
     /// the relative's language.
     pub async fn request_language(&self, reference: &str) -> Result<Option<Lang>, Error> {
-        let code: Option<String> = sqlx::query_scalar("SELECT language FROM contact_requests WHERE reference = $1")
-            .bind(reference)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(code.as_deref().and_then(Lang::from_code))
+        Ok(self.request_language_code(reference).await?.as_deref().and_then(Lang::from_code))
     }
 }
 

@@ -1,9 +1,513 @@
-//! Contact requests as stored. (The workflow's own statements are still
-//! in the server's `requests` module and move here next.)
+//! Contact requests as stored: the rows, the moderation queue and the
+//! reads of the status page. (The workflow's writes are still in the
+//! server's `requests` module and move here next.)
+
+use serde::Serialize;
+use sqlx::FromRow;
 
 use crate::audit::{self, Entry};
+use crate::sessions::hash_token;
 use crate::staff::StaffUser;
-use crate::{clock, Conn, Store, StoreError, Writer};
+use crate::state::State;
+use crate::{clock, Conn, Sql, Store, StoreError, Writer};
+
+/// A stored request.
+#[derive(Debug, Clone, Serialize)]
+pub struct RequestRow {
+    pub id: i64,
+    pub reference: String,
+    pub state: State,
+    /// The request's language code as stored (`ru`, `uk`, `en`).
+    pub language: String,
+    pub requester_name: String,
+    pub relationship: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub telegram: Option<String>,
+    pub sought_name: String,
+    pub sought_birth: Option<String>,
+    pub sought_birth_place: Option<String>,
+    pub sought_region: Option<String>,
+    pub sought_unit: Option<String>,
+    pub marks: Option<String>,
+    pub free_text: Option<String>,
+    pub candidate_record_id: Option<i64>,
+    pub claimed_by: Option<i64>,
+    pub claimed_by_name: Option<String>,
+    pub proposed_record_id: Option<i64>,
+    pub proposed_by: Option<i64>,
+    pub proposed_by_name: Option<String>,
+    pub reason: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    /// The relative wrote after staff last acted ("new reply").
+    pub reply_pending: bool,
+    pub reply_at: Option<String>,
+    /// When the request entered its current state.
+    pub state_since: Option<String>,
+    /// The record's version when the match was proposed.
+    pub proposed_version: Option<i64>,
+    /// What was released, frozen at approval (JSON of [`ReleasedDetails`]).
+    pub released_details: Option<String>,
+    pub released_at: Option<String>,
+    /// The relative's Telegram chat, once the bot knows it.
+    pub telegram_chat_id: Option<i64>,
+    /// News the relative has no channel for: a moderator should call back.
+    pub callback_since: Option<String>,
+    /// A record import or edit brought a new strong candidate.
+    pub new_candidate_at: Option<String>,
+}
+
+/// A request row as read with [`SELECT`] (state as text, flags as 0/1).
+#[derive(FromRow)]
+struct RequestFields {
+    id: i64,
+    reference: String,
+    state: String,
+    language: String,
+    requester_name: String,
+    relationship: String,
+    email: Option<String>,
+    phone: Option<String>,
+    telegram: Option<String>,
+    sought_name: String,
+    sought_birth: Option<String>,
+    sought_birth_place: Option<String>,
+    sought_region: Option<String>,
+    sought_unit: Option<String>,
+    marks: Option<String>,
+    free_text: Option<String>,
+    candidate_record_id: Option<i64>,
+    claimed_by: Option<i64>,
+    claimed_by_name: Option<String>,
+    proposed_record_id: Option<i64>,
+    proposed_by: Option<i64>,
+    proposed_by_name: Option<String>,
+    reason: Option<String>,
+    created_at: String,
+    updated_at: String,
+    reply_pending: i64,
+    reply_at: Option<String>,
+    state_since: Option<String>,
+    proposed_version: Option<i64>,
+    released_details: Option<String>,
+    released_at: Option<String>,
+    telegram_chat_id: Option<i64>,
+    callback_since: Option<String>,
+    new_candidate_at: Option<String>,
+}
+
+impl TryFrom<RequestFields> for RequestRow {
+    type Error = StoreError;
+
+    fn try_from(r: RequestFields) -> Result<Self, StoreError> {
+        Ok(RequestRow {
+            id: r.id,
+            reference: r.reference,
+            state: State::parse(&r.state).ok_or_else(|| StoreError::Corrupt(format!("unknown state {:?}", r.state)))?,
+            language: r.language,
+            requester_name: r.requester_name,
+            relationship: r.relationship,
+            email: r.email,
+            phone: r.phone,
+            telegram: r.telegram,
+            sought_name: r.sought_name,
+            sought_birth: r.sought_birth,
+            sought_birth_place: r.sought_birth_place,
+            sought_region: r.sought_region,
+            sought_unit: r.sought_unit,
+            marks: r.marks,
+            free_text: r.free_text,
+            candidate_record_id: r.candidate_record_id,
+            claimed_by: r.claimed_by,
+            claimed_by_name: r.claimed_by_name,
+            proposed_record_id: r.proposed_record_id,
+            proposed_by: r.proposed_by,
+            proposed_by_name: r.proposed_by_name,
+            reason: r.reason,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            reply_pending: r.reply_pending != 0,
+            reply_at: r.reply_at,
+            state_since: r.state_since,
+            proposed_version: r.proposed_version,
+            released_details: r.released_details,
+            released_at: r.released_at,
+            telegram_chat_id: r.telegram_chat_id,
+            callback_since: r.callback_since,
+            new_candidate_at: r.new_candidate_at,
+        })
+    }
+}
+
+impl RequestRow {
+    /// When the request entered its state (a new request has no
+    /// `state_since` yet: it entered `submitted` when it was created).
+    pub fn in_state_since(&self) -> &str {
+        self.state_since.as_deref().unwrap_or(&self.created_at)
+    }
+
+    /// When it began to wait for staff: an unanswered reply, else its state.
+    pub fn waiting_since(&self) -> &str {
+        match (&self.reply_at, self.reply_pending) {
+            (Some(at), true) => at,
+            _ => self.in_state_since(),
+        }
+    }
+}
+
+pub const SELECT: &str = "SELECT r.*, c.name AS claimed_by_name, p.name AS proposed_by_name FROM contact_requests r \
+     LEFT JOIN users c ON c.id = r.claimed_by LEFT JOIN users p ON p.id = r.proposed_by";
+
+/// A held claim as read, before its state is parsed.
+#[derive(FromRow)]
+struct HeldRow {
+    id: i64,
+    reference: String,
+    state: String,
+    claimed_by: i64,
+    name: String,
+    disabled: i64,
+    since: String,
+}
+
+impl Store {
+    pub async fn request(&self, id: i64) -> Result<Option<RequestRow>, StoreError> {
+        let r: Option<RequestFields> =
+            sqlx::query_as(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&self.pool).await?;
+        r.map(RequestRow::try_from).transpose()
+    }
+
+    /// The request a status link opens, if reference and token belong together.
+    pub async fn request_for_link(&self, reference: &str, token: &str) -> Result<Option<RequestRow>, StoreError> {
+        let r: Option<RequestFields> = sqlx::query_as(&format!(
+            "{SELECT} JOIN request_tokens t ON t.request_id = r.id WHERE r.reference = $1 AND t.token_hash = $2"
+        ))
+        .bind(reference)
+        .bind(hash_token(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(RequestRow::try_from).transpose()
+    }
+
+    /// Marks the address behind a confirmation link as confirmed; `false`
+    /// when the link is unknown (or replaced by a newer one).
+    pub async fn confirm_email(&self, token: &str) -> Result<bool, StoreError> {
+        let done =
+            sqlx::query("UPDATE email_addresses SET confirmed_at = COALESCE(confirmed_at, $2) WHERE token_hash = $1")
+                .bind(hash_token(token))
+                .bind(clock::now())
+                .execute(&self.pool)
+                .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn request_messages(&self, id: i64) -> Result<Vec<(bool, String, String, String)>, StoreError> {
+        let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT from_staff, author, at, body FROM request_messages WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|(staff, author, at, body)| (staff != 0, author, at, body)).collect())
+    }
+
+    /// The request's history, oldest first.
+    pub async fn request_events(&self, id: i64) -> Result<Vec<RequestEvent>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT at, actor, step, from_state, to_state, note FROM request_events WHERE request_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// What the queue's header says: per open state how many and since
+    /// when the oldest waits, how many have a new reply, and what waits for
+    /// `me` (my claims, proposals I may approve).
+    pub async fn queue_summary(&self, me: i64) -> Result<QueueSummary, StoreError> {
+        let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT state, COUNT(*) AS n, MIN(COALESCE(state_since, created_at)) AS oldest FROM contact_requests \
+             WHERE state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') GROUP BY state",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_state = Vec::new();
+        for st in State::ALL.into_iter().filter(|s| s.is_open()) {
+            let (count, oldest) = match rows.iter().find(|(s, _, _)| s == st.as_str()) {
+                Some((_, n, oldest)) => (*n, oldest.clone()),
+                None => (0, None),
+            };
+            by_state.push(StateCount { state: st, count, oldest });
+        }
+        let count = |view: QueueView| {
+            let f = QueueFilter { view: Some(view), ..QueueFilter::default() };
+            async move {
+                let mut q = Sql::new(
+                    "SELECT COUNT(*), MIN(COALESCE(r.reply_at, r.state_since, r.updated_at)) FROM contact_requests r \
+                     WHERE 1 = 1",
+                );
+                f.push_where(&mut q);
+                let (count, oldest): (i64, Option<String>) = q.fetch_as_one(&self.pool).await?;
+                Ok::<_, StoreError>(StateCount { state: State::Submitted, count, oldest })
+            }
+        };
+        let replies = count(QueueView::NewReply).await?;
+        Ok(QueueSummary {
+            by_state,
+            new_replies: replies.count,
+            oldest_reply: replies.oldest,
+            mine: count(QueueView::Mine(me)).await?.count,
+            my_replies: count(QueueView::MyReplies(me)).await?.count,
+            my_approvals: count(QueueView::AwaitingMyApproval(me)).await?.count,
+            new_candidates: count(QueueView::NewCandidate).await?.count,
+            callbacks: count(QueueView::Callback).await?.count,
+        })
+    }
+
+    /// Photo tokens of a request, oldest first.
+    pub async fn photo_tokens(&self, id: i64) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT token FROM photos WHERE request_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?)
+    }
+
+    /// A photo (or its thumbnail) and the request it belongs to.
+    pub async fn photo(&self, token: &str, thumb: bool) -> Result<Option<(i64, Vec<u8>)>, StoreError> {
+        let col = if thumb { "thumb" } else { "jpeg" };
+        Ok(sqlx::query_as(&format!("SELECT request_id, {col} AS data FROM photos WHERE token = $1"))
+            .bind(token)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+
+    /// One page of the moderation queue, oldest first (a flood of new
+    /// requests cannot push old ones out of sight), filtered by state,
+    /// language and minimum age in days; with the number of matching requests.
+    pub async fn request_queue(&self, filter: &QueueFilter, page: i64) -> Result<(Vec<RequestRow>, i64), StoreError> {
+        let mut count = Sql::new("SELECT COUNT(*) FROM contact_requests r WHERE 1 = 1");
+        filter.push_where(&mut count);
+        let total: i64 = count.fetch_scalar(&self.pool).await?;
+        let mut q = Sql::new(format!("{SELECT} WHERE 1 = 1"));
+        filter.push_where(&mut q);
+        q.push(" ORDER BY r.created_at, r.id LIMIT ")
+            .bind(QUEUE_PAGE)
+            .push(" OFFSET ")
+            .bind(page.clamp(1, i64::MAX / QUEUE_PAGE).saturating_sub(1) * QUEUE_PAGE);
+        let rows: Vec<RequestFields> = q.fetch_as(&self.pool).await?;
+        Ok((rows.into_iter().map(RequestRow::try_from).collect::<Result<_, _>>()?, total))
+    }
+
+    /// The open request that has waited longest for staff: by the time of
+    /// an unanswered reply, else since it entered its state. A question
+    /// waiting for the relative is not waiting for staff.
+    pub async fn oldest_waiting(&self) -> Result<Option<RequestRow>, StoreError> {
+        let r: Option<RequestFields> = sqlx::query_as(&format!(
+            "{SELECT} WHERE (r.state IN ('submitted', 'in_review', 'match_proposed') \
+             OR (r.reply_pending = 1 AND r.state <> 'withdrawn')) \
+             ORDER BY COALESCE(CASE WHEN r.reply_pending = 1 THEN r.reply_at END, r.state_since, r.created_at), r.id \
+             LIMIT 1"
+        ))
+        .fetch_optional(&self.pool)
+        .await?;
+        r.map(RequestRow::try_from).transpose()
+    }
+
+    /// Open requests a moderator holds for review (what an admin can hand
+    /// on), oldest claim first, with whether the holder is disabled.
+    pub async fn held_claims(&self) -> Result<Vec<HeldClaim>, StoreError> {
+        let rows: Vec<HeldRow> = sqlx::query_as(
+            "SELECT r.id, r.reference, r.state, r.claimed_by, u.name, u.disabled, \
+             COALESCE((SELECT MAX(e.at) FROM request_events e WHERE e.request_id = r.id \
+                       AND e.step IN ('claim', 'reassign')), r.state_since, r.created_at) AS since \
+             FROM contact_requests r JOIN users u ON u.id = r.claimed_by \
+             WHERE r.state IN ('in_review', 'needs_info') ORDER BY since, r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                Ok(HeldClaim {
+                    state: State::parse(&r.state)
+                        .ok_or_else(|| StoreError::Corrupt(format!("unknown state {:?}", r.state)))?,
+                    id: r.id,
+                    reference: r.reference,
+                    holder_id: r.claimed_by,
+                    holder: r.name,
+                    holder_disabled: r.disabled != 0,
+                    since: r.since,
+                })
+            })
+            .collect()
+    }
+
+    /// Requests a new record may be news for: open ones, and those closed
+    /// "no match" within `window_days`.
+    pub async fn waiting_requests(&self, window_days: i64) -> Result<Vec<RequestRow>, StoreError> {
+        let rows: Vec<RequestFields> = sqlx::query_as(&format!(
+            "{SELECT} WHERE r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed') \
+             OR (r.state = 'closed_no_match' AND COALESCE(r.state_since, r.updated_at) >= $1)"
+        ))
+        .bind(clock::ago(time::Duration::days(window_days.clamp(0, 36_500))))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(RequestRow::try_from).collect()
+    }
+
+    /// The language of the request a reference names, if any: a link that
+    /// no longer opens it (replaced, mistyped token) is still answered in
+    /// the relative's language.
+    pub async fn request_language_code(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT language FROM contact_requests WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+/// An open request held by a moderator, without its content.
+#[derive(Debug, Clone)]
+pub struct HeldClaim {
+    pub id: i64,
+    pub reference: String,
+    pub state: State,
+    pub holder_id: i64,
+    pub holder: String,
+    pub holder_disabled: bool,
+    /// When it was claimed or handed to the holder.
+    pub since: String,
+}
+
+/// Requests per page of the moderation queue.
+pub const QUEUE_PAGE: i64 = 50;
+
+/// One entry of a request's history.
+#[derive(Debug, Clone, FromRow)]
+pub struct RequestEvent {
+    pub at: String,
+    pub actor: String,
+    /// The workflow step (`None` for rows written before steps were named).
+    pub step: Option<String>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    pub note: Option<String>,
+}
+
+/// How many requests wait in one state, and since when the oldest.
+#[derive(Debug, Clone)]
+pub struct StateCount {
+    pub state: State,
+    pub count: i64,
+    pub oldest: Option<String>,
+}
+
+/// The queue's header and the dashboard's "waiting" panel.
+#[derive(Debug, Clone)]
+pub struct QueueSummary {
+    pub by_state: Vec<StateCount>,
+    pub new_replies: i64,
+    pub oldest_reply: Option<String>,
+    /// Requests I hold for review.
+    pub mine: i64,
+    /// Requests I hold in which the relative wrote since I last acted.
+    pub my_replies: i64,
+    /// Proposals by someone else, waiting for a second moderator (me).
+    pub my_approvals: i64,
+    /// Requests with a new strong candidate no moderator has acted on.
+    pub new_candidates: i64,
+    /// Relatives with news and no channel: to call back.
+    pub callbacks: i64,
+}
+
+/// A ready-made view of the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueView {
+    /// The relative wrote since staff last acted (any state).
+    NewReply,
+    /// Proposals someone other than this moderator made.
+    AwaitingMyApproval(i64),
+    /// Open requests this moderator holds.
+    Mine(i64),
+    /// Requests this moderator holds with a new reply from the relative.
+    MyReplies(i64),
+    /// Nobody holds them.
+    Unclaimed,
+    /// Re-matching raised a new candidate since a moderator last acted.
+    NewCandidate,
+    /// The relative has news and no channel: a moderator calls back.
+    Callback,
+}
+
+/// Which requests the moderation queue shows.
+#[derive(Debug, Clone, Default)]
+pub struct QueueFilter {
+    /// `None`: every open state, and closed ones with a new reply.
+    pub state: Option<State>,
+    pub view: Option<QueueView>,
+    /// The request's language code (`ru`, `uk`, `en`).
+    pub language: Option<String>,
+    pub min_age_days: Option<i64>,
+}
+
+impl QueueFilter {
+    fn push_where(&self, q: &mut Sql<'_>) {
+        const OPEN: &str = "r.state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')";
+        match self.state {
+            Some(s) => {
+                q.push(" AND r.state = ").bind(s.as_str());
+            }
+            None if matches!(self.view, Some(QueueView::NewReply | QueueView::Callback)) => {}
+            None => {
+                q.push(format!(" AND ({OPEN} OR r.reply_pending = 1)"));
+            }
+        }
+        match self.view {
+            Some(QueueView::NewReply) => {
+                q.push(" AND r.reply_pending = 1 AND r.state <> 'withdrawn'");
+            }
+            Some(QueueView::AwaitingMyApproval(me)) => {
+                q.push(" AND r.state = 'match_proposed' AND r.proposed_by <> ").bind(me);
+            }
+            Some(QueueView::Mine(me)) => {
+                q.push(format!(" AND {OPEN} AND r.claimed_by = ")).bind(me);
+            }
+            Some(QueueView::MyReplies(me)) => {
+                q.push(format!(" AND {OPEN} AND r.reply_pending = 1 AND r.claimed_by = ")).bind(me);
+            }
+            Some(QueueView::Unclaimed) => {
+                q.push(" AND r.state = 'submitted'");
+            }
+            Some(QueueView::NewCandidate) => {
+                q.push(format!(" AND {OPEN} AND r.new_candidate_at IS NOT NULL"));
+            }
+            Some(QueueView::Callback) => {
+                q.push(" AND r.callback_since IS NOT NULL");
+            }
+            None => {}
+        }
+        if let Some(l) = &self.language {
+            q.push(" AND r.language = ").bind(l.clone());
+        }
+        if let Some(d) = self.min_age_days {
+            q.push(" AND r.created_at <= ").bind(clock::ago(time::Duration::days(d.clamp(0, 36_500))));
+        }
+    }
+}
+
+/// A request read inside the caller's transaction.
+pub async fn request_in(tx: &mut Conn, id: i64) -> Result<Option<RequestRow>, StoreError> {
+    let r: Option<RequestFields> =
+        sqlx::query_as(&format!("{SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
+    r.map(RequestRow::try_from).transpose()
+}
+
+/// A request by its reference, read inside the caller's transaction.
+pub async fn request_by_reference_in(tx: &mut Conn, reference: &str) -> Result<Option<RequestRow>, StoreError> {
+    let r: Option<RequestFields> =
+        sqlx::query_as(&format!("{SELECT} WHERE r.reference = $1")).bind(reference).fetch_optional(&mut *tx).await?;
+    r.map(RequestRow::try_from).transpose()
+}
 
 /// Marks a request whose relative has no channel the service can write to
 /// (a phone only) for a moderator's call back, once.

@@ -119,6 +119,16 @@ impl<'a> Sql<'a> {
         sqlx::query_as_with(&text, args).fetch_all(e).await
     }
 
+    /// The one row, mapped by its `FromRow` (a tuple for a few columns).
+    pub async fn fetch_as_one<'c, T, E>(self, e: E) -> Result<T, sqlx::Error>
+    where
+        T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+        E: Executor<'c, Database = Any>,
+    {
+        let (text, args) = self.build();
+        sqlx::query_as_with(&text, args).fetch_one(e).await
+    }
+
     /// The first column of the one row.
     pub async fn fetch_scalar<'c, T, E>(self, e: E) -> Result<T, sqlx::Error>
     where

@@ -450,7 +450,7 @@ async fn by_link(st: &AppState, reference: &str, token: &str) -> Result<Option<R
     if token.len() > 100 || reference.len() > 20 {
         return Ok(None);
     }
-    st.registry.store.request_for_link(reference, token).await
+    Ok(st.registry.store.request_for_link(reference, token).await?)
 }
 
 /// A link that opens nothing: the helpful public 404 (see `super::status::link_not_found`).

@@ -24,7 +24,7 @@ use super::plain_dates::{moment, record_date};
 use super::requests::{charge, html, minutes};
 use super::search_guard::with_retry_after;
 use super::AppState;
-use crate::requests::{Recovery, ReleasedDetails, RequestRow, RequesterView, RECOVERY_GAP};
+use crate::requests::{Recovery, ReleasedDetails, RequestRow, RequestRowExt, RequesterView, RECOVERY_GAP};
 use crate::workflow::{next, Actor, Step};
 use crate::Error;
 

@@ -24,7 +24,9 @@ use crate::auth::Action;
 use crate::http::requests::jpeg;
 use crate::http::AppState;
 use crate::record_store::StoredRecord;
-use crate::requests::{By, QueueFilter, QueueSummary, QueueView, RequestEvent, RequestRow, StepData, QUEUE_PAGE};
+use crate::requests::{
+    By, QueueFilter, QueueSummary, QueueView, RequestEvent, RequestRow, RequestRowExt, StepData, QUEUE_PAGE,
+};
 use crate::users::now;
 use crate::workflow::{next, Actor, Facts, Refusal, State as RState, Step};
 
@@ -178,7 +180,7 @@ pub async fn queue(
     let view = parse_view(&view_text, me);
     let filter = QueueFilter {
         state,
-        lang: Lang::from_code(&language_text).filter(|_| !language_text.is_empty()),
+        language: Lang::from_code(&language_text).filter(|_| !language_text.is_empty()).map(|l| l.code().to_string()),
         min_age_days: min_age_text.parse::<i64>().ok().filter(|d| *d > 0),
         view,
     };
