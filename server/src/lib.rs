@@ -66,14 +66,10 @@ pub enum Error {
     Task(#[from] tokio::task::JoinError),
 }
 
+/// Transactions are committed where the workflow runs them (a commit
+/// failing is a storage error like any other).
 impl From<sqlx::Error> for Error {
     fn from(e: sqlx::Error) -> Self {
-        Error::Store(e.into())
-    }
-}
-
-impl From<sqlx::migrate::MigrateError> for Error {
-    fn from(e: sqlx::migrate::MigrateError) -> Self {
         Error::Store(e.into())
     }
 }

@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use findkin_search::rank::match_name;
 use findkin_search::{NameIndex, Query, RecordDoc, SearchOptions};
-use sqlx::Row;
 
 use crate::store::{clock, Writer};
 
@@ -34,6 +33,7 @@ use crate::staff_alerts::{self, AlertKind};
 use crate::store::Store;
 use crate::workflow::{on_new_candidate, State};
 use crate::Error;
+use findkin_store::requests;
 
 /// Where re-matching has followed the change feed to (a `meta` key).
 const CURSOR: &str = "rematch_applied";
@@ -107,7 +107,7 @@ impl Registry {
         let mut from = cursor;
         while from < target {
             let upto = target.min(from.saturating_add(FEED_WINDOW));
-            let changed = self.store.changes_between(from, upto).await?;
+            let changed: HashMap<i64, String> = self.store.changes_between(from, upto).await?.into_iter().collect();
             report.records += changed.len() as u64;
             let at = Instant::now();
             let pairs = self.pairs(from, upto, &changed, &waiting).await?;
@@ -298,29 +298,6 @@ fn lookup(reverse: &NameIndex, words: &str) -> Vec<i64> {
 }
 
 impl Store {
-    /// How many records changed in `(after, upto]` of the change feed.
-    async fn count_changed(&self, after: i64, upto: i64) -> Result<u64, Error> {
-        let n: i64 =
-            sqlx::query_scalar("SELECT COUNT(DISTINCT record_id) FROM record_changes WHERE seq > $1 AND seq <= $2")
-                .bind(after)
-                .bind(upto)
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(n as u64)
-    }
-
-    /// Records changed in `(after, upto]` of the change feed, with when each last changed.
-    async fn changes_between(&self, after: i64, upto: i64) -> Result<HashMap<i64, String>, Error> {
-        let rows = sqlx::query(
-            "SELECT record_id, MAX(changed_at) AS at FROM record_changes WHERE seq > $1 AND seq <= $2 GROUP BY record_id",
-        )
-        .bind(after)
-        .bind(upto)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(|r| Ok((r.try_get("record_id")?, r.try_get("at")?))).collect()
-    }
-
     /// Requests a new record may be news for, each parsed once.
     async fn waiting(&self, window_days: i64) -> Result<HashMap<i64, Waiting>, Error> {
         let rows = self.waiting_requests(window_days).await?;
@@ -339,15 +316,7 @@ impl Store {
         let mut tx = self.begin(Writer::Service).await?;
         let now = clock::now();
         for record in records {
-            sqlx::query(
-                "INSERT INTO request_candidates (request_id, record_id, raised_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(request_id)
-            .bind(record)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
+            requests::note_candidate_in(&mut tx, request_id, *record, &now).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -361,24 +330,15 @@ impl Store {
     /// `records` are (id, external id).
     async fn raise_candidates(&self, request_id: i64, records: &[(i64, String)]) -> Result<Option<bool>, Error> {
         let mut tx = self.begin(Writer::Service).await?;
-        let Some(req) = findkin_store::requests::request_in(&mut tx, request_id).await? else { return Ok(None) };
+        let Some(req) = requests::request_in(&mut tx, request_id).await? else { return Ok(None) };
         if !(req.state.is_open() || req.state == State::ClosedNoMatch) {
             return Ok(None);
         }
         let mut new = Vec::new();
         let now = clock::now();
         for (record, external_id) in records {
-            let inserted = sqlx::query(
-                "INSERT INTO request_candidates (request_id, record_id, raised_at) VALUES ($1, $2, $3) \
-                 ON CONFLICT DO NOTHING",
-            )
-            .bind(request_id)
-            .bind(record)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if inserted == 1 && req.proposed_record_id != Some(*record) {
+            let inserted = requests::note_candidate_in(&mut tx, request_id, *record, &now).await?;
+            if inserted && req.proposed_record_id != Some(*record) {
                 new.push(external_id.as_str());
             }
         }
@@ -388,29 +348,18 @@ impl Store {
         }
         let after = on_new_candidate(req.facts());
         let reopened = after.state != req.state;
-        sqlx::query(
-            "UPDATE contact_requests SET state = $1, claimed_by = $2, proposed_by = $3, \
-             new_candidate_at = $5, state_since = CASE WHEN state = $1 THEN state_since ELSE $5 END \
-             WHERE id = $4",
-        )
-        .bind(after.state.as_str())
-        .bind(after.claimed_by)
-        .bind(after.proposed_by)
-        .bind(request_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        requests::mark_new_candidate_in(&mut tx, request_id, after.state, after.claimed_by, after.proposed_by, &now)
+            .await?;
         let note = new.join(", ");
-        sqlx::query(
-            "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) \
-             VALUES ($1, 'findkin', 'new_candidate', $2, $3, $4)",
-        )
-        .bind(request_id)
-        .bind(req.state.as_str())
-        .bind(after.state.as_str())
-        .bind(&note)
-        .execute(&mut *tx)
-        .await?;
+        let event = requests::Event {
+            request_id,
+            actor: "findkin",
+            step: Some("new_candidate"),
+            from: Some(req.state.as_str()),
+            to: after.state.as_str(),
+            note: Some(&note),
+        };
+        requests::add_event_in(&mut tx, &event).await?;
         let entry = crate::audit::Entry {
             actor_name: Some("findkin"),
             action: "request_new_candidate",

@@ -6,9 +6,8 @@
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use sqlx::Row;
 
-use crate::store::{clock, Conn, Sql, Writer};
+use crate::store::{Conn, Writer};
 use findkin_store::requests;
 
 use crate::auth::sessions::hash_token;
@@ -242,24 +241,15 @@ async fn photos_fit(tx: &mut Conn, request_id: Option<i64>, adding: i64, budget:
     if adding == 0 {
         return Ok(true);
     }
-    let of_request: i64 = match request_id {
-        Some(id) => sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) FROM photos WHERE request_id = $1",
-        )
-        .bind(id)
-        .fetch_one(&mut *tx)
-        .await?,
+    let of_request = match request_id {
+        Some(id) => requests::photo_usage_in(tx, id).await?.1,
         None => 0,
     };
     if of_request + adding > MAX_REQUEST_PHOTO_BYTES {
         return Ok(false);
     }
     let Some(budget) = budget else { return Ok(true) };
-    let total: i64 =
-        sqlx::query_scalar("SELECT CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) FROM photos")
-            .fetch_one(&mut *tx)
-            .await?;
-    Ok(total + adding <= budget)
+    Ok(requests::photo_bytes_total_in(tx).await? + adding <= budget)
 }
 
 fn random_reference() -> String {
@@ -341,34 +331,19 @@ impl Store {
         }
         let body_hash = hex::encode(hasher.finalize());
         let candidate: Option<i64> = match opt(&input.candidate) {
-            Some(c) => {
-                sqlx::query_scalar("SELECT id FROM records WHERE public_ref = $1")
-                    .bind(c)
-                    .fetch_optional(&self.pool)
-                    .await?
-            }
+            Some(c) => self.record_id_by_public_ref(&c).await?,
             None => None,
         };
         let token = random_token();
         let mut tx = self.begin(Writer::Service).await?;
         if let Some(key) = idempotency_key {
-            let existing =
-                sqlx::query("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = $1")
-                    .bind(key)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            if let Some(e) = existing {
-                if e.try_get::<String, _>("body_hash")? != body_hash {
+            if let Some(e) = requests::by_idempotency_key_in(&mut tx, key).await? {
+                if e.body_hash != body_hash {
                     return Ok(Submitted::KeyReused);
                 }
-                let id: i64 = e.try_get("id")?;
-                sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
-                    .bind(hash_token(&token))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                requests::add_link_in(&mut tx, e.id, &hash_token(&token)).await?;
                 tx.commit().await?;
-                return Ok(Submitted::Repeated { id, reference: e.try_get("reference")?, token });
+                return Ok(Submitted::Repeated { id: e.id, reference: e.reference, token });
             }
         }
         let photos = &photos[..photos.len().min(MAX_PHOTOS)];
@@ -379,32 +354,26 @@ impl Store {
             return Ok(Submitted::Limited(wait));
         }
         let reference = random_reference();
-        let inserted: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO contact_requests (reference, idempotency_key, body_hash, state, language, requester_name,
-                relationship, email, phone, telegram, sought_name, sought_birth, sought_birth_place, sought_region,
-                sought_unit, marks, free_text, candidate_record_id)
-             VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
-             ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
-        )
-        .bind(&reference)
-        .bind(idempotency_key)
-        .bind(&body_hash)
-        .bind(Lang::from_code(&input.language).unwrap_or_default().code())
-        .bind(input.requester_name.trim())
-        .bind(input.relationship.trim())
-        .bind(opt(&input.email))
-        .bind(opt(&input.phone))
-        .bind(opt(input.telegram.trim().trim_start_matches('@')))
-        .bind(input.sought_name.trim())
-        .bind(crate::records::parse_written_date(&input.sought_birth).ok().flatten())
-        .bind(opt(&input.sought_birth_place))
-        .bind(opt(&input.sought_region))
-        .bind(opt(&input.sought_unit))
-        .bind(opt(&input.marks))
-        .bind(opt(&input.free_text))
-        .bind(candidate)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let new = requests::NewRequest {
+            reference: &reference,
+            idempotency_key,
+            body_hash: &body_hash,
+            language: Lang::from_code(&input.language).unwrap_or_default().code(),
+            requester_name: input.requester_name.trim(),
+            relationship: input.relationship.trim(),
+            email: opt(&input.email),
+            phone: opt(&input.phone),
+            telegram: opt(input.telegram.trim().trim_start_matches('@')),
+            sought_name: input.sought_name.trim(),
+            sought_birth: crate::records::parse_written_date(&input.sought_birth).ok().flatten(),
+            sought_birth_place: opt(&input.sought_birth_place),
+            sought_region: opt(&input.sought_region),
+            sought_unit: opt(&input.sought_unit),
+            marks: opt(&input.marks),
+            free_text: opt(&input.free_text),
+            candidate_record_id: candidate,
+        };
+        let inserted = requests::insert_request_in(&mut tx, &new).await?;
         let Some(id) = inserted else {
             // A concurrent twin won the race between our check and insert.
             drop(tx);
@@ -412,18 +381,10 @@ impl Store {
             let again = Admission { charge: &|| Ok(()), ..*admit };
             return Box::pin(self.submit_request(input, photos, idempotency_key, &again)).await;
         };
-        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
-            .bind(hash_token(&token))
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        requests::add_link_in(&mut tx, id, &hash_token(&token)).await?;
         for p in photos {
-            insert_photo(&mut tx, id, p).await?;
+            requests::insert_photo_in(&mut tx, id, &photo_token(), p).await?;
         }
-        sqlx::query("INSERT INTO request_events (request_id, actor, from_state, to_state) VALUES ($1, 'requester', NULL, 'submitted')")
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
         audit_in(&mut tx, &By::Requester, "request_submitted", &reference, None).await?;
         staff_alerts::raise(&mut tx, AlertKind::NewRequest, id).await?;
         if let Some(email) = opt(&input.email) {
@@ -452,7 +413,7 @@ impl Store {
             } else if step.needs_note() && note.is_none() {
                 decided = Err(Refusal::NoteRequired);
             } else if let Step::Reassign(to) = step {
-                if !active_moderator(&mut tx, *to).await? {
+                if !requests::is_active_moderator_in(&mut tx, *to).await? {
                     decided = Err(Refusal::NotAModerator);
                 }
             }
@@ -471,77 +432,54 @@ impl Store {
             By::Staff(u) => Some(u.id),
             By::Requester => None,
         };
-        let now = clock::now();
-        let mut q = Sql::new("UPDATE contact_requests SET state = ");
-        q.bind(to.as_str()).push(", updated_at = ").bind(now.clone());
-        q.push(", claimed_by = ").bind(after.claimed_by);
-        q.push(", proposed_by = ").bind(after.proposed_by);
-        q.push(", reply_pending = ").bind(after.reply_pending as i64);
-        if to != req.state {
-            q.push(", state_since = ").bind(now.clone());
-        }
-        if *step == Step::RequesterAddsInfo {
-            q.push(", reply_at = ").bind(now.clone());
-        }
-        if staff_id.is_some() {
-            // A moderator has acted since the candidate came: seen.
-            q.push(", new_candidate_at = NULL");
-        }
-        match step {
-            Step::ProposeMatch => {
-                let version: Option<i64> = sqlx::query_scalar("SELECT version FROM records WHERE id = $1")
-                    .bind(data.proposed_record_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                q.push(", proposed_record_id = ")
-                    .bind(data.proposed_record_id)
-                    .push(", proposed_version = ")
-                    .bind(version);
-            }
-            Step::ReturnToReview => {
-                q.push(", proposed_record_id = NULL, proposed_version = NULL");
-            }
-            Step::Approve => {
-                let details = match req.proposed_record_id {
+        let outcome = match step {
+            Step::ProposeMatch => requests::Outcome::Propose {
+                record_id: data.proposed_record_id,
+                version: requests::record_version_in(&mut tx, data.proposed_record_id).await?,
+            },
+            Step::ReturnToReview => requests::Outcome::ClearProposal,
+            Step::Approve => requests::Outcome::Approve {
+                decided_by: staff_id,
+                released_details: match req.proposed_record_id {
                     Some(rid) => released_snapshot(&mut tx, rid).await?,
                     None => None,
-                };
-                q.push(", decided_by = ").bind(staff_id);
-                q.push(", released_details = ").bind(details);
-                q.push(", released_at = ").bind(now.clone());
-            }
-            Step::NoMatch => {
-                q.push(", decided_by = ").bind(staff_id);
-            }
-            Step::Reject => {
-                q.push(", decided_by = ").bind(staff_id).push(", reason = ").bind(message.clone());
-            }
-            _ => {}
-        }
-        if staff_id.is_some() && step.answers_reply() {
-            q.push(", first_response_at = COALESCE(first_response_at, ").bind(now.clone()).push(")");
-        }
-        q.push(" WHERE id = ").bind(id).push(" AND state = ").bind(req.state.as_str());
-        if q.execute(&mut *tx).await?.rows_affected() != 1 {
+                },
+            },
+            Step::NoMatch => requests::Outcome::NoMatch { decided_by: staff_id },
+            Step::Reject => requests::Outcome::Reject { decided_by: staff_id, reason: message.clone() },
+            _ => requests::Outcome::None,
+        };
+        let transition = requests::Transition {
+            request_id: id,
+            from: req.state,
+            to,
+            claimed_by: after.claimed_by,
+            proposed_by: after.proposed_by,
+            reply_pending: after.reply_pending,
+            reply_now: *step == Step::RequesterAddsInfo,
+            by_staff: staff_id.is_some(),
+            answers_reply: step.answers_reply(),
+            outcome,
+        };
+        if !requests::apply_transition_in(&mut tx, &transition).await? {
             // Someone else moved the request on between our read and write.
             return Ok(Err(Refusal::WrongState(req.state.as_str())));
         }
         let event_note = match step {
-            Step::Reassign(to) => Some(format!("→ {}", user_name(&mut tx, *to).await?)),
+            Step::Reassign(to) => Some(format!("→ {}", requests::user_name_in(&mut tx, *to).await?)),
             Step::ProposeMatch => note.clone(),
             _ => note.clone(),
         };
-        sqlx::query(
-            "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(id)
-        .bind(by.name())
-        .bind(step.as_str())
-        .bind(req.state.as_str())
-        .bind(to.as_str())
-        .bind(&event_note)
-        .execute(&mut *tx)
-        .await?;
+        let actor = by.name();
+        let event = requests::Event {
+            request_id: id,
+            actor: &actor,
+            step: Some(step.as_str()),
+            from: Some(req.state.as_str()),
+            to: to.as_str(),
+            note: event_note.as_deref(),
+        };
+        requests::add_event_in(&mut tx, &event).await?;
         if let Some(body) = &message {
             add_message_in(&mut tx, id, &by, body).await?;
         }
@@ -568,14 +506,7 @@ impl Store {
         let mut tx = self.begin(Writer::Service).await?;
         add_message_in(&mut tx, id, &by, body).await?;
         if matches!(by, By::Staff(_)) {
-            sqlx::query(
-                "UPDATE contact_requests SET reply_pending = 0, updated_at = $2, \
-                 first_response_at = COALESCE(first_response_at, $2) WHERE id = $1",
-            )
-            .bind(id)
-            .bind(clock::now())
-            .execute(&mut *tx)
-            .await?;
+            requests::staff_answered_in(&mut tx, id).await?;
             if let Some(req) = requests::request_in(&mut tx, id).await? {
                 relative_notice::tell(&mut tx, &req, News::State { state: req.state, words: Some(body) }).await?;
             }
@@ -588,44 +519,27 @@ impl Store {
     /// transaction, with an event and audit row each), so disabling an
     /// account never strands a request. Returns how many were released.
     pub(crate) async fn release_claims_in(tx: &mut Conn, user_id: i64, by: &str) -> Result<u64, Error> {
-        let held = sqlx::query(
-            "SELECT id, reference, state, claimed_by, proposed_by, reply_pending FROM contact_requests \
-             WHERE claimed_by = $1 AND state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
-        )
-        .bind(user_id)
-        .fetch_all(&mut *tx)
-        .await?;
+        let held = requests::held_by_in(tx, user_id).await?;
         for h in &held {
-            let id: i64 = h.try_get("id")?;
-            let reference: String = h.try_get("reference")?;
-            let state_text: String = h.try_get("state")?;
-            let Some(state) = State::parse(&state_text) else { continue };
+            let Some(state) = State::parse(&h.state) else { continue };
             let facts = Facts {
                 state,
-                claimed_by: h.try_get("claimed_by")?,
-                proposed_by: h.try_get("proposed_by")?,
-                reply_pending: h.try_get::<i64, _>("reply_pending")? != 0,
+                claimed_by: h.claimed_by,
+                proposed_by: h.proposed_by,
+                reply_pending: h.reply_pending != 0,
             };
             let after = crate::workflow::on_disable(facts, user_id);
-            sqlx::query(
-                "UPDATE contact_requests SET state = $1, claimed_by = NULL, updated_at = $3, \
-                 state_since = CASE WHEN state = $1 THEN state_since ELSE $3 END WHERE id = $2",
-            )
-            .bind(after.state.as_str())
-            .bind(id)
-            .bind(clock::now())
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(
-                "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) \
-                 VALUES ($1, $2, 'release_claim', $3, $4, 'account disabled')",
-            )
-            .bind(id)
-            .bind(by)
-            .bind(state.as_str())
-            .bind(after.state.as_str())
-            .execute(&mut *tx)
-            .await?;
+            requests::release_claim_in(tx, h.id, after.state).await?;
+            let event = requests::Event {
+                request_id: h.id,
+                actor: by,
+                step: Some("release_claim"),
+                from: Some(state.as_str()),
+                to: after.state.as_str(),
+                note: Some("account disabled"),
+            };
+            requests::add_event_in(tx, &event).await?;
+            let reference = h.reference.clone();
             let e = crate::audit::Entry {
                 actor_name: Some(by),
                 action: "request_release_claim",
@@ -653,10 +567,7 @@ impl Store {
             return Ok(Recovery::NoMatch);
         }
         let at = now();
-        let last: Option<i64> = sqlx::query_scalar("SELECT recovered_at FROM contact_requests WHERE id = $1")
-            .bind(req.id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let last = requests::recovered_at_in(&mut tx, req.id).await?;
         if last.is_some_and(|l| at - l < RECOVERY_GAP) {
             return Ok(Recovery::TooSoon);
         }
@@ -666,17 +577,8 @@ impl Store {
             (None, None) => return Ok(Recovery::NoChannel),
         };
         let token = random_token();
-        sqlx::query("DELETE FROM request_tokens WHERE request_id = $1").bind(req.id).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
-            .bind(hash_token(&token))
-            .bind(req.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE contact_requests SET recovered_at = $1 WHERE id = $2")
-            .bind(at)
-            .bind(req.id)
-            .execute(&mut *tx)
-            .await?;
+        requests::replace_links_in(&mut tx, req.id, &hash_token(&token)).await?;
+        requests::set_recovered_at_in(&mut tx, req.id, at).await?;
         audit_in(&mut tx, &By::Requester, "request_link_recovered", &req.reference, None).await?;
         let lang = req.lang();
         let link = format!("{origin}/status/{}?t={token}", req.reference);
@@ -697,85 +599,39 @@ impl Store {
     /// and the total storage budget (`None`: no budget).
     pub async fn add_photo(&self, id: i64, p: &CleanPhoto, budget: Option<i64>) -> Result<PhotoAdded, Error> {
         let mut tx = self.begin(Writer::Service).await?;
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE request_id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (n, _) = requests::photo_usage_in(&mut tx, id).await?;
         if n as usize >= MAX_PHOTOS {
             return Ok(PhotoAdded::TooMany);
         }
         if !photos_fit(&mut tx, Some(id), photo_bytes(std::slice::from_ref(p)), budget).await? {
             return Ok(PhotoAdded::NoSpace);
         }
-        insert_photo(&mut tx, id, p).await?;
+        requests::insert_photo_in(&mut tx, id, &photo_token(), p).await?;
         tx.commit().await?;
         Ok(PhotoAdded::Added)
     }
 }
 
-async fn insert_photo(tx: &mut Conn, id: i64, p: &CleanPhoto) -> Result<(), Error> {
-    sqlx::query("INSERT INTO photos (request_id, token, width, height, jpeg, thumb) VALUES ($1, $2, $3, $4, $5, $6)")
-        .bind(id)
-        .bind(photo_token())
-        .bind(p.width as i64)
-        .bind(p.height as i64)
-        .bind(&p.jpeg)
-        .bind(&p.thumb_jpeg)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
 async fn add_message_in(tx: &mut Conn, id: i64, by: &By<'_>, body: &str) -> Result<(), Error> {
-    let body: String = body.trim().chars().take(4000).collect();
-    sqlx::query("INSERT INTO request_messages (request_id, from_staff, author, body) VALUES ($1, $2, $3, $4)")
-        .bind(id)
-        .bind(matches!(by, By::Staff(_)) as i64)
-        .bind(by.name())
-        .bind(body)
-        .execute(&mut *tx)
-        .await?;
-    Ok(())
-}
-
-/// Whether `user_id` is an enabled moderator (who can be handed a request).
-async fn active_moderator(tx: &mut Conn, user_id: i64) -> Result<bool, Error> {
-    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = $1 AND role = 'moderator' AND disabled = 0")
-        .bind(user_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    Ok(n == 1)
-}
-
-async fn user_name(tx: &mut Conn, user_id: i64) -> Result<String, Error> {
-    let name: Option<String> =
-        sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
-    Ok(name.unwrap_or_else(|| user_id.to_string()))
+    Ok(requests::add_message_in(tx, id, matches!(by, By::Staff(_)), &by.name(), body).await?)
 }
 
 /// The released fields of a record as they are now, as JSON: frozen into
 /// the request at approval.
 async fn released_snapshot(tx: &mut Conn, record_id: i64) -> Result<Option<String>, Error> {
-    let r = sqlx::query(
-        "SELECT surname, given_name, patronymic, birth_date, birth_place, region, unit, rank, status, \
-         status_date, status_place FROM records WHERE id = $1",
-    )
-    .bind(record_id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(r) = r else { return Ok(None) };
+    let Some(r) = requests::releasable_fields_in(tx, record_id).await? else { return Ok(None) };
     let details = ReleasedDetails {
-        surname: r.try_get("surname")?,
-        given_name: r.try_get("given_name")?,
-        patronymic: r.try_get("patronymic")?,
-        birth_date: r.try_get("birth_date")?,
-        birth_place: r.try_get("birth_place")?,
-        region: r.try_get("region")?,
-        unit: r.try_get("unit")?,
-        rank: r.try_get("rank")?,
-        status: r.try_get("status")?,
-        status_date: r.try_get("status_date")?,
-        status_place: r.try_get("status_place")?,
+        surname: r.surname,
+        given_name: r.given_name,
+        patronymic: r.patronymic,
+        birth_date: r.birth_date,
+        birth_place: r.birth_place,
+        region: r.region,
+        unit: r.unit,
+        rank: r.rank,
+        status: r.status,
+        status_date: r.status_date,
+        status_place: r.status_place,
     };
     Ok(Some(serde_json::to_string(&details)?))
 }

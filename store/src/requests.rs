@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use crate::audit::{self, Entry};
+use crate::photos::CleanPhoto;
 use crate::sessions::hash_token;
 use crate::staff::StaffUser;
 use crate::state::State;
@@ -557,4 +558,455 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+// ------------------------------------------------------------ the workflow's writes
+//
+// The primitives the server's workflow (`requests`, `rematch`) combines,
+// each inside the caller's transaction, so a step is written whole with its
+// event, audit row, alert and notices.
+
+/// A request a retried submission (same idempotency key) may be.
+#[derive(Debug, FromRow)]
+pub struct Keyed {
+    pub id: i64,
+    pub reference: String,
+    pub body_hash: String,
+}
+
+/// The request sent earlier under this idempotency key, if any.
+pub async fn by_idempotency_key_in(tx: &mut Conn, key: &str) -> Result<Option<Keyed>, StoreError> {
+    Ok(sqlx::query_as("SELECT id, reference, body_hash FROM contact_requests WHERE idempotency_key = $1")
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?)
+}
+
+/// A new status link (its token's hash) for a request; older links stay valid.
+pub async fn add_link_in(tx: &mut Conn, request_id: i64, token_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO request_tokens (token_hash, request_id) VALUES ($1, $2)")
+        .bind(token_hash)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Replaces every status link of a request by one new link.
+pub async fn replace_links_in(tx: &mut Conn, request_id: i64, token_hash: &str) -> Result<(), StoreError> {
+    sqlx::query("DELETE FROM request_tokens WHERE request_id = $1").bind(request_id).execute(&mut *tx).await?;
+    add_link_in(tx, request_id, token_hash).await
+}
+
+/// A new request's stored fields (already trimmed and checked).
+#[derive(Debug)]
+pub struct NewRequest<'a> {
+    pub reference: &'a str,
+    pub idempotency_key: Option<&'a str>,
+    pub body_hash: &'a str,
+    pub language: &'a str,
+    pub requester_name: &'a str,
+    pub relationship: &'a str,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub telegram: Option<String>,
+    pub sought_name: &'a str,
+    pub sought_birth: Option<String>,
+    pub sought_birth_place: Option<String>,
+    pub sought_region: Option<String>,
+    pub sought_unit: Option<String>,
+    pub marks: Option<String>,
+    pub free_text: Option<String>,
+    pub candidate_record_id: Option<i64>,
+}
+
+/// Stores a new request in state `submitted` with its first event; `None`
+/// when a concurrent twin took the idempotency key first.
+pub async fn insert_request_in(tx: &mut Conn, r: &NewRequest<'_>) -> Result<Option<i64>, StoreError> {
+    let id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO contact_requests (reference, idempotency_key, body_hash, state, language, requester_name,
+            relationship, email, phone, telegram, sought_name, sought_birth, sought_birth_place, sought_region,
+            sought_unit, marks, free_text, candidate_record_id)
+         VALUES ($1, $2, $3, 'submitted', $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+         ON CONFLICT(idempotency_key) DO NOTHING RETURNING id",
+    )
+    .bind(r.reference)
+    .bind(r.idempotency_key)
+    .bind(r.body_hash)
+    .bind(r.language)
+    .bind(r.requester_name)
+    .bind(r.relationship)
+    .bind(&r.email)
+    .bind(&r.phone)
+    .bind(&r.telegram)
+    .bind(r.sought_name)
+    .bind(&r.sought_birth)
+    .bind(&r.sought_birth_place)
+    .bind(&r.sought_region)
+    .bind(&r.sought_unit)
+    .bind(&r.marks)
+    .bind(&r.free_text)
+    .bind(r.candidate_record_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = id {
+        add_event_in(
+            tx,
+            &Event { request_id: id, actor: "requester", step: None, from: None, to: "submitted", note: None },
+        )
+        .await?;
+    }
+    Ok(id)
+}
+
+/// One row of a request's history.
+#[derive(Debug)]
+pub struct Event<'a> {
+    pub request_id: i64,
+    pub actor: &'a str,
+    pub step: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: &'a str,
+    pub note: Option<&'a str>,
+}
+
+pub async fn add_event_in(tx: &mut Conn, e: &Event<'_>) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO request_events (request_id, actor, step, from_state, to_state, note) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(e.request_id)
+    .bind(e.actor)
+    .bind(e.step)
+    .bind(e.from)
+    .bind(e.to)
+    .bind(e.note)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// One message of the conversation (cut to 4,000 characters).
+pub async fn add_message_in(
+    tx: &mut Conn,
+    request_id: i64,
+    from_staff: bool,
+    author: &str,
+    body: &str,
+) -> Result<(), StoreError> {
+    let body: String = body.trim().chars().take(4000).collect();
+    sqlx::query("INSERT INTO request_messages (request_id, from_staff, author, body) VALUES ($1, $2, $3, $4)")
+        .bind(request_id)
+        .bind(i64::from(from_staff))
+        .bind(author)
+        .bind(body)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// A staff message answered the relative: no reply waits any more.
+pub async fn staff_answered_in(tx: &mut Conn, request_id: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE contact_requests SET reply_pending = 0, updated_at = $2, \
+         first_response_at = COALESCE(first_response_at, $2) WHERE id = $1",
+    )
+    .bind(request_id)
+    .bind(clock::now())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// What a proposal, a return or a decision does to the request's
+/// proposal and decision columns.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Nothing beyond the state and the holders.
+    None,
+    /// A match proposed: the record and its version now.
+    Propose { record_id: Option<i64>, version: Option<i64> },
+    /// The proposal withdrawn.
+    ClearProposal,
+    /// Approved: the deciding moderator and the released fields, frozen.
+    Approve { decided_by: Option<i64>, released_details: Option<String> },
+    /// Closed without a match.
+    NoMatch { decided_by: Option<i64> },
+    /// Rejected, with the reason the relative reads.
+    Reject { decided_by: Option<i64>, reason: Option<String> },
+}
+
+/// One workflow step's change to a request, as decided by the workflow.
+#[derive(Debug, Clone)]
+pub struct Transition {
+    pub request_id: i64,
+    /// The state the decision was made in: the write happens only if the
+    /// request is still in it.
+    pub from: State,
+    pub to: State,
+    pub claimed_by: Option<i64>,
+    pub proposed_by: Option<i64>,
+    pub reply_pending: bool,
+    /// The relative added information now.
+    pub reply_now: bool,
+    /// A moderator acted: a new candidate counts as seen, and a waiting
+    /// reply as answered (when `answers_reply`).
+    pub by_staff: bool,
+    pub answers_reply: bool,
+    pub outcome: Outcome,
+}
+
+/// Writes a transition; `false` when someone else moved the request on
+/// between the caller's read and this write (nothing is written).
+pub async fn apply_transition_in(tx: &mut Conn, t: &Transition) -> Result<bool, StoreError> {
+    let now = clock::now();
+    let mut q = Sql::new("UPDATE contact_requests SET state = ");
+    q.bind(t.to.as_str()).push(", updated_at = ").bind(now.clone());
+    q.push(", claimed_by = ").bind(t.claimed_by);
+    q.push(", proposed_by = ").bind(t.proposed_by);
+    q.push(", reply_pending = ").bind(i64::from(t.reply_pending));
+    if t.to != t.from {
+        q.push(", state_since = ").bind(now.clone());
+    }
+    if t.reply_now {
+        q.push(", reply_at = ").bind(now.clone());
+    }
+    if t.by_staff {
+        q.push(", new_candidate_at = NULL");
+    }
+    match &t.outcome {
+        Outcome::None => {}
+        Outcome::Propose { record_id, version } => {
+            q.push(", proposed_record_id = ").bind(*record_id).push(", proposed_version = ").bind(*version);
+        }
+        Outcome::ClearProposal => {
+            q.push(", proposed_record_id = NULL, proposed_version = NULL");
+        }
+        Outcome::Approve { decided_by, released_details } => {
+            q.push(", decided_by = ").bind(*decided_by);
+            q.push(", released_details = ").bind(released_details.clone());
+            q.push(", released_at = ").bind(now.clone());
+        }
+        Outcome::NoMatch { decided_by } => {
+            q.push(", decided_by = ").bind(*decided_by);
+        }
+        Outcome::Reject { decided_by, reason } => {
+            q.push(", decided_by = ").bind(*decided_by).push(", reason = ").bind(reason.clone());
+        }
+    }
+    if t.by_staff && t.answers_reply {
+        q.push(", first_response_at = COALESCE(first_response_at, ").bind(now.clone()).push(")");
+    }
+    q.push(" WHERE id = ").bind(t.request_id).push(" AND state = ").bind(t.from.as_str());
+    Ok(q.execute(&mut *tx).await?.rows_affected() == 1)
+}
+
+/// A record's version now (a proposal remembers it, so the approver sees
+/// the edits made since).
+pub async fn record_version_in(tx: &mut Conn, record_id: Option<i64>) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT version FROM records WHERE id = $1").bind(record_id).fetch_optional(&mut *tx).await?)
+}
+
+/// The record fields a release may show, as they are now.
+#[derive(Debug, Clone, FromRow)]
+pub struct ReleasableFields {
+    pub surname: String,
+    pub given_name: String,
+    pub patronymic: String,
+    pub birth_date: Option<String>,
+    pub birth_place: Option<String>,
+    pub region: Option<String>,
+    pub unit: Option<String>,
+    pub rank: Option<String>,
+    pub status: String,
+    pub status_date: Option<String>,
+    pub status_place: Option<String>,
+}
+
+pub async fn releasable_fields_in(tx: &mut Conn, record_id: i64) -> Result<Option<ReleasableFields>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT surname, given_name, patronymic, birth_date, birth_place, region, unit, rank, status, \
+         status_date, status_place FROM records WHERE id = $1",
+    )
+    .bind(record_id)
+    .fetch_optional(&mut *tx)
+    .await?)
+}
+
+/// Whether `user_id` is an enabled moderator (who can be handed a request).
+pub async fn is_active_moderator_in(tx: &mut Conn, user_id: i64) -> Result<bool, StoreError> {
+    let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users WHERE id = $1 AND role = 'moderator' AND disabled = 0")
+        .bind(user_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    Ok(n == 1)
+}
+
+/// A staff member's name (the id as text if the account is gone).
+pub async fn user_name_in(tx: &mut Conn, user_id: i64) -> Result<String, StoreError> {
+    let name: Option<String> =
+        sqlx::query_scalar("SELECT name FROM users WHERE id = $1").bind(user_id).fetch_optional(&mut *tx).await?;
+    Ok(name.unwrap_or_else(|| user_id.to_string()))
+}
+
+/// An open request a staff member holds.
+#[derive(Debug, FromRow)]
+pub struct Held {
+    pub id: i64,
+    pub reference: String,
+    pub state: String,
+    pub claimed_by: Option<i64>,
+    pub proposed_by: Option<i64>,
+    pub reply_pending: i64,
+}
+
+/// The open requests `user_id` holds for review.
+pub async fn held_by_in(tx: &mut Conn, user_id: i64) -> Result<Vec<Held>, StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT id, reference, state, claimed_by, proposed_by, reply_pending FROM contact_requests \
+         WHERE claimed_by = $1 AND state IN ('submitted', 'in_review', 'needs_info', 'match_proposed')",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *tx)
+    .await?)
+}
+
+/// Gives a held request back to the queue in state `to`.
+pub async fn release_claim_in(tx: &mut Conn, request_id: i64, to: State) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE contact_requests SET state = $1, claimed_by = NULL, updated_at = $3, \
+         state_since = CASE WHEN state = $1 THEN state_since ELSE $3 END WHERE id = $2",
+    )
+    .bind(to.as_str())
+    .bind(request_id)
+    .bind(clock::now())
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
+
+/// When the request's link was last recovered (Unix seconds), if ever.
+pub async fn recovered_at_in(tx: &mut Conn, request_id: i64) -> Result<Option<i64>, StoreError> {
+    Ok(sqlx::query_scalar("SELECT recovered_at FROM contact_requests WHERE id = $1")
+        .bind(request_id)
+        .fetch_one(&mut *tx)
+        .await?)
+}
+
+pub async fn set_recovered_at_in(tx: &mut Conn, request_id: i64, at: i64) -> Result<(), StoreError> {
+    sqlx::query("UPDATE contact_requests SET recovered_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+/// Photos of a request, and the bytes they take.
+pub async fn photo_usage_in(tx: &mut Conn, request_id: i64) -> Result<(i64, i64), StoreError> {
+    Ok(sqlx::query_as(
+        "SELECT COUNT(*), CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) FROM photos \
+         WHERE request_id = $1",
+    )
+    .bind(request_id)
+    .fetch_one(&mut *tx)
+    .await?)
+}
+
+/// Bytes all stored photos take.
+pub async fn photo_bytes_total_in(tx: &mut Conn) -> Result<i64, StoreError> {
+    Ok(sqlx::query_scalar("SELECT CAST(COALESCE(SUM(length(jpeg) + length(thumb)), 0) AS BIGINT) FROM photos")
+        .fetch_one(&mut *tx)
+        .await?)
+}
+
+/// Stores a cleaned photo under an unguessable token.
+pub async fn insert_photo_in(tx: &mut Conn, request_id: i64, token: &str, p: &CleanPhoto) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO photos (request_id, token, width, height, jpeg, thumb) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(request_id)
+        .bind(token)
+        .bind(p.width as i64)
+        .bind(p.height as i64)
+        .bind(&p.jpeg)
+        .bind(&p.thumb_jpeg)
+        .execute(&mut *tx)
+        .await?;
+    Ok(())
+}
+
+impl Store {
+    /// The record a public search hit refers to, by its opaque reference.
+    pub async fn record_id_by_public_ref(&self, public_ref: &str) -> Result<Option<i64>, StoreError> {
+        Ok(sqlx::query_scalar("SELECT id FROM records WHERE public_ref = $1")
+            .bind(public_ref)
+            .fetch_optional(&self.pool)
+            .await?)
+    }
+}
+
+// ------------------------------------------------------------ re-matching
+
+/// Records changed in `(after, upto]` of the change feed, with when each
+/// last changed.
+impl Store {
+    pub async fn count_changed(&self, after: i64, upto: i64) -> Result<u64, StoreError> {
+        let n: i64 =
+            sqlx::query_scalar("SELECT COUNT(DISTINCT record_id) FROM record_changes WHERE seq > $1 AND seq <= $2")
+                .bind(after)
+                .bind(upto)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(n as u64)
+    }
+
+    /// Records changed in `(after, upto]` of the change feed, with when
+    /// each last changed.
+    pub async fn changes_between(&self, after: i64, upto: i64) -> Result<Vec<(i64, String)>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT record_id, MAX(changed_at) AS at FROM record_changes WHERE seq > $1 AND seq <= $2 GROUP BY record_id",
+        )
+        .bind(after)
+        .bind(upto)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+/// Remembers that a record was put before the request's moderators
+/// (raised or already weighed); `false` if it was before.
+pub async fn note_candidate_in(tx: &mut Conn, request_id: i64, record_id: i64, at: &str) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(
+        "INSERT INTO request_candidates (request_id, record_id, raised_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    )
+    .bind(request_id)
+    .bind(record_id)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// A new candidate came: the request goes to `to` with its holders, and
+/// carries the new-candidate mark.
+pub async fn mark_new_candidate_in(
+    tx: &mut Conn,
+    request_id: i64,
+    to: State,
+    claimed_by: Option<i64>,
+    proposed_by: Option<i64>,
+    at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE contact_requests SET state = $1, claimed_by = $2, proposed_by = $3, \
+         new_candidate_at = $5, state_since = CASE WHEN state = $1 THEN state_since ELSE $5 END \
+         WHERE id = $4",
+    )
+    .bind(to.as_str())
+    .bind(claimed_by)
+    .bind(proposed_by)
+    .bind(request_id)
+    .bind(at)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }

@@ -34,8 +34,6 @@ pub enum TelegramError {
     Api { method: &'static str, code: i64, description: String },
     #[error(transparent)]
     Store(#[from] crate::Error),
-    #[error("database error: {0}")]
-    Db(#[from] sqlx::Error),
 }
 
 impl From<crate::store::StoreError> for TelegramError {
@@ -49,7 +47,7 @@ impl TelegramError {
     /// a server error) rather than never (a blocked bot, an unknown chat).
     pub fn is_retryable(&self) -> bool {
         match self {
-            TelegramError::Http(_) | TelegramError::Store(_) | TelegramError::Db(_) => true,
+            TelegramError::Http(_) | TelegramError::Store(_) => true,
             TelegramError::Api { code, .. } => *code == 429 || *code >= 500,
         }
     }

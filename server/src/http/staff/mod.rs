@@ -135,12 +135,6 @@ impl From<crate::store::StoreError> for StaffError {
     }
 }
 
-impl From<sqlx::Error> for StaffError {
-    fn from(e: sqlx::Error) -> Self {
-        StaffError::Internal(e.into())
-    }
-}
-
 /// A whole page, never cached (it may hold personal data).
 pub fn page(status: StatusCode, html: String) -> Response {
     let mut resp = (status, Html(html)).into_response();
