@@ -27,6 +27,7 @@ pub mod rematch;
 pub mod requests;
 pub mod staff_alerts;
 pub mod store;
+pub mod submission_budget;
 pub mod telegram;
 pub mod users;
 pub mod workflow;

@@ -14,10 +14,11 @@ use findkin::config::{
     AuditCommand, Cli, Command, DbCommand, LogFormat, PfifCommand, ServeArgs, UserCommand, DEMO_RECORDS, DEMO_SEED,
 };
 use findkin::csv_import::{check_rows, parse_csv, CsvErrors, Rows};
-use findkin::http::search_guard::{Budget, SearchBudget};
+use findkin::http::search_guard::SearchBudget;
 use findkin::http::{AppState, ConnectionLimits, Submissions};
 use findkin::registry::Registry;
 use findkin::store::StoreError;
+use findkin::submission_budget::SubmissionBudget;
 use findkin::{demo_data, eval, http, pfif, Error};
 use findkin_search::SearchOptions;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -564,9 +565,9 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     );
     let search_budget = SearchBudget::new(args.search_rate_per_minute, args.search_global_per_second);
     let submissions = Submissions {
-        requests: Budget::hourly(args.submit_rate_per_hour, args.submit_global_per_minute),
-        messages: Budget::hourly(args.message_rate_per_hour, args.message_global_per_minute),
-        photos: Budget::hourly(args.photo_rate_per_hour, args.photo_global_per_minute),
+        requests: SubmissionBudget::hourly("request", args.submit_rate_per_hour, args.submit_global_per_minute),
+        messages: SubmissionBudget::hourly("message", args.message_rate_per_hour, args.message_global_per_minute),
+        photos: SubmissionBudget::hourly("photo", args.photo_rate_per_hour, args.photo_global_per_minute),
         photo_storage_bytes: (args.photo_storage_mib > 0)
             .then(|| i64::try_from(args.photo_storage_mib.saturating_mul(1024 * 1024)).unwrap_or(i64::MAX)),
     };

@@ -213,8 +213,9 @@ pub enum Submitted {
 pub struct Admission<'a> {
     /// `scheme://host` for links in emails, as the status link is built.
     pub origin: &'a str,
-    /// Charges one submission to the client's budget; `Err` says how long to wait.
-    pub charge: &'a (dyn Fn() -> Result<(), std::time::Duration> + Send + Sync),
+    /// The budget one submission is charged to, and the client it is
+    /// charged to (`None`: no budget, or no known client).
+    pub charge: Option<(&'a crate::submission_budget::SubmissionBudget, crate::http::client_ip::ClientKey)>,
     /// Total bytes all stored photos may take; `None`: no budget.
     pub photo_budget: Option<i64>,
 }
@@ -350,8 +351,10 @@ impl Store {
         if !photos_fit(&mut tx, None, photo_bytes(photos), admit.photo_budget).await? {
             return Ok(Submitted::NoPhotoSpace);
         }
-        if let Err(wait) = (admit.charge)() {
-            return Ok(Submitted::Limited(wait));
+        if let Some((budget, client)) = admit.charge {
+            if let Err(wait) = budget.charge_in(&mut tx, client, 1).await? {
+                return Ok(Submitted::Limited(wait));
+            }
         }
         let reference = random_reference();
         let new = requests::NewRequest {
@@ -377,8 +380,8 @@ impl Store {
         let Some(id) = inserted else {
             // A concurrent twin won the race between our check and insert.
             drop(tx);
-            // It was charged already: the retry is free.
-            let again = Admission { charge: &|| Ok(()), ..*admit };
+            // The retry finds the twin and is free.
+            let again = Admission { charge: None, ..*admit };
             return Box::pin(self.submit_request(input, photos, idempotency_key, &again)).await;
         };
         requests::add_link_in(&mut tx, id, &hash_token(&token)).await?;

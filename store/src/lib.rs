@@ -17,6 +17,7 @@ pub mod import;
 pub mod outbox;
 pub mod pending_photos;
 pub mod photos;
+pub mod rate_limits;
 pub mod record_merge;
 pub mod record_store;
 pub mod records;

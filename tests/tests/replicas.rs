@@ -222,3 +222,37 @@ async fn two_moderators_on_two_replicas_race_for_one_claim_and_exactly_one_wins(
         assert!(detail.contains(winner), "round {round}: the request page names {winner}");
     }
 }
+
+/// A client's budget for contact requests is one budget behind the load
+/// balancer, not one per replica: alternating between two replicas does
+/// not buy a flood twice as many requests.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_charge_one_submission_budget() {
+    let (_name, url) = fresh_database("budget");
+    let (a_dir, b_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // Four an hour per client: a burst of two, then one every 15 minutes.
+    let flags = ["--submit-rate-per-hour", "4", "--submit-global-per-minute", "0"];
+    let (a, b) = (Server::start_on(a_dir.path(), &url, &flags), Server::start_on(b_dir.path(), &url, &flags));
+    let c = reqwest::Client::new();
+    let mut answers = Vec::new();
+    for i in 0..6 {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let body = serde_json::json!({
+            "language": "ru",
+            "requester_name": format!("Мать {i}"),
+            "relationship": "мать",
+            "phone": format!("+7 900 000 00 {i:02}"),
+            "sought_name": "Лаврентьев Остап Ильич",
+            "consent": true
+        });
+        let r = c
+            .post(server.url("/api/v1/requests"))
+            .header("Idempotency-Key", format!("budget-{i}"))
+            .json(&body)
+            .send()
+            .await
+            .expect("post");
+        answers.push(r.status().as_u16());
+    }
+    assert_eq!(answers, [201, 201, 429, 429, 429, 429], "the burst of two is spent across both replicas");
+}

@@ -37,6 +37,7 @@ pub use error::ApiError;
 
 use crate::backend::SiteBackend;
 use crate::registry::Registry;
+use crate::submission_budget::SubmissionBudget;
 use crate::Error;
 
 /// Content-Security-Policy of the pages that carry no script at all (the
@@ -74,19 +75,13 @@ pub struct AppState {
 #[derive(Clone, Default)]
 pub struct Submissions {
     /// New contact requests, form and API together.
-    pub requests: Option<Arc<search_guard::Budget>>,
+    pub requests: Option<Arc<SubmissionBudget>>,
     /// Requester messages on the status page.
-    pub messages: Option<Arc<search_guard::Budget>>,
+    pub messages: Option<Arc<SubmissionBudget>>,
     /// Photos, with a request or added later, counted one by one.
-    pub photos: Option<Arc<search_guard::Budget>>,
+    pub photos: Option<Arc<SubmissionBudget>>,
     /// Total bytes all stored photos may take; `None`: no budget.
     pub photo_storage_bytes: Option<i64>,
-}
-
-impl Submissions {
-    fn budgets(&self) -> impl Iterator<Item = Arc<search_guard::Budget>> + '_ {
-        [&self.requests, &self.messages, &self.photos].into_iter().flatten().cloned()
-    }
 }
 
 /// How long a client may take and how many may be connected at once, so
@@ -244,17 +239,21 @@ fn spawn_index_follower(registry: Arc<Registry>, rematch_window_days: i64) {
 pub async fn serve(state: AppState) -> Result<(), Error> {
     let addr = state.leptos_options.site_addr;
     spawn_index_follower(Arc::clone(&state.registry), state.rematch_window_days);
-    let budgets: Vec<_> = state.search_budget.clone().into_iter().chain(state.submissions.budgets()).collect();
-    if !budgets.is_empty() {
-        // Forget idle clients so the budget tables do not grow without bound.
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                budgets.iter().for_each(|b| b.retain_recent());
+    let search_budget = state.search_budget.clone();
+    let store = state.registry.store.clone();
+    // Forget idle clients so the budget tables do not grow without bound.
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Some(b) = &search_budget {
+                b.retain_recent();
             }
-        });
-    }
+            if let Err(e) = store.purge_rate_limits(crate::submission_budget::now_ms()).await {
+                tracing::warn!(error = %e, "cannot purge idle submission budgets");
+            }
+        }
+    });
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {addr}: {e}")))?;

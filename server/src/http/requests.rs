@@ -17,15 +17,16 @@ use rand::RngCore;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::client_ip::ClientIp;
+use super::client_ip::{ClientIp, ClientKey};
 use super::error::ApiError;
-use super::search_guard::{with_retry_after, Budget};
+use super::search_guard::with_retry_after;
 use super::AppState;
 use crate::pending_photos::PendingPhoto;
 use crate::photos::{clean, CleanPhoto, Limits, PhotoError};
 use crate::requests::{
     validate, Admission, By, PhotoAdded, RequestInput, RequestRow, RequesterView, StepData, Submitted, MAX_PHOTOS,
 };
+use crate::submission_budget::SubmissionBudget;
 use crate::workflow::Step;
 use crate::Error;
 
@@ -52,13 +53,27 @@ fn see_other(to: &str) -> Response {
     no_store(r)
 }
 
-/// Charges `n` units of `budget` to the client; no budget (turned off) or
-/// no known client charges nothing. `Err` says how long to wait.
-pub(super) fn charge(budget: Option<&Arc<Budget>>, client: Option<ClientIp>, n: u32) -> Result<(), Duration> {
+/// Charges `n` units of `budget` to the client, for every replica at once
+/// (the buckets are in the database); no budget (turned off) or no known
+/// client charges nothing. `Ok(Err)` says how long to wait.
+pub(super) async fn charge(
+    st: &AppState,
+    budget: Option<&Arc<SubmissionBudget>>,
+    client: Option<ClientIp>,
+    n: u32,
+) -> Result<Result<(), Duration>, Error> {
     match (budget, client) {
-        (Some(b), Some(c)) => b.check_n(c.key(), n),
-        _ => Ok(()),
+        (Some(b), Some(c)) => b.charge(&st.registry.store, c.key(), n).await,
+        _ => Ok(Ok(())),
     }
+}
+
+/// What a submission is charged to: its budget and the client's key.
+fn admission_charge(
+    budget: Option<&Arc<SubmissionBudget>>,
+    client: Option<ClientIp>,
+) -> Option<(&SubmissionBudget, ClientKey)> {
+    Some((budget?.as_ref(), client?.key()))
 }
 
 /// Whole minutes to wait, rounded up, for messages that speak in minutes.
@@ -368,7 +383,7 @@ pub async fn submit(
         draft.error("photos", tf(lang, "request.error.photo_count", &[("n", &MAX_PHOTOS.to_string())]));
     }
     if !posted.uploads.is_empty() {
-        if let Err(wait) = charge(st.submissions.photos.as_ref(), client, posted.uploads.len() as u32) {
+        if let Err(wait) = charge(&st, st.submissions.photos.as_ref(), client, posted.uploads.len() as u32).await? {
             crate::metrics::rate_limited("photo_form");
             draft.error("photos", tf(lang, "request.error.photo_rate", &[("minutes", &minutes(wait))]));
             return Ok(with_retry_after(draft.page(StatusCode::TOO_MANY_REQUESTS), wait));
@@ -395,9 +410,8 @@ async fn send(
     let mut photos = store.kept_clean_photos(&draft.key).await?;
     photos.extend(fresh.iter().map(|(_, p)| p.clone()));
     let origin = st.public_url.origin().to_string();
-    let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
-    let admit =
-        Admission { origin: &origin, charge: &charge_request, photo_budget: st.submissions.photo_storage_bytes };
+    let charge = admission_charge(st.submissions.requests.as_ref(), client);
+    let admit = Admission { origin: &origin, charge, photo_budget: st.submissions.photo_storage_bytes };
     let lang = draft.lang;
     let (status, wait) = match store.submit_request(&draft.input, &photos, Some(&draft.key), &admit).await? {
         Submitted::Created { reference, token, .. } | Submitted::Repeated { reference, token, .. } => {
@@ -536,7 +550,7 @@ pub async fn message(
     if f.body.trim().is_empty() || !super::status::can_write(&req) {
         return Ok(see_other(&back));
     }
-    if let Err(wait) = charge(st.submissions.messages.as_ref(), client.map(|c| c.0), 1) {
+    if let Err(wait) = charge(&st, st.submissions.messages.as_ref(), client.map(|c| c.0), 1).await? {
         crate::metrics::rate_limited("message");
         let text = tf(lang, "status.error.message_rate", &[("minutes", &minutes(wait))]);
         return Ok(limited(lang, text, wait, &back));
@@ -605,7 +619,7 @@ pub async fn add_photo(
     if bytes.is_empty() || !req.state.is_open() {
         return Ok(see_other(&back));
     }
-    if let Err(wait) = charge(st.submissions.photos.as_ref(), client.map(|c| c.0), 1) {
+    if let Err(wait) = charge(&st, st.submissions.photos.as_ref(), client.map(|c| c.0), 1).await? {
         crate::metrics::rate_limited("photo_status");
         let text = tf(lang, "status.error.photo_rate", &[("minutes", &minutes(wait))]);
         return Ok(limited(lang, text, wait, &back));
@@ -739,9 +753,8 @@ pub async fn api_submit(
         headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(|k| k.chars().take(100).collect::<String>());
     let origin = st.public_url.origin().to_string();
     let client = client.map(|c| c.0);
-    let charge_request = || charge(st.submissions.requests.as_ref(), client, 1);
-    let admit =
-        Admission { origin: &origin, charge: &charge_request, photo_budget: st.submissions.photo_storage_bytes };
+    let charge = admission_charge(st.submissions.requests.as_ref(), client);
+    let admit = Admission { origin: &origin, charge, photo_budget: st.submissions.photo_storage_bytes };
     match st.registry.store.submit_request(&input, &[], key.as_deref(), &admit).await? {
         Submitted::Created { reference, token, .. } => Ok(answer(StatusCode::CREATED, reference, token)),
         Submitted::Repeated { reference, token, .. } => Ok(answer(StatusCode::OK, reference, token)),

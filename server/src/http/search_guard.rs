@@ -23,7 +23,9 @@ use super::AppState;
 
 /// A per-client and a global token bucket charged together: one client
 /// cannot take more than its share, many addresses cannot take more than
-/// the whole. Used for searches, submissions, messages and photos.
+/// the whole. Used for searches (in memory, per replica); submissions,
+/// messages and photos are charged in the database
+/// ([`crate::submission_budget`]).
 pub struct Budget {
     per_client: Option<DefaultKeyedRateLimiter<ClientKey>>,
     global: Option<DefaultDirectRateLimiter>,
@@ -51,21 +53,6 @@ impl Budget {
         }))
     }
 
-    /// A budget for things that cost us more than a search (a stored
-    /// request, a message, a photo): `per_hour` per client with a small
-    /// burst (half of it, at most 10), and `global_per_minute` for everyone
-    /// with a burst of one minute's worth. 0 turns either part off; `None`
-    /// when both are off.
-    pub fn hourly(per_hour: u32, global_per_minute: u32) -> Option<Arc<Budget>> {
-        let per_client = NonZeroU32::new(per_hour).and_then(|n| {
-            let burst = NonZeroU32::new((n.get() / 2).clamp(1, 10))?;
-            let period = Duration::from_millis(3_600_000 / u64::from(n.get())).max(Duration::from_millis(1));
-            Some(RateLimiter::keyed(Quota::with_period(period)?.allow_burst(burst)))
-        });
-        let global = NonZeroU32::new(global_per_minute).map(|n| RateLimiter::direct(Quota::per_minute(n)));
-        (per_client.is_some() || global.is_some()).then(|| Arc::new(Budget { per_client, global }))
-    }
-
     /// Charges one unit to `key`; `Err` says how long to wait. (Governor's
     /// single-cell check: exactly what searches always used.)
     pub fn check(&self, key: ClientKey) -> Result<(), Duration> {
@@ -75,21 +62,6 @@ impl Budget {
         }
         if let Some(global) = &self.global {
             global.check().map_err(|na| na.wait_time_from(now))?;
-        }
-        Ok(())
-    }
-
-    /// Charges `n` units (e.g. the photos of one form) at once; `Err` says
-    /// how long to wait, also when `n` is more than a bucket ever holds.
-    pub fn check_n(&self, key: ClientKey, n: u32) -> Result<(), Duration> {
-        let Some(n) = NonZeroU32::new(n) else { return Ok(()) };
-        let now = DefaultClock::default().now();
-        const TOO_MANY: Duration = Duration::from_secs(3600);
-        if let Some(per_client) = &self.per_client {
-            per_client.check_key_n(&key, n).map_err(|_| TOO_MANY)?.map_err(|na| na.wait_time_from(now))?;
-        }
-        if let Some(global) = &self.global {
-            global.check_n(n).map_err(|_| TOO_MANY)?.map_err(|na| na.wait_time_from(now))?;
         }
         Ok(())
     }
@@ -230,19 +202,5 @@ mod tests {
         let passed = (0..200u8).filter(|i| budget.check(key(&format!("198.51.100.{i}"))).is_ok()).count();
         assert_eq!(passed, 20, "two seconds' worth of the global rate");
         assert!(SearchBudget::new(0, 10).is_none(), "0 turns the budget off");
-    }
-
-    #[test]
-    fn hourly_budgets_give_a_small_burst_and_zero_turns_parts_off() {
-        let b = Budget::hourly(10, 0).expect("per client only");
-        assert_eq!((0..20).filter(|_| b.check(key("192.0.2.1")).is_ok()).count(), 5, "half of the hourly rate");
-        let wait = b.check(key("192.0.2.1")).expect_err("spent");
-        assert!(wait > Duration::from_secs(300), "the next one is six minutes away: {wait:?}");
-        let g = Budget::hourly(0, 3).expect("global only");
-        assert_eq!((0..10u8).filter(|i| g.check(key(&format!("198.51.100.{i}"))).is_ok()).count(), 3);
-        assert!(Budget::hourly(0, 0).is_none(), "0 and 0: no budget at all");
-        let b = Budget::hourly(10, 100).expect("both");
-        assert!(b.check_n(key("192.0.2.9"), 50).is_err(), "more than a bucket ever holds");
-        assert!(b.check_n(key("192.0.2.9"), 3).is_ok());
     }
 }

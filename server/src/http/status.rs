@@ -197,7 +197,7 @@ pub async fn recover(
         let page = recover_page(lang, demo, reference, contact, Some(t(lang, "status.recover.missing")));
         return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
     }
-    if let Err(wait) = charge(st.submissions.messages.as_ref(), client.map(|c| c.0), 1) {
+    if let Err(wait) = charge(&st, st.submissions.messages.as_ref(), client.map(|c| c.0), 1).await? {
         crate::metrics::rate_limited("recover");
         let text = tf(lang, "status.recover.rate", &[("minutes", &minutes(wait))]);
         return Ok(wait_page(lang, demo, "request.limited.title", text, wait));

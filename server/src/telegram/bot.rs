@@ -418,11 +418,8 @@ impl Bot {
         let photos = store.kept_clean_photos(&key).await?;
         let origin = self.public_url.origin().to_string();
         let user = ClientKey::telegram(cx.user.id);
-        let charge = || match &self.submissions.requests {
-            Some(b) => b.check_n(user, 1),
-            None => Ok(()),
-        };
-        let admit = Admission { origin: &origin, charge: &charge, photo_budget: self.submissions.photo_storage_bytes };
+        let charge = self.submissions.requests.as_deref().map(|b| (b, user));
+        let admit = Admission { origin: &origin, charge, photo_budget: self.submissions.photo_storage_bytes };
         let text = match store.submit_request(&input, &photos, Some(&key), &admit).await? {
             Submitted::Created { id, reference, token } | Submitted::Repeated { id, reference, token } => {
                 store.tg_link_request(id, cx.chat).await?;
@@ -461,7 +458,7 @@ impl Bot {
         };
         let Some(file_id) = file_id else { return Ok(()) };
         if let Some(b) = &self.submissions.photos {
-            if let Err(wait) = b.check_n(ClientKey::telegram(cx.user.id), 1) {
+            if let Err(wait) = b.charge(self.store(), ClientKey::telegram(cx.user.id), 1).await? {
                 crate::metrics::rate_limited("photo_telegram");
                 let text = tf(lang, "request.error.photo_rate", &[("minutes", &minutes(wait))]);
                 return self.say(cx.chat, &text, None).await;
@@ -511,7 +508,7 @@ impl Bot {
     async fn answer(&self, cx: &Ctx<'_>, request_id: i64, text: &str) -> Result<()> {
         let lang = cx.lang;
         if let Some(b) = &self.submissions.messages {
-            if let Err(wait) = b.check_n(ClientKey::telegram(cx.user.id), 1) {
+            if let Err(wait) = b.charge(self.store(), ClientKey::telegram(cx.user.id), 1).await? {
                 crate::metrics::rate_limited("message_telegram");
                 let text = tf(lang, "status.error.message_rate", &[("minutes", &minutes(wait))]);
                 return self.say(cx.chat, &text, None).await;
