@@ -1,10 +1,11 @@
 //! The server's handle on [`findkin_store`], the crate that holds every SQL
 //! statement.
 //!
-//! While the request workflow's statements are still being moved into that
-//! crate, the server wraps its `Store` in a newtype so that the not yet
-//! moved `impl Store` blocks stay legal here; everything the crate defines
-//! is reached through `Deref`.
+//! A newtype with `Deref`: everything the store crate defines is reached
+//! through it, and the server's own `impl Store` blocks (accounts,
+//! requests, re-matching, …) form the service layer. They decide (workflow
+//! rules, password hashing, message wording) and call the store's
+//! primitives inside one transaction; they hold no SQL.
 
 use std::ops::Deref;
 use std::path::Path;

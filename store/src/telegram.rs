@@ -18,8 +18,9 @@ pub fn telegram_handle(text: &str) -> String {
     t.trim_start_matches('@').to_ascii_lowercase()
 }
 
-fn now() -> String {
-    clock::now()
+/// Now in Unix seconds: the bot's tables count in them.
+fn now() -> i64 {
+    clock::unix_now()
 }
 
 /// What the bot remembers of a chat; `D` is the bot's questionnaire,
