@@ -44,7 +44,8 @@ pub enum Recovery {
 }
 
 pub use findkin_store::requests::{
-    HeldClaim, QueueFilter, QueueSummary, QueueView, RequestEvent, RequestRow, StateCount, QUEUE_PAGE, SELECT,
+    HeldClaim, QueueFilter, QueueSummary, QueueView, ReleasedDetails, RequestEvent, RequestRow, StateCount, QUEUE_PAGE,
+    SELECT,
 };
 pub use findkin_store::telegram::telegram_handle;
 
@@ -622,20 +623,7 @@ async fn add_message_in(tx: &mut Conn, id: i64, by: &By<'_>, body: &str) -> Resu
 /// The released fields of a record as they are now, as JSON: frozen into
 /// the request at approval.
 async fn released_snapshot(tx: &mut Conn, record_id: i64) -> Result<Option<String>, Error> {
-    let Some(r) = requests::releasable_fields_in(tx, record_id).await? else { return Ok(None) };
-    let details = ReleasedDetails {
-        surname: r.surname,
-        given_name: r.given_name,
-        patronymic: r.patronymic,
-        birth_date: r.birth_date,
-        birth_place: r.birth_place,
-        region: r.region,
-        unit: r.unit,
-        rank: r.rank,
-        status: r.status,
-        status_date: r.status_date,
-        status_place: r.status_place,
-    };
+    let Some(details) = requests::releasable_fields_in(tx, record_id).await? else { return Ok(None) };
     Ok(Some(serde_json::to_string(&details)?))
 }
 
@@ -661,23 +649,6 @@ async fn audit_in(
     };
     crate::audit::append(&mut *tx, &e).await?;
     Ok(())
-}
-
-/// What a requester may see of the person once details are released:
-/// public and `released` fields only — never source, notes or ids.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, utoipa::ToSchema)]
-pub struct ReleasedDetails {
-    pub surname: String,
-    pub given_name: String,
-    pub patronymic: String,
-    pub birth_date: Option<String>,
-    pub birth_place: Option<String>,
-    pub region: Option<String>,
-    pub unit: Option<String>,
-    pub rank: Option<String>,
-    pub status: String,
-    pub status_date: Option<String>,
-    pub status_place: Option<String>,
 }
 
 /// Everything a requester can receive about their request, built in one

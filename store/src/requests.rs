@@ -2,7 +2,7 @@
 //! reads of the status page. (The workflow's writes are still in the
 //! server's `requests` module and move here next.)
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
 use crate::audit::{self, Entry};
@@ -806,9 +806,10 @@ pub async fn record_version_in(tx: &mut Conn, record_id: Option<i64>) -> Result<
     Ok(sqlx::query_scalar("SELECT version FROM records WHERE id = $1").bind(record_id).fetch_optional(&mut *tx).await?)
 }
 
-/// The record fields a release may show, as they are now.
-#[derive(Debug, Clone, FromRow)]
-pub struct ReleasableFields {
+/// What a requester may see of the person once details are released:
+/// public and `released` fields only — never source, notes or ids.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, FromRow, utoipa::ToSchema)]
+pub struct ReleasedDetails {
     pub surname: String,
     pub given_name: String,
     pub patronymic: String,
@@ -822,7 +823,9 @@ pub struct ReleasableFields {
     pub status_place: Option<String>,
 }
 
-pub async fn releasable_fields_in(tx: &mut Conn, record_id: i64) -> Result<Option<ReleasableFields>, StoreError> {
+/// The released fields of a record as they are now (frozen into the
+/// request at approval).
+pub async fn releasable_fields_in(tx: &mut Conn, record_id: i64) -> Result<Option<ReleasedDetails>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT surname, given_name, patronymic, birth_date, birth_place, region, unit, rank, status, \
          status_date, status_place FROM records WHERE id = $1",
