@@ -528,10 +528,6 @@ async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -
 
 async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     let registry = Arc::new(open(cli).await?);
-    let finished = registry.store.resume_imports().await?;
-    if finished > 0 {
-        tracing::info!(imports = finished, "finished imports a stopped process had left half-applied");
-    }
     if args.demo && registry.store.count_records().await? == 0 {
         load_demo(&registry).await?;
     }

@@ -18,7 +18,7 @@
 //! across processes. The relative hears only "there is news".
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use findkin_search::rank::match_name;
 use findkin_search::{NameIndex, Query, RecordDoc, SearchOptions};
@@ -100,45 +100,47 @@ impl Registry {
             return Ok(report);
         }
         let started = Instant::now();
-        let (mut paired, mut raising) = (Duration::ZERO, Duration::ZERO);
-        // A window of the feed at a time, so a million-row import is never
-        // held in memory at once; the cursor moves after each window, so a
-        // stopped run resumes where it was.
+        report.records = self.store.count_changed(cursor, target).await?;
+        // Step 1 a window of the feed at a time: a window's changed records
+        // and their in-memory index are all a run holds, however big the
+        // import. The pairs it finds are few; they are searched and raised
+        // once per request at the end, so a relative hears once per run.
+        let mut pairs: HashMap<i64, HashSet<i64>> = HashMap::new();
         let mut from = cursor;
         while from < target {
             let upto = target.min(from.saturating_add(FEED_WINDOW));
             let changed: HashMap<i64, String> = self.store.changes_between(from, upto).await?.into_iter().collect();
-            report.records += changed.len() as u64;
-            let at = Instant::now();
-            let pairs = self.pairs(from, upto, &changed, &waiting).await?;
-            paired += at.elapsed();
-            report.searched += pairs.len() as u64;
-            // Step 2 is CPU work: spread over the cores, off the async workers.
-            let strong = off_the_runtime(|| {
-                on_every_core(pairs.into_iter().collect(), |(request_id, records): (i64, HashSet<i64>)| {
-                    let w = waiting.get(&request_id)?;
-                    let sought = w.row.sought();
-                    let strong: Vec<(i64, String)> = sought
-                        .hits(self)
-                        .iter()
-                        .enumerate()
-                        .filter(|(rank, h)| records.contains(&(h.record.id as i64)) && sought.is_strong(h, *rank))
-                        .map(|(_, h)| (h.record.id as i64, h.record.external_id.clone()))
-                        .collect();
-                    (!strong.is_empty()).then_some((request_id, strong))
-                })
-            });
-            let at = Instant::now();
-            for (request_id, strong) in strong.into_iter().flatten() {
-                if let Some(reopened) = self.store.raise_candidates(request_id, &strong).await? {
-                    report.raised += 1;
-                    report.reopened += u64::from(reopened);
-                }
+            for (request_id, records) in self.pairs(from, upto, &changed, &waiting).await? {
+                pairs.entry(request_id).or_default().extend(records);
             }
-            raising += at.elapsed();
-            self.store.set_meta(CURSOR, &upto.to_string()).await?;
             from = upto;
         }
+        let paired = started.elapsed();
+        report.searched = pairs.len() as u64;
+        // Step 2 is CPU work: spread over the cores, off the async workers.
+        let strong = off_the_runtime(|| {
+            on_every_core(pairs.into_iter().collect(), |(request_id, records): (i64, HashSet<i64>)| {
+                let w = waiting.get(&request_id)?;
+                let sought = w.row.sought();
+                let strong: Vec<(i64, String)> = sought
+                    .hits(self)
+                    .iter()
+                    .enumerate()
+                    .filter(|(rank, h)| records.contains(&(h.record.id as i64)) && sought.is_strong(h, *rank))
+                    .map(|(_, h)| (h.record.id as i64, h.record.external_id.clone()))
+                    .collect();
+                (!strong.is_empty()).then_some((request_id, strong))
+            })
+        });
+        let at = Instant::now();
+        for (request_id, strong) in strong.into_iter().flatten() {
+            if let Some(reopened) = self.store.raise_candidates(request_id, &strong).await? {
+                report.raised += 1;
+                report.reopened += u64::from(reopened);
+            }
+        }
+        let raising = at.elapsed();
+        self.store.set_meta(CURSOR, &target.to_string()).await?;
         let searching = started.elapsed().saturating_sub(paired + raising);
         if report.raised > 0 {
             tracing::info!(

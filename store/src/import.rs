@@ -38,6 +38,12 @@ const APPLY_BATCH: i64 = 2_000;
 /// that died; its rows are dropped.
 const ABANDONED_AFTER: time::Duration = time::Duration::HOUR;
 
+/// An `applying` import untouched for this long has lost the process that
+/// applied it (a live one touches it every batch); another may finish it.
+/// A live applier is left alone: two would take turns at the lock and
+/// leave the service's writers none.
+const STALLED_AFTER: time::Duration = time::Duration::MINUTE;
+
 /// Where an import stands.
 #[derive(FromRow)]
 struct Progress {
@@ -83,12 +89,16 @@ impl Store {
         Ok(self.apply_import(id, &mut |n| progress(rows + n)).await?)
     }
 
-    /// Finishes imports a stopped process left half-applied, and drops
-    /// staging that was abandoned. Returns how many imports were finished.
+    /// Finishes imports a stopped process left half-applied (untouched for
+    /// a minute), and drops staging abandoned for an hour. Returns how many
+    /// imports were finished. The service runs it at start and every minute.
     pub async fn resume_imports(&self) -> Result<u64, StoreError> {
-        let applying: Vec<i64> = sqlx::query_scalar("SELECT id FROM imports WHERE state = 'applying' ORDER BY id")
-            .fetch_all(&self.pool)
-            .await?;
+        let applying: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM imports WHERE state = 'applying' AND COALESCE(touched_at, imported_at) < $1 ORDER BY id",
+        )
+        .bind(clock::ago(STALLED_AFTER))
+        .fetch_all(&self.pool)
+        .await?;
         for id in &applying {
             let counts = self.apply_import(*id, &mut |_| {}).await?;
             tracing::info!(
@@ -227,11 +237,20 @@ impl Store {
             .await?;
             let now = clock::now();
             let Some(&(last, _)) = batch.last() else {
-                sqlx::query("UPDATE imports SET state = 'done', touched_at = $1 WHERE id = $2")
-                    .bind(&now)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
+                let source: String = sqlx::query_scalar(
+                    "UPDATE imports SET state = 'done', touched_at = $1 WHERE id = $2 RETURNING source_name",
+                )
+                .bind(&now)
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let entry = Entry {
+                    actor_name: Some("findkin"),
+                    action: "import_applied",
+                    details: Some(format!("{source}: {} new, {} updated", counts.inserted, counts.updated)),
+                    ..Entry::default()
+                };
+                audit::append(&mut tx, &entry).await?;
                 tx.commit().await?;
                 return Ok(counts);
             };
@@ -272,11 +291,20 @@ impl Store {
         }
     }
 
-    /// Drops a staged import that will not be applied (its rows and its row).
+    /// Drops a staged import that will not be applied (its rows and its
+    /// row), only while it is still `staging`: under the registry writers'
+    /// lock, so an import committed meanwhile keeps its rows.
     async fn drop_staged(&self, id: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with(self.dialect.begin()).await?;
+        let mut tx = self.begin(Writer::Registry).await?;
+        let staging: Option<i64> = sqlx::query_scalar("SELECT id FROM imports WHERE id = $1 AND state = 'staging'")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if staging.is_none() {
+            return Ok(());
+        }
         sqlx::query("DELETE FROM import_staging WHERE import_id = $1").bind(id).execute(&mut *tx).await?;
-        sqlx::query("DELETE FROM imports WHERE id = $1 AND state = 'staging'").bind(id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM imports WHERE id = $1").bind(id).execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -365,7 +393,7 @@ mod tests {
             .execute(&mut *tx)
             .await
             .expect("d");
-        sqlx::query("UPDATE imports SET applied_upto = $1, inserted = $1")
+        sqlx::query("UPDATE imports SET applied_upto = $1, inserted = $1, touched_at = '2000-01-01T00:00:00.000Z'")
             .bind(APPLY_BATCH)
             .execute(&mut *tx)
             .await
@@ -377,5 +405,24 @@ mod tests {
         assert_eq!(imports(&store).await, vec![("done".into(), 5_000, 0)]);
         assert_eq!(staged(&store).await, 0);
         assert_eq!(store.resume_imports().await.expect("resume"), 0, "nothing left to finish");
+    }
+
+    #[tokio::test]
+    async fn dropping_abandoned_staging_spares_an_import_already_committed() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = Store::scratch(dir.path()).await;
+        let rows: Vec<RecordInput> = (0..10).map(record).collect();
+        let id = store.begin_import("t").await.expect("begin");
+        let n = store.stage(id, rows.iter().cloned().map(Ok::<_, StoreError>), &mut |_| {}).await.expect("stage");
+        store.commit_import(id, "t", n, &Entry::default()).await.expect("commit");
+        // A cleanup that judged it abandoned a moment too early.
+        store.drop_staged(id).await.expect("drop");
+        assert_eq!(staged(&store).await, 10, "its rows are kept");
+        assert_eq!(store.apply_import(id, &mut |_| {}).await.expect("apply").inserted, 10);
+        let applied: Vec<String> = sqlx::query_scalar("SELECT details FROM audit_log WHERE action = 'import_applied'")
+            .fetch_all(&store.pool)
+            .await
+            .expect("audit");
+        assert_eq!(applied, vec!["t: 10 new, 0 updated".to_string()]);
     }
 }

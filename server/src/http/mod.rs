@@ -241,11 +241,18 @@ pub async fn serve(state: AppState) -> Result<(), Error> {
     spawn_index_follower(Arc::clone(&state.registry), state.rematch_window_days);
     let search_budget = state.search_budget.clone();
     let store = state.registry.store.clone();
-    // Forget idle clients so the budget tables do not grow without bound.
+    // Every minute (the first tick at once): forget idle clients so the
+    // budget tables do not grow without bound, and finish an import whose
+    // process stopped half-way (findkin_store::import).
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60));
         loop {
             tick.tick().await;
+            match store.resume_imports().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(imports = n, "finished imports a stopped process had left half-applied"),
+                Err(e) => tracing::warn!(error = %e, "cannot finish an interrupted import; will retry"),
+            }
             if let Some(b) = &search_budget {
                 b.retain_recent();
             }
