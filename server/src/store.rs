@@ -8,7 +8,6 @@
 //! primitives inside one transaction; they hold no SQL.
 
 use std::ops::Deref;
-use std::path::Path;
 
 pub use findkin_store::{
     announce_changes, backup, clock, dialect, sql, upsert_records, Conn, Dialect, ImportCounts, Sql, StoreError,
@@ -28,16 +27,6 @@ impl Deref for Store {
 }
 
 impl Store {
-    /// Opens (creating if needed) the SQLite database and applies migrations.
-    pub async fn open_sqlite(path: &Path) -> Result<Self, StoreError> {
-        findkin_store::Store::open_sqlite(path).await.map(Store)
-    }
-
-    /// Connects to `sqlite://FILE` or `postgres://…` and applies migrations.
-    pub async fn connect(url: &str) -> Result<Self, StoreError> {
-        findkin_store::Store::connect(url).await.map(Store)
-    }
-
     /// [`Store::connect`] with the pool's waits set.
     pub async fn connect_with(url: &str, tuning: Tuning) -> Result<Self, StoreError> {
         findkin_store::Store::connect_with(url, tuning).await.map(Store)
@@ -45,7 +34,7 @@ impl Store {
 
     /// A store for a unit test (see [`findkin_store::Store::scratch`]).
     #[cfg(test)]
-    pub async fn scratch(dir: &Path) -> Self {
+    pub async fn scratch(dir: &std::path::Path) -> Self {
         Store(findkin_store::Store::scratch(dir).await)
     }
 }

@@ -56,7 +56,7 @@ impl SubmissionBudget {
         if let Some(q) = self.global {
             buckets.push((global_key.as_str(), q));
         }
-        let taken = rate_limits::take_in(tx, &buckets, i64::from(n), now_ms()).await?;
+        let taken = rate_limits::take_in(tx, &buckets, i64::from(n), crate::store::clock::unix_now_ms()).await?;
         Ok(taken.map_err(|ms| Duration::from_millis(ms.max(0) as u64)))
     }
 
@@ -69,11 +69,6 @@ impl SubmissionBudget {
         }
         Ok(taken)
     }
-}
-
-/// Now in Unix milliseconds.
-pub fn now_ms() -> i64 {
-    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
 }
 
 #[cfg(test)]

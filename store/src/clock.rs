@@ -24,6 +24,11 @@ pub fn unix_now() -> i64 {
     OffsetDateTime::now_utc().unix_timestamp()
 }
 
+/// Now in Unix milliseconds (rate-limit buckets count in them).
+pub fn unix_now_ms() -> i64 {
+    (OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
 /// The stored text of `by` before now.
 pub fn ago(by: Duration) -> String {
     text(OffsetDateTime::now_utc() - by)

@@ -248,17 +248,7 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<RecordDoc>, StoreError> {
-        let rows: Vec<DocRow> = sqlx::query_as(
-            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
-             WHERE id > $1 AND ($2 IS NULL OR id IN (SELECT record_id FROM record_changes WHERE seq > $2))
-             ORDER BY id LIMIT $3",
-        )
-        .bind(after_id)
-        .bind(since)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(DocRow::into_doc).collect())
+        self.doc_page(since, None, after_id, limit).await
     }
 
     /// Up to `limit` records with id above `after_id` that changed in
@@ -270,13 +260,26 @@ impl Store {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<RecordDoc>, StoreError> {
+        self.doc_page(Some(from), Some(upto), after_id, limit).await
+    }
+
+    /// The index's view of records changed in `(since, upto]` (no bound
+    /// where `None`), a page at a time by id.
+    async fn doc_page(
+        &self,
+        since: Option<i64>,
+        upto: Option<i64>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<RecordDoc>, StoreError> {
         let rows: Vec<DocRow> = sqlx::query_as(
             "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
-             WHERE id > $1 AND id IN (SELECT record_id FROM record_changes WHERE seq > $2 AND seq <= $3)
+             WHERE id > $1 AND ($2 IS NULL OR id IN
+                 (SELECT record_id FROM record_changes WHERE seq > $2 AND ($3 IS NULL OR seq <= $3)))
              ORDER BY id LIMIT $4",
         )
         .bind(after_id)
-        .bind(from)
+        .bind(since)
         .bind(upto)
         .bind(limit)
         .fetch_all(&self.pool)

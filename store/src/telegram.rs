@@ -6,7 +6,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use crate::clock;
+use crate::clock::unix_now as now;
 use crate::state::State;
 use crate::{Store, StoreError, Writer};
 
@@ -16,11 +16,6 @@ pub fn telegram_handle(text: &str) -> String {
     let t = text.trim();
     let t = t.rsplit('/').next().unwrap_or(t);
     t.trim_start_matches('@').to_ascii_lowercase()
-}
-
-/// Now in Unix seconds: the bot's tables count in them.
-fn now() -> i64 {
-    clock::unix_now()
 }
 
 /// What the bot remembers of a chat; `D` is the bot's questionnaire,

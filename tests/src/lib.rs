@@ -244,3 +244,16 @@ pub fn staff_registry(accounts: &[(&str, &str)]) -> (tempfile::TempDir, Vec<(Str
     }
     (dir, creds)
 }
+
+/// A JSON API contact request from relative `i` (a phone of her own, no
+/// email) seeking Лаврентьев Остап Ильич, for tests that post many.
+pub fn contact_request(i: usize) -> serde_json::Value {
+    serde_json::json!({
+        "language": "ru",
+        "requester_name": format!("Мать {i}"),
+        "relationship": "мать",
+        "phone": format!("+7 900 {:03} {:04}", i / 1000, i % 10_000),
+        "sought_name": "Лаврентьев Остап Ильич",
+        "consent": true
+    })
+}

@@ -9,25 +9,14 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-use findkin_tests::{findkin, free_port, stderr, stdout, Server};
-use serde_json::{json, Value};
+use findkin_tests::{contact_request, findkin, free_port, stderr, stdout, Server};
+use serde_json::Value;
 
 const REQUESTS: usize = 1000;
 const WORKERS: usize = 16;
 const KILLS: usize = 3;
 /// The whole run is bounded: a stuck server fails the test, not CI's clock.
 const LIMIT: Duration = Duration::from_secs(300);
-
-fn body(i: usize) -> Value {
-    json!({
-        "language": "ru",
-        "requester_name": format!("Мать {i}"),
-        "relationship": "мать",
-        "phone": format!("+7 900 {:03} {:04}", i / 1000, i % 10_000),
-        "sought_name": "Лаврентьев Остап Ильич",
-        "consent": true
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn acknowledged_requests_survive_repeated_sigkill_exactly_once() {
@@ -56,7 +45,12 @@ async fn acknowledged_requests_survive_repeated_sigkill_exactly_once() {
                 loop {
                     assert!(started.elapsed() < LIMIT, "request {i} never acknowledged");
                     let url = format!("{}/api/v1/requests", base.read().expect("base"));
-                    let sent = c.post(url).header("Idempotency-Key", format!("crash-{i}")).json(&body(i)).send().await;
+                    let sent = c
+                        .post(url)
+                        .header("Idempotency-Key", format!("crash-{i}"))
+                        .json(&contact_request(i))
+                        .send()
+                        .await;
                     if let Ok(r) = sent {
                         if matches!(r.status().as_u16(), 200 | 201) {
                             let v: Value = r.json().await.unwrap_or(Value::Null);
@@ -116,7 +110,7 @@ async fn acknowledged_requests_survive_repeated_sigkill_exactly_once() {
         let r = c
             .post(server.url("/api/v1/requests"))
             .header("Idempotency-Key", format!("crash-{i}"))
-            .json(&body(i))
+            .json(&contact_request(i))
             .send()
             .await
             .expect("post");

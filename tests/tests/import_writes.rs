@@ -9,23 +9,11 @@
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use findkin_tests::{command, findkin, free_port, stderr, stdout, Server};
-use serde_json::{json, Value};
+use findkin_tests::{command, contact_request, findkin, free_port, stderr, stdout, Server};
 
 const ROWS: usize = 200_000;
 /// The whole run is bounded: a stuck import fails the test, not CI's clock.
 const LIMIT: Duration = Duration::from_secs(300);
-
-fn body(i: usize) -> Value {
-    json!({
-        "language": "ru",
-        "requester_name": format!("Мать {i}"),
-        "relationship": "мать",
-        "phone": format!("+7 900 000 {i:04}"),
-        "sought_name": "Лаврентьев Остап Ильич",
-        "consent": true
-    })
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn contact_requests_are_stored_while_a_large_import_runs() {
@@ -57,7 +45,7 @@ async fn contact_requests_are_stored_while_a_large_import_runs() {
         let r = client
             .post(server.url("/api/v1/requests"))
             .header("Idempotency-Key", format!("during-import-{sent}"))
-            .json(&body(sent))
+            .json(&contact_request(sent))
             .send()
             .await
             .expect("the server answers");

@@ -9,7 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use findkin_tests::database::{self, psql, PREFIX};
-use findkin_tests::{bin, eval_dir, stderr, stdout, unique_people, Person, Server};
+use findkin_tests::{bin, contact_request, eval_dir, stderr, stdout, unique_people, Person, Server};
 use serde_json::Value;
 
 /// A fresh database for one test, named after it.
@@ -237,18 +237,10 @@ async fn two_replicas_charge_one_submission_budget() {
     let mut answers = Vec::new();
     for i in 0..6 {
         let server = if i % 2 == 0 { &a } else { &b };
-        let body = serde_json::json!({
-            "language": "ru",
-            "requester_name": format!("Мать {i}"),
-            "relationship": "мать",
-            "phone": format!("+7 900 000 00 {i:02}"),
-            "sought_name": "Лаврентьев Остап Ильич",
-            "consent": true
-        });
         let r = c
             .post(server.url("/api/v1/requests"))
             .header("Idempotency-Key", format!("budget-{i}"))
-            .json(&body)
+            .json(&contact_request(i))
             .send()
             .await
             .expect("post");

@@ -256,7 +256,7 @@ pub async fn serve(state: AppState) -> Result<(), Error> {
             if let Some(b) = &search_budget {
                 b.retain_recent();
             }
-            if let Err(e) = store.purge_rate_limits(crate::submission_budget::now_ms()).await {
+            if let Err(e) = store.purge_rate_limits(crate::store::clock::unix_now_ms()).await {
                 tracing::warn!(error = %e, "cannot purge idle submission budgets");
             }
         }
