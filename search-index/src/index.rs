@@ -2,26 +2,23 @@
 //! two-stage search (cheap candidate retrieval, then exact re-ranking).
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
-use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{
-    BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query as TQuery, TermQuery,
-};
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::keys::{NameField, WordKeys};
 use crate::normalize::{words, Script};
 use crate::query::{Query, QueryWord};
 use crate::rank::{allowed_edits, match_name, Known, NamePart, WordMatch};
+use crate::retrieve::{retrieve, Candidate, KeyTerm};
 use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
 /// another version is rebuilt from the database instead of being misread.
-pub const INDEX_VERSION: u32 = 5;
+pub const INDEX_VERSION: u32 = 6;
 
 /// What the index needs of a registry record (and returns with a hit).
 #[derive(Debug, Clone, Default, Serialize)]
@@ -50,6 +47,12 @@ impl RecordDoc {
 
     /// The record's name split into parts, each with its keys.
     pub fn name_parts(&self) -> Vec<NamePart> {
+        self.name_parts_memo(&mut KeyMemo::default())
+    }
+
+    /// [`Self::name_parts`], with keys already computed for a word taken
+    /// from `memo` (the candidates of one search share most of their names).
+    pub fn name_parts_memo(&self, memo: &mut KeyMemo) -> Vec<NamePart> {
         let mut parts = Vec::new();
         for (field, text) in [
             (NameField::Surname, &self.surname),
@@ -57,12 +60,16 @@ impl RecordDoc {
             (NameField::Patronymic, &self.patronymic),
         ] {
             for w in words(text) {
-                parts.push(NamePart { field, keys: WordKeys::new(&w) });
+                let keys = memo.entry(w).or_insert_with_key(|w| Arc::new(WordKeys::new(w)));
+                parts.push(NamePart { field, keys: Arc::clone(keys) });
             }
         }
         parts
     }
 }
+
+/// Keys computed so far, by word.
+pub type KeyMemo = std::collections::HashMap<String, Arc<WordKeys>>;
 
 /// A search hit, best first.
 #[derive(Debug, Clone, Serialize)]
@@ -111,7 +118,7 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         rid: b.add_u64_field("rid", INDEXED | STORED | FAST),
-        birth_year: b.add_u64_field("birth_year", INDEXED | FAST),
+        birth_year: b.add_u64_field(BIRTH_YEAR, INDEXED | FAST),
         exact: b.add_text_field("k_exact", key.clone()),
         skel: b.add_text_field("k_skel", key.clone()),
         latin: b.add_text_field("k_latin", key.clone()),
@@ -131,6 +138,15 @@ fn schema() -> (Schema, Fields) {
     };
     (b.build(), fields)
 }
+
+/// Small document-store blocks: a search reads up to 200 records scattered
+/// over the registry, and each read decompresses its whole block.
+fn settings() -> IndexSettings {
+    IndexSettings { docstore_blocksize: 4096, ..IndexSettings::default() }
+}
+
+/// The fast field retrieval filters birth years on.
+const BIRTH_YEAR: &str = "birth_year";
 
 /// Candidates fetched before re-ranking.
 const CANDIDATES: usize = 200;
@@ -156,17 +172,20 @@ impl NameIndex {
     pub fn open(dir: &Path) -> Result<Self, SearchError> {
         std::fs::create_dir_all(dir)?;
         let (schema, f) = schema();
-        let index = Index::open_or_create(MmapDirectory::open(dir)?, schema).map_err(|e| match e {
-            tantivy::TantivyError::SchemaError(_) => SearchError::SchemaMismatch,
-            other => SearchError::Index(other),
-        })?;
+        let index =
+            Index::builder().schema(schema).settings(settings()).open_or_create(MmapDirectory::open(dir)?).map_err(
+                |e| match e {
+                    tantivy::TantivyError::SchemaError(_) => SearchError::SchemaMismatch,
+                    other => SearchError::Index(other),
+                },
+            )?;
         Self::with_index(index, f)
     }
 
     /// An index in memory, for tests and one-shot tools.
     pub fn in_memory() -> Result<Self, SearchError> {
         let (schema, f) = schema();
-        Self::with_index(Index::create_in_ram(schema), f)
+        Self::with_index(Index::builder().schema(schema).settings(settings()).create_in_ram()?, f)
     }
 
     fn with_index(index: Index, f: Fields) -> Result<Self, SearchError> {
@@ -283,6 +302,18 @@ impl NameIndex {
         Ok(())
     }
 
+    /// Merges every segment into one, after a full build: each segment
+    /// costs a search one more walk of every fuzzy automaton and one more
+    /// lookup of every key.
+    pub fn merge_segments(&self) -> Result<(), SearchError> {
+        let ids = self.index.searchable_segment_ids()?;
+        if ids.len() > 1 {
+            self.with_writer(|w| w.merge(&ids).wait().map(|_| ()))?;
+            self.reader.reload()?;
+        }
+        Ok(())
+    }
+
     /// Releases the writer lock (and its memory) until the next change.
     pub fn close_writer(&self) -> Result<(), SearchError> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
@@ -301,95 +332,67 @@ impl NameIndex {
         self.reader.searcher().num_docs()
     }
 
-    fn term(&self, field: Field, text: &str) -> Box<dyn TQuery> {
-        Box::new(TermQuery::new(Term::from_field_text(field, text), IndexRecordOption::Basic))
-    }
-
-    fn scored(&self, q: Box<dyn TQuery>, boost: f32) -> Box<dyn TQuery> {
-        Box::new(ConstScoreQuery::new(q, boost))
-    }
-
-    /// Every index term one query word may hit, as one disjunction.
-    fn word_query(&self, word: &QueryWord) -> Box<dyn TQuery> {
+    /// Every index term one query word may hit, with its retrieval weight.
+    fn word_terms(&self, word: &QueryWord) -> Vec<KeyTerm> {
         let f = &self.f;
-        let mut alts: Vec<Box<dyn TQuery>> = Vec::new();
+        let mut terms: Vec<KeyTerm> = Vec::new();
+        let mut add = |field: Field, text: String, boost: f32, edits: usize| {
+            terms.push(KeyTerm { field, text, boost, edits: edits as u8 });
+        };
         for form in &word.forms {
             let k = &form.keys;
             let w = form.weight;
             if form.is_initial {
                 if let Some(c) = k.initial() {
-                    alts.push(self.scored(self.term(f.init, &c.to_string()), B_INIT * w));
+                    add(f.init, c.to_string(), B_INIT * w, 0);
                 }
                 continue;
             }
             // A case-form nominative is a guess: it is looked up by its key
             // and through the dictionary, never by ear or distance.
             if !form.declined {
-                alts.push(self.scored(self.term(f.exact, &k.folded), B_EXACT * w));
-                alts.push(self.scored(self.term(f.stem, &k.stem), B_STEM * w));
+                add(f.exact, k.folded.clone(), B_EXACT * w, 0);
+                add(f.stem, k.stem.clone(), B_STEM * w, 0);
             }
-            alts.push(self.scored(self.term(f.skel, &k.skel), B_SKEL * w));
+            add(f.skel, k.skel.clone(), B_SKEL * w, 0);
             for id in &k.given {
-                alts.push(self.scored(self.term(f.given, &format!("g{id}")), B_DICT * w));
+                add(f.given, format!("g{id}"), B_DICT * w, 0);
             }
             for id in &k.fathers {
-                alts.push(self.scored(self.term(f.father, &format!("f{id}")), B_DICT * w));
+                add(f.father, format!("f{id}"), B_DICT * w, 0);
             }
             if form.declined {
                 continue;
             }
-            alts.push(self.scored(self.term(f.ear, &k.ear), B_EAR * w));
+            add(f.ear, k.ear.clone(), B_EAR * w, 0);
             if let Some(root) = &k.patr_root {
-                alts.push(self.scored(self.term(f.father, &format!("r{root}")), B_DICT * w));
+                add(f.father, format!("r{root}"), B_DICT * w, 0);
             }
             let edits = allowed_edits(k.skel.len());
             if edits > 0 {
-                let t = Term::from_field_text(f.skel, &k.skel);
-                alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, edits as u8, true)), B_FUZZY * w));
+                add(f.skel, k.skel.clone(), B_FUZZY * w, edits);
             }
             let latin_edits = allowed_edits(k.latin.len());
             if k.script == Script::Latin && latin_edits > 0 {
-                let t = Term::from_field_text(f.latin, &k.latin);
-                alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, latin_edits as u8, true)), B_FUZZY * w));
+                add(f.latin, k.latin.clone(), B_FUZZY * w, latin_edits);
             }
             if k.script != Script::Latin && allowed_edits(k.folded.chars().count()) > 0 {
-                let t = Term::from_field_text(f.exact, &k.folded);
-                alts.push(self.scored(Box::new(FuzzyTermQuery::new(t, 1, true)), B_FUZZY * w));
+                add(f.exact, k.folded.clone(), B_FUZZY * w, 1);
             }
         }
-        Box::new(DisjunctionMaxQuery::new(alts))
+        terms
     }
 
-    fn birth_year_filter(&self, year: u16) -> Box<dyn TQuery> {
-        let f = self.f.birth_year;
-        let clauses: Vec<(Occur, Box<dyn TQuery>)> = [u64::from(year), 0]
-            .into_iter()
-            .map(|y| {
-                let q: Box<dyn TQuery> = Box::new(TermQuery::new(Term::from_field_u64(f, y), IndexRecordOption::Basic));
-                (Occur::Should, q)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(clauses))
+    /// Candidate retrieval: documents matching all words but at most
+    /// `max_misses`, unranked (see [`retrieve`](crate::retrieve)).
+    fn candidates(&self, searcher: &Searcher, q: &Query, max_misses: usize) -> Result<Vec<Candidate>, SearchError> {
+        let words: Vec<Vec<KeyTerm>> = q.words.iter().map(|w| self.word_terms(w)).collect();
+        retrieve(searcher, &words, max_misses, q.birth_year, BIRTH_YEAR)
     }
 
-    /// Candidate retrieval: documents matching at least `min_words` words.
-    fn candidates(&self, q: &Query, min_words: usize) -> Result<Vec<RecordDoc>, SearchError> {
-        let words: Vec<(Occur, Box<dyn TQuery>)> =
-            q.words.iter().map(|w| (Occur::Should, self.word_query(w))).collect();
-        let mut top: Vec<(Occur, Box<dyn TQuery>)> =
-            vec![(Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(words, min_words)))];
-        if let Some(y) = q.birth_year {
-            top.push((Occur::Must, self.birth_year_filter(y)));
-        }
-        let query = BooleanQuery::new(top);
-        let searcher = self.reader.searcher();
-        let found = searcher.search(&query, &TopDocs::with_limit(CANDIDATES).order_by_score())?;
-        let mut out = Vec::with_capacity(found.len());
-        for (_, addr) in found {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            out.push(self.record_of(&doc));
-        }
-        Ok(out)
+    /// The stored records of candidates, in the order given.
+    fn fetch(&self, searcher: &Searcher, found: &[Candidate]) -> Result<Vec<RecordDoc>, SearchError> {
+        found.iter().map(|c| Ok(self.record_of(&searcher.doc::<TantivyDocument>(c.addr)?))).collect()
     }
 
     fn record_of(&self, doc: &TantivyDocument) -> RecordDoc {
@@ -430,18 +433,22 @@ impl NameIndex {
     /// Finds records for a parsed query, best first.
     pub fn search(&self, q: &Query, opts: SearchOptions) -> Result<Vec<Hit>, SearchError> {
         let n = q.words.len();
-        let mut recs = self.candidates(q, n)?;
-        // Staff and the CLI also see near misses (all words but one).
+        let searcher = self.reader.searcher();
+        let found = self.candidates(&searcher, q, 0)?;
+        let mut recs = self.fetch(&searcher, &best(found))?;
+        // Staff and the CLI also see near misses (all words but one), when
+        // the whole name leaves the page short.
         if !opts.public_only && n >= 2 && recs.len() < opts.limit {
             let seen: std::collections::HashSet<u64> = recs.iter().map(|r| r.id).collect();
-            let more = self.candidates(q, n - 1)?;
-            recs.extend(more.into_iter().filter(|r| !seen.contains(&r.id)));
+            let more = best(self.candidates(&searcher, q, 1)?);
+            recs.extend(self.fetch(&searcher, &more)?.into_iter().filter(|r| !seen.contains(&r.id)));
         }
         let known = self.known_words(q)?;
+        let mut memo = KeyMemo::default();
         let mut hits: Vec<Hit> = recs
             .into_iter()
             .map(|rec| {
-                let m = match_name(&q.words, &rec.name_parts());
+                let m = match_name(&q.words, &rec.name_parts_memo(&mut memo));
                 let public = m.is_public() && !m.leans_on_a_contested_link(&known);
                 let score = m.score + q.context_bonus(&rec);
                 Hit { record: rec, score, public, matches: m.words }
@@ -454,6 +461,17 @@ impl NameIndex {
         hits.truncate(opts.limit);
         Ok(hits)
     }
+}
+
+/// The best [`CANDIDATES`] by retrieval score (ties: index order), best first.
+fn best(mut found: Vec<Candidate>) -> Vec<Candidate> {
+    let order = |a: &Candidate, b: &Candidate| b.score.total_cmp(&a.score).then(a.addr.cmp(&b.addr));
+    if found.len() > CANDIDATES {
+        found.select_nth_unstable_by(CANDIDATES - 1, order);
+        found.truncate(CANDIDATES);
+    }
+    found.sort_unstable_by(order);
+    found
 }
 
 #[cfg(test)]

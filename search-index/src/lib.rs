@@ -13,6 +13,7 @@ pub mod names;
 pub mod normalize;
 pub mod query;
 pub mod rank;
+mod retrieve;
 pub mod spelling;
 
 pub use index::{Hit, NameIndex, RecordDoc, SearchOptions};

@@ -2,6 +2,8 @@
 //! name, the best one-to-one assignment of words to parts, and the
 //! explanation a moderator reads ("Саша → Александр, dictionary").
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::keys::{NameField, WordKeys};
@@ -73,7 +75,8 @@ pub struct Known {
 #[derive(Debug, Clone)]
 pub struct NamePart {
     pub field: NameField,
-    pub keys: WordKeys,
+    /// Shared: one search meets the same name in many records.
+    pub keys: Arc<WordKeys>,
 }
 
 /// One query word's match, for the explanation.
@@ -237,8 +240,12 @@ fn compare_nominative(qk: &WordKeys, part: &NamePart) -> Option<MatchKind> {
     }
 }
 
+/// How one query word matched one part: quality, kind, and whether the
+/// spelling was undone from the wrong keyboard layout.
+type Cell = Option<(f32, MatchKind, bool)>;
+
 /// Best match of a query word (any of its spellings) against a part.
-fn compare(word: &QueryWord, part: &NamePart) -> Option<(f32, WordMatch)> {
+fn compare(word: &QueryWord, part: &NamePart) -> Cell {
     word.forms
         .iter()
         .filter_map(|form| {
@@ -249,7 +256,7 @@ fn compare(word: &QueryWord, part: &NamePart) -> Option<(f32, WordMatch)> {
             if kind == MatchKind::Transliteration && form.keys.latin == part.keys.latin {
                 q += 0.005;
             }
-            Some((q, WordMatch { query: word.typed.clone(), field: part.field, kind, layout_fixed: form.layout_fixed }))
+            Some((q, kind, form.layout_fixed))
         })
         .max_by(|a, b| a.0.total_cmp(&b.0))
 }
@@ -349,8 +356,7 @@ fn conventional_order(words: &[Option<WordMatch>]) -> bool {
 /// Assigns query words to distinct name parts so that the total quality is
 /// highest (a word matches at most one part and a part at most one word).
 pub fn match_name(query: &[QueryWord], parts: &[NamePart]) -> NameMatch {
-    let table: Vec<Vec<Option<(f32, WordMatch)>>> =
-        query.iter().map(|w| parts.iter().map(|p| compare(w, p)).collect()).collect();
+    let table: Vec<Vec<Cell>> = query.iter().map(|w| parts.iter().map(|p| compare(w, p)).collect()).collect();
     let mut best_total = -1.0f32;
     let mut best: Vec<Option<usize>> = vec![None; query.len()];
     let mut current: Vec<Option<usize>> = vec![None; query.len()];
@@ -358,10 +364,14 @@ pub fn match_name(query: &[QueryWord], parts: &[NamePart]) -> NameMatch {
     let words: Vec<Option<WordMatch>> = best
         .iter()
         .enumerate()
-        .map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(_, m)| m.clone())))
+        .map(|(w, part)| {
+            let p = (*part)?;
+            let (_, kind, layout_fixed) = table[w][p]?;
+            Some(WordMatch { query: query[w].typed.clone(), field: parts[p].field, kind, layout_fixed })
+        })
         .collect();
     let total: f32 =
-        best.iter().enumerate().filter_map(|(w, part)| part.and_then(|p| table[w][p].as_ref().map(|(q, _)| *q))).sum();
+        best.iter().enumerate().filter_map(|(w, part)| part.and_then(|p| table[w][p].map(|(q, _, _)| q))).sum();
     let mut score = if query.is_empty() { 0.0 } else { total / query.len() as f32 };
     if conventional_order(&words) {
         score += ORDER_BONUS;
@@ -376,7 +386,7 @@ pub fn match_name(query: &[QueryWord], parts: &[NamePart]) -> NameMatch {
 }
 
 fn search(
-    table: &[Vec<Option<(f32, WordMatch)>>],
+    table: &[Vec<Cell>],
     word: usize,
     used: u64,
     total: f32,
@@ -398,7 +408,7 @@ fn search(
         if p >= 64 || used & (1 << p) != 0 {
             continue;
         }
-        if let Some((q, _)) = cell {
+        if let Some((q, _, _)) = cell {
             current[word] = Some(p);
             search(table, word + 1, used | (1 << p), total + q, current, best, best_total);
         }

@@ -136,6 +136,9 @@ impl Registry {
             progress(done, total.max(done));
         }
         self.index.commit()?;
+        if since.is_none() {
+            self.index.merge_segments()?;
+        }
         self.index.close_writer()?;
         IndexState { version: INDEX_VERSION, applied: target }.write(&self.state_path)?;
         Ok(done)

@@ -1,0 +1,242 @@
+//! Candidate retrieval: the records that hold all but at most `max_misses`
+//! of the query's words under some key, each scored by the strongest key
+//! per word.
+//!
+//! Why not a tantivy query tree: a boolean query over a disjunction of a
+//! dozen keys per word walks every posting of every key of every word, and
+//! the keys of a common given name or patronymic cover a tenth of a large
+//! registry. Here the rarest words lead: their postings are read whole,
+//! and every other word is only looked up for the documents they found, by
+//! seeking its postings. The cost follows the rarest word, not the sum.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tantivy::postings::TermInfo;
+use tantivy::query::{DfaWrapper, FuzzyTermQuery};
+use tantivy::schema::{Field, IndexRecordOption};
+use tantivy::{DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, SegmentReader, Term, TERMINATED};
+
+use crate::query::MAX_QUERY_WORDS;
+use crate::SearchError;
+
+/// One index term a query word may hit.
+pub(crate) struct KeyTerm {
+    pub field: Field,
+    pub text: String,
+    /// Retrieval weight: only the order matters, re-ranking decides.
+    pub boost: f32,
+    /// Edits allowed (0: the term itself).
+    pub edits: u8,
+}
+
+/// A record that matched enough words.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Candidate {
+    pub addr: DocAddress,
+    /// Sum over the words of the strongest key each matched.
+    pub score: f32,
+}
+
+/// A key term as one segment holds it.
+struct SegmentTerm {
+    inv: Arc<InvertedIndexReader>,
+    info: TermInfo,
+    boost: f32,
+}
+
+/// A query word's keys in one segment, with how many postings they hold.
+struct SegmentWord {
+    index: usize,
+    terms: Vec<SegmentTerm>,
+    cost: u64,
+}
+
+/// A document being considered in one segment.
+struct Slot {
+    doc: DocId,
+    best: [f32; MAX_QUERY_WORDS],
+    misses: u8,
+}
+
+/// Finds the documents that match all but at most `max_misses` words.
+/// `words` holds each query word's key terms; `birth_year` keeps only
+/// records born that year or with no known date (0 in `year_field`).
+pub(crate) fn retrieve(
+    searcher: &Searcher,
+    words: &[Vec<KeyTerm>],
+    max_misses: usize,
+    birth_year: Option<u16>,
+    year_field: &str,
+) -> Result<Vec<Candidate>, SearchError> {
+    // Automata are built once per query, not once per segment.
+    let automata: Vec<Vec<Option<DfaWrapper>>> = words
+        .iter()
+        .map(|terms| {
+            terms
+                .iter()
+                .map(|t| {
+                    (t.edits > 0)
+                        .then(|| {
+                            FuzzyTermQuery::new(Term::from_field_text(t.field, &t.text), t.edits, true).automaton()
+                        })
+                        .transpose()
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<_, _>>()?;
+    let mut out = Vec::new();
+    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
+        let found = retrieve_in_segment(segment, words, &automata, max_misses, birth_year, year_field)?;
+        out.extend(
+            found
+                .into_iter()
+                .map(|s| Candidate { addr: DocAddress::new(ord as u32, s.doc), score: s.best.iter().sum() }),
+        );
+    }
+    Ok(out)
+}
+
+fn retrieve_in_segment(
+    segment: &SegmentReader,
+    words: &[Vec<KeyTerm>],
+    automata: &[Vec<Option<DfaWrapper>>],
+    max_misses: usize,
+    birth_year: Option<u16>,
+    year_field: &str,
+) -> Result<Vec<Slot>, SearchError> {
+    let mut resolved = Vec::with_capacity(words.len());
+    for (index, (terms, automata)) in words.iter().zip(automata).enumerate() {
+        resolved.push(resolve_word(segment, index, terms, automata)?);
+    }
+    resolved.sort_by_key(|w| w.cost);
+    let leaders = (max_misses + 1).min(resolved.len());
+    let (lead, rest) = resolved.split_at(leaders);
+
+    let mut slots = lead_slots(lead)?;
+    // Deleted documents and other birth years go before any lookup.
+    let alive = segment.alive_bitset();
+    // Every record has a birth year value (0: unknown), so the column is read
+    // as plain values, without its optional index.
+    let years = match birth_year {
+        Some(year) => Some((segment.fast_fields().u64(year_field)?.first_or_default_col(0), u64::from(year))),
+        None => None,
+    };
+    slots.retain(|s| {
+        let born =
+            years.as_ref().is_none_or(|(col, year)| matches!(col.get_val(s.doc), 0) || col.get_val(s.doc) == *year);
+        born && alive.is_none_or(|a| a.is_alive(s.doc))
+    });
+    // Leaders a slot did not match are misses already.
+    for s in &mut slots {
+        s.misses = lead.iter().filter(|w| s.best[w.index] == 0.0).count() as u8;
+    }
+    for word in rest {
+        if slots.is_empty() {
+            break;
+        }
+        for term in &word.terms {
+            let mut postings = term.inv.read_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
+            mark_matches(&mut slots, word.index, term.boost, &mut postings);
+        }
+        slots.retain_mut(|s| {
+            if s.best[word.index] == 0.0 {
+                s.misses += 1;
+            }
+            usize::from(s.misses) <= max_misses
+        });
+    }
+    Ok(slots)
+}
+
+/// Looks up a word's key terms in one segment, fuzzy ones expanded over the
+/// term dictionary; a term reached by several keys keeps the strongest.
+fn resolve_word(
+    segment: &SegmentReader,
+    index: usize,
+    terms: &[KeyTerm],
+    automata: &[Option<DfaWrapper>],
+) -> Result<SegmentWord, SearchError> {
+    let mut by_postings: HashMap<(u32, u64), usize> = HashMap::new();
+    let mut out: Vec<SegmentTerm> = Vec::new();
+    let mut add = |inv: &Arc<InvertedIndexReader>, field: Field, info: TermInfo, boost: f32| {
+        let key = (field.field_id(), info.postings_range.start as u64);
+        match by_postings.get(&key) {
+            Some(&i) => out[i].boost = out[i].boost.max(boost),
+            None => {
+                by_postings.insert(key, out.len());
+                out.push(SegmentTerm { inv: Arc::clone(inv), info, boost });
+            }
+        }
+    };
+    for (term, automaton) in terms.iter().zip(automata) {
+        let inv = segment.inverted_index(term.field)?;
+        match automaton {
+            None => {
+                if let Some(info) = inv.get_term_info(&Term::from_field_text(term.field, &term.text))? {
+                    add(&inv, term.field, info, term.boost);
+                }
+            }
+            Some(dfa) => {
+                let mut stream = inv.terms().search(dfa).into_stream()?;
+                while stream.advance() {
+                    add(&inv, term.field, stream.value().clone(), term.boost);
+                }
+            }
+        }
+    }
+    let cost = out.iter().map(|t| u64::from(t.info.doc_freq)).sum();
+    Ok(SegmentWord { index, terms: out, cost })
+}
+
+/// Every document the leading words hold, with their strongest key each:
+/// their postings gathered, then put in document order by a radix sort
+/// (a comparison sort of every posting was a fifth of a search).
+fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
+    let total: u64 = lead.iter().map(|w| w.cost).sum();
+    let mut hits: Vec<(DocId, u8, f32)> = Vec::with_capacity(total as usize);
+    for word in lead {
+        for term in &word.terms {
+            let mut postings = term.inv.read_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
+            let mut doc = postings.doc();
+            while doc != TERMINATED {
+                hits.push((doc, word.index as u8, term.boost));
+                doc = postings.advance();
+            }
+        }
+    }
+    radsort::sort_by_key(&mut hits, |h| h.0);
+    let mut slots: Vec<Slot> = Vec::new();
+    for (doc, word, boost) in hits {
+        let slot = match slots.last_mut() {
+            Some(s) if s.doc == doc => s,
+            _ => {
+                slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
+                slots.last_mut().expect("just pushed")
+            }
+        };
+        let best = &mut slot.best[usize::from(word)];
+        *best = best.max(boost);
+    }
+    Ok(slots)
+}
+
+/// Raises word `word`'s score of every slot the postings hold: a merge of
+/// two sorted lists that skips through whichever is behind.
+fn mark_matches(slots: &mut [Slot], word: usize, boost: f32, postings: &mut impl DocSet) {
+    let mut i = 0;
+    let mut doc = postings.doc();
+    while i < slots.len() && doc != TERMINATED {
+        let want = slots[i].doc;
+        if doc < want {
+            doc = postings.seek(want);
+        } else if doc > want {
+            i += slots[i..].partition_point(|s| s.doc < doc);
+        } else {
+            let best = &mut slots[i].best[word];
+            *best = best.max(boost);
+            i += 1;
+            doc = postings.advance();
+        }
+    }
+}
