@@ -13,7 +13,7 @@ use crate::keys::{NameField, WordKeys};
 use crate::normalize::{words, Script};
 use crate::query::{Query, QueryWord};
 use crate::rank::{allowed_edits, match_name, Known, NamePart, WordMatch};
-use crate::retrieve::{retrieve, Candidate, KeyTerm};
+use crate::retrieve::{Candidate, KeyTerm, Retrieval};
 use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
@@ -383,11 +383,10 @@ impl NameIndex {
         terms
     }
 
-    /// Candidate retrieval: documents matching all words but at most
-    /// `max_misses`, unranked (see [`retrieve`](crate::retrieve)).
-    fn candidates(&self, searcher: &Searcher, q: &Query, max_misses: usize) -> Result<Vec<Candidate>, SearchError> {
+    /// Looks up every key of every query word (see [`Retrieval`]).
+    fn retrieval<'s>(&self, searcher: &'s Searcher, q: &Query) -> Result<Retrieval<'s>, SearchError> {
         let words: Vec<Vec<KeyTerm>> = q.words.iter().map(|w| self.word_terms(w)).collect();
-        retrieve(searcher, &words, max_misses, q.birth_year, BIRTH_YEAR)
+        Retrieval::new(searcher, &words)
     }
 
     /// The stored records of candidates, in the order given.
@@ -434,13 +433,13 @@ impl NameIndex {
     pub fn search(&self, q: &Query, opts: SearchOptions) -> Result<Vec<Hit>, SearchError> {
         let n = q.words.len();
         let searcher = self.reader.searcher();
-        let found = self.candidates(&searcher, q, 0)?;
-        let mut recs = self.fetch(&searcher, &best(found))?;
+        let retrieval = self.retrieval(&searcher, q)?;
+        let mut recs = self.fetch(&searcher, &best(retrieval.run(0, q.birth_year, BIRTH_YEAR)?))?;
         // Staff and the CLI also see near misses (all words but one), when
         // the whole name leaves the page short.
         if !opts.public_only && n >= 2 && recs.len() < opts.limit {
             let seen: std::collections::HashSet<u64> = recs.iter().map(|r| r.id).collect();
-            let more = best(self.candidates(&searcher, q, 1)?);
+            let more = best(retrieval.run(1, q.birth_year, BIRTH_YEAR)?);
             recs.extend(self.fetch(&searcher, &more)?.into_iter().filter(|r| !seen.contains(&r.id)));
         }
         let known = self.known_words(q)?;

@@ -9,13 +9,14 @@
 //! and every other word is only looked up for the documents they found, by
 //! seeking its postings. The cost follows the rarest word, not the sum.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tantivy::postings::TermInfo;
+use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
-use tantivy::{DocAddress, DocId, DocSet, InvertedIndexReader, Searcher, SegmentReader, Term, TERMINATED};
+use tantivy::{DocAddress, DocId, InvertedIndexReader, Searcher, SegmentReader, Term};
 
 use crate::query::MAX_QUERY_WORDS;
 use crate::SearchError;
@@ -59,57 +60,75 @@ struct Slot {
     misses: u8,
 }
 
-/// Finds the documents that match all but at most `max_misses` words.
-/// `words` holds each query word's key terms; `birth_year` keeps only
-/// records born that year or with no known date (0 in `year_field`).
-pub(crate) fn retrieve(
-    searcher: &Searcher,
-    words: &[Vec<KeyTerm>],
-    max_misses: usize,
-    birth_year: Option<u16>,
-    year_field: &str,
-) -> Result<Vec<Candidate>, SearchError> {
-    // Automata are built once per query, not once per segment.
-    let automata: Vec<Vec<Option<DfaWrapper>>> = words
-        .iter()
-        .map(|terms| {
-            terms
-                .iter()
-                .map(|t| {
-                    (t.edits > 0)
-                        .then(|| {
-                            FuzzyTermQuery::new(Term::from_field_text(t.field, &t.text), t.edits, true).automaton()
-                        })
-                        .transpose()
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .collect::<Result<_, _>>()?;
-    let mut out = Vec::new();
-    for (ord, segment) in searcher.segment_readers().iter().enumerate() {
-        let found = retrieve_in_segment(segment, words, &automata, max_misses, birth_year, year_field)?;
-        out.extend(
-            found
-                .into_iter()
-                .map(|s| Candidate { addr: DocAddress::new(ord as u32, s.doc), score: s.best.iter().sum() }),
-        );
+/// A query's key terms looked up in every segment of one searcher, ready
+/// for one or more retrievals (staff searches run two).
+pub(crate) struct Retrieval<'s> {
+    searcher: &'s Searcher,
+    /// Per segment, per query word.
+    segments: Vec<Vec<SegmentWord>>,
+}
+
+impl<'s> Retrieval<'s> {
+    /// Looks up `words` (each query word's key terms) in every segment.
+    pub fn new(searcher: &'s Searcher, words: &[Vec<KeyTerm>]) -> Result<Self, SearchError> {
+        // Automata are built once per query, not once per segment.
+        let automata: Vec<Vec<Option<DfaWrapper>>> = words
+            .iter()
+            .map(|terms| {
+                terms
+                    .iter()
+                    .map(|t| {
+                        (t.edits > 0)
+                            .then(|| {
+                                FuzzyTermQuery::new(Term::from_field_text(t.field, &t.text), t.edits, true).automaton()
+                            })
+                            .transpose()
+                    })
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<_, _>>()?;
+        let mut segments = Vec::with_capacity(searcher.segment_readers().len());
+        for segment in searcher.segment_readers() {
+            let mut resolved = Vec::with_capacity(words.len());
+            for (index, (terms, automata)) in words.iter().zip(&automata).enumerate() {
+                resolved.push(resolve_word(segment, index, terms, automata)?);
+            }
+            // The rarest words first: they lead, the others are looked up.
+            resolved.sort_by_key(|w| w.cost);
+            segments.push(resolved);
+        }
+        Ok(Retrieval { searcher, segments })
     }
-    Ok(out)
+
+    /// The documents that match all words but at most `max_misses`;
+    /// `birth_year` keeps only records born that year or with no known
+    /// date (0 in `year_field`).
+    pub fn run(
+        &self,
+        max_misses: usize,
+        birth_year: Option<u16>,
+        year_field: &str,
+    ) -> Result<Vec<Candidate>, SearchError> {
+        let mut out = Vec::new();
+        for (ord, (segment, words)) in self.searcher.segment_readers().iter().zip(&self.segments).enumerate() {
+            let found = retrieve_in_segment(segment, words, max_misses, birth_year, year_field)?;
+            out.extend(
+                found
+                    .into_iter()
+                    .map(|s| Candidate { addr: DocAddress::new(ord as u32, s.doc), score: s.best.iter().sum() }),
+            );
+        }
+        Ok(out)
+    }
 }
 
 fn retrieve_in_segment(
     segment: &SegmentReader,
-    words: &[Vec<KeyTerm>],
-    automata: &[Vec<Option<DfaWrapper>>],
+    resolved: &[SegmentWord],
     max_misses: usize,
     birth_year: Option<u16>,
     year_field: &str,
 ) -> Result<Vec<Slot>, SearchError> {
-    let mut resolved = Vec::with_capacity(words.len());
-    for (index, (terms, automata)) in words.iter().zip(automata).enumerate() {
-        resolved.push(resolve_word(segment, index, terms, automata)?);
-    }
-    resolved.sort_by_key(|w| w.cost);
     let leaders = (max_misses + 1).min(resolved.len());
     let (lead, rest) = resolved.split_at(leaders);
 
@@ -136,8 +155,8 @@ fn retrieve_in_segment(
             break;
         }
         for term in &word.terms {
-            let mut postings = term.inv.read_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
-            mark_matches(&mut slots, word.index, term.boost, &mut postings);
+            let mut block = term.inv.read_block_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
+            mark_matches(&mut slots, word.index, term.boost, &mut block);
         }
         slots.retain_mut(|s| {
             if s.best[word.index] == 0.0 {
@@ -193,50 +212,69 @@ fn resolve_word(
 /// their postings gathered, then put in document order by a radix sort
 /// (a comparison sort of every posting was a fifth of a search).
 fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
-    let total: u64 = lead.iter().map(|w| w.cost).sum();
-    let mut hits: Vec<(DocId, u8, f32)> = Vec::with_capacity(total as usize);
-    for word in lead {
-        for term in &word.terms {
-            let mut postings = term.inv.read_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
-            let mut doc = postings.doc();
-            while doc != TERMINATED {
-                hits.push((doc, word.index as u8, term.boost));
-                doc = postings.advance();
+    thread_local! {
+        /// Kept between searches: a fresh buffer of a common name's
+        /// postings costs page faults each time.
+        static HITS: RefCell<Vec<(DocId, u8, f32)>> = const { RefCell::new(Vec::new()) };
+    }
+    HITS.with_borrow_mut(|hits| {
+        hits.clear();
+        for word in lead {
+            for term in &word.terms {
+                let mut block = term.inv.read_block_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
+                while !block.docs().is_empty() {
+                    hits.extend(block.docs().iter().map(|&doc| (doc, word.index as u8, term.boost)));
+                    block.advance();
+                }
             }
         }
-    }
-    radsort::sort_by_key(&mut hits, |h| h.0);
-    let mut slots: Vec<Slot> = Vec::new();
-    for (doc, word, boost) in hits {
-        let slot = match slots.last_mut() {
-            Some(s) if s.doc == doc => s,
-            _ => {
-                slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
-                slots.last_mut().expect("just pushed")
-            }
-        };
-        let best = &mut slot.best[usize::from(word)];
-        *best = best.max(boost);
-    }
-    Ok(slots)
+        radsort::sort_by_key(hits.as_mut_slice(), |h| h.0);
+        let mut slots: Vec<Slot> = Vec::new();
+        for &(doc, word, boost) in hits.iter() {
+            let slot = match slots.last_mut() {
+                Some(s) if s.doc == doc => s,
+                _ => {
+                    slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
+                    slots.last_mut().expect("just pushed")
+                }
+            };
+            let best = &mut slot.best[usize::from(word)];
+            *best = best.max(boost);
+        }
+        // A rare huge query does not pin its memory.
+        if hits.capacity() > KEEP_HITS {
+            *hits = Vec::new();
+        }
+        Ok(slots)
+    })
 }
 
-/// Raises word `word`'s score of every slot the postings hold: a merge of
-/// two sorted lists that skips through whichever is behind.
-fn mark_matches(slots: &mut [Slot], word: usize, boost: f32, postings: &mut impl DocSet) {
+/// Postings kept in the per-thread buffer between searches (12 MB).
+const KEEP_HITS: usize = 1 << 20;
+
+/// Raises word `word`'s score of every slot the postings hold: both lists
+/// are in document order, so each block of postings that may hold a slot
+/// is decoded once and scanned, and blocks holding none are skipped.
+fn mark_matches(slots: &mut [Slot], word: usize, boost: f32, block: &mut BlockSegmentPostings) {
     let mut i = 0;
-    let mut doc = postings.doc();
-    while i < slots.len() && doc != TERMINATED {
-        let want = slots[i].doc;
-        if doc < want {
-            doc = postings.seek(want);
-        } else if doc > want {
-            i += slots[i..].partition_point(|s| s.doc < doc);
-        } else {
-            let best = &mut slots[i].best[word];
-            *best = best.max(boost);
+    while i < slots.len() {
+        let start = block.seek(slots[i].doc);
+        let docs = block.docs();
+        let Some(&last) = docs.last() else { break };
+        if start >= docs.len() {
+            break;
+        }
+        let mut j = start;
+        while i < slots.len() && slots[i].doc <= last {
+            let want = slots[i].doc;
+            while docs[j] < want {
+                j += 1;
+            }
+            if docs[j] == want {
+                let best = &mut slots[i].best[word];
+                *best = best.max(boost);
+            }
             i += 1;
-            doc = postings.advance();
         }
     }
 }
