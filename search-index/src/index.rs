@@ -118,7 +118,7 @@ fn schema() -> (Schema, Fields) {
     );
     let fields = Fields {
         rid: b.add_u64_field("rid", INDEXED | STORED | FAST),
-        birth_year: b.add_u64_field(BIRTH_YEAR, INDEXED | FAST),
+        birth_year: b.add_u64_field("birth_year", INDEXED | FAST),
         exact: b.add_text_field("k_exact", key.clone()),
         skel: b.add_text_field("k_skel", key.clone()),
         latin: b.add_text_field("k_latin", key.clone()),
@@ -144,9 +144,6 @@ fn schema() -> (Schema, Fields) {
 fn settings() -> IndexSettings {
     IndexSettings { docstore_blocksize: 4096, ..IndexSettings::default() }
 }
-
-/// The fast field retrieval filters birth years on.
-const BIRTH_YEAR: &str = "birth_year";
 
 /// Candidates fetched before re-ranking.
 const CANDIDATES: usize = 200;
@@ -434,12 +431,13 @@ impl NameIndex {
         let n = q.words.len();
         let searcher = self.reader.searcher();
         let retrieval = self.retrieval(&searcher, q)?;
-        let mut recs = self.fetch(&searcher, &best(retrieval.run(0, q.birth_year, BIRTH_YEAR)?))?;
+        let born = q.birth_year.map(|y| (self.f.birth_year, y));
+        let mut recs = self.fetch(&searcher, &best(retrieval.run(0, born)?))?;
         // Staff and the CLI also see near misses (all words but one), when
         // the whole name leaves the page short.
         if !opts.public_only && n >= 2 && recs.len() < opts.limit {
             let seen: std::collections::HashSet<u64> = recs.iter().map(|r| r.id).collect();
-            let more = best(retrieval.run(1, q.birth_year, BIRTH_YEAR)?);
+            let more = best(retrieval.run(1, born)?);
             recs.extend(self.fetch(&searcher, &more)?.into_iter().filter(|r| !seen.contains(&r.id)));
         }
         let known = self.known_words(q)?;

@@ -58,6 +58,8 @@ struct Slot {
     doc: DocId,
     best: [f32; MAX_QUERY_WORDS],
     misses: u8,
+    /// Born in the year asked for, or on an unknown date.
+    born: bool,
 }
 
 /// A query's key terms looked up in every segment of one searcher, ready
@@ -102,16 +104,11 @@ impl<'s> Retrieval<'s> {
 
     /// The documents that match all words but at most `max_misses`;
     /// `birth_year` keeps only records born that year or with no known
-    /// date (0 in `year_field`).
-    pub fn run(
-        &self,
-        max_misses: usize,
-        birth_year: Option<u16>,
-        year_field: &str,
-    ) -> Result<Vec<Candidate>, SearchError> {
+    /// date (0 in that u64 field).
+    pub fn run(&self, max_misses: usize, birth_year: Option<(Field, u16)>) -> Result<Vec<Candidate>, SearchError> {
         let mut out = Vec::new();
         for (ord, (segment, words)) in self.searcher.segment_readers().iter().zip(&self.segments).enumerate() {
-            let found = retrieve_in_segment(segment, words, max_misses, birth_year, year_field)?;
+            let found = retrieve_in_segment(segment, words, max_misses, birth_year)?;
             out.extend(
                 found
                     .into_iter()
@@ -126,26 +123,28 @@ fn retrieve_in_segment(
     segment: &SegmentReader,
     resolved: &[SegmentWord],
     max_misses: usize,
-    birth_year: Option<u16>,
-    year_field: &str,
+    birth_year: Option<(Field, u16)>,
 ) -> Result<Vec<Slot>, SearchError> {
     let leaders = (max_misses + 1).min(resolved.len());
     let (lead, rest) = resolved.split_at(leaders);
 
     let mut slots = lead_slots(lead)?;
-    // Deleted documents and other birth years go before any lookup.
-    let alive = segment.alive_bitset();
-    // Every record has a birth year value (0: unknown), so the column is read
-    // as plain values, without its optional index.
-    let years = match birth_year {
-        Some(year) => Some((segment.fast_fields().u64(year_field)?.first_or_default_col(0), u64::from(year))),
-        None => None,
-    };
-    slots.retain(|s| {
-        let born =
-            years.as_ref().is_none_or(|(col, year)| matches!(col.get_val(s.doc), 0) || col.get_val(s.doc) == *year);
-        born && alive.is_none_or(|a| a.is_alive(s.doc))
-    });
+    // Other birth years and deleted documents go before any lookup. The
+    // year is looked up in its postings (that year, or 0 for unknown), block
+    // by block like a word: cheaper than reading a value per document.
+    if let Some((field, year)) = birth_year {
+        let inv = segment.inverted_index(field)?;
+        for y in [u64::from(year), 0] {
+            if let Some(info) = inv.get_term_info(&Term::from_field_u64(field, y))? {
+                let mut block = inv.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
+                mark_matches(&mut slots, &mut block, |s| s.born = true);
+            }
+        }
+        slots.retain(|s| s.born);
+    }
+    if let Some(alive) = segment.alive_bitset() {
+        slots.retain(|s| alive.is_alive(s.doc));
+    }
     // Leaders a slot did not match are misses already.
     for s in &mut slots {
         s.misses = lead.iter().filter(|w| s.best[w.index] == 0.0).count() as u8;
@@ -156,7 +155,8 @@ fn retrieve_in_segment(
         }
         for term in &word.terms {
             let mut block = term.inv.read_block_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
-            mark_matches(&mut slots, word.index, term.boost, &mut block);
+            let (word, boost) = (word.index, term.boost);
+            mark_matches(&mut slots, &mut block, |s| s.best[word] = s.best[word].max(boost));
         }
         slots.retain_mut(|s| {
             if s.best[word.index] == 0.0 {
@@ -234,7 +234,7 @@ fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
             let slot = match slots.last_mut() {
                 Some(s) if s.doc == doc => s,
                 _ => {
-                    slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
+                    slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0, born: false });
                     slots.last_mut().expect("just pushed")
                 }
             };
@@ -252,10 +252,10 @@ fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
 /// Postings kept in the per-thread buffer between searches (12 MB).
 const KEEP_HITS: usize = 1 << 20;
 
-/// Raises word `word`'s score of every slot the postings hold: both lists
-/// are in document order, so each block of postings that may hold a slot
-/// is decoded once and scanned, and blocks holding none are skipped.
-fn mark_matches(slots: &mut [Slot], word: usize, boost: f32, block: &mut BlockSegmentPostings) {
+/// Calls `hit` on every slot the postings hold: both lists are in
+/// document order, so each block of postings that may hold a slot is
+/// decoded once and scanned, and blocks holding none are skipped.
+fn mark_matches(slots: &mut [Slot], block: &mut BlockSegmentPostings, mut hit: impl FnMut(&mut Slot)) {
     let mut i = 0;
     while i < slots.len() {
         let start = block.seek(slots[i].doc);
@@ -271,8 +271,7 @@ fn mark_matches(slots: &mut [Slot], word: usize, boost: f32, block: &mut BlockSe
                 j += 1;
             }
             if docs[j] == want {
-                let best = &mut slots[i].best[word];
-                *best = best.max(boost);
+                hit(&mut slots[i]);
             }
             i += 1;
         }
