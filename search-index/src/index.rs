@@ -333,8 +333,14 @@ impl NameIndex {
     fn word_terms(&self, word: &QueryWord) -> Vec<KeyTerm> {
         let f = &self.f;
         let mut terms: Vec<KeyTerm> = Vec::new();
+        // Readings often share keys: each key is looked up once, at its
+        // strongest weight.
         let mut add = |field: Field, text: String, boost: f32, edits: usize| {
-            terms.push(KeyTerm { field, text, boost, edits: edits as u8 });
+            let edits = edits as u8;
+            match terms.iter_mut().find(|t| t.field == field && t.edits == edits && t.text == text) {
+                Some(t) => t.boost = t.boost.max(boost),
+                None => terms.push(KeyTerm { field, text, boost, edits }),
+            }
         };
         for form in &word.forms {
             let k = &form.keys;

@@ -209,8 +209,8 @@ fn resolve_word(
 }
 
 /// Every document the leading words hold, with their strongest key each:
-/// their postings gathered, then put in document order by a radix sort
-/// (a comparison sort of every posting was a fifth of a search).
+/// their postings gathered, then put in document order by the standard
+/// stable sort, which merges the already sorted lists as runs.
 fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
     thread_local! {
         /// Kept between searches: a fresh buffer of a common name's
@@ -228,7 +228,7 @@ fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
                 }
             }
         }
-        radsort::sort_by_key(hits.as_mut_slice(), |h| h.0);
+        hits.sort_by_key(|h| h.0);
         let mut slots: Vec<Slot> = Vec::new();
         for &(doc, word, boost) in hits.iter() {
             let slot = match slots.last_mut() {
