@@ -10,9 +10,12 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 FINDKIN_LOG=warn $BIN --data-dir $DATA serve --addr 127.0.0.1:$PORT --site-root ${SITE:-${CARGO_TARGET_DIR:-target}/site} >/dev/null 2>&1 &
 S=$!
 for _ in $(seq 1 100); do curl -sf http://127.0.0.1:$PORT/healthz >/dev/null && break; sleep 0.2; done
-curl -s -H "accept-encoding: $ENC" http://127.0.0.1:$PORT/pkg/findkin_bg.wasm -o /dev/null
+# The URL the home page names: /pkg/<content hash>/findkin_bg.wasm.
+WASM=$(curl -sf http://127.0.0.1:$PORT/ | grep -o '/pkg/[0-9a-f]*/findkin_bg\.wasm' | head -n1 || true)
+[ -n "$WASM" ] || { echo "no hashed wasm URL on the home page" >&2; kill $S; exit 1; }
+curl -sf -H "accept-encoding: $ENC" http://127.0.0.1:$PORT$WASM -o /dev/null
 t0=$(awk '{print $14+$15}' /proc/$S/stat)
-for i in $(seq 1 100); do curl -s -H "accept-encoding: $ENC" http://127.0.0.1:$PORT/pkg/findkin_bg.wasm -o /dev/null; done
+for i in $(seq 1 100); do curl -s -H "accept-encoding: $ENC" http://127.0.0.1:$PORT$WASM -o /dev/null; done
 t1=$(awk '{print $14+$15}' /proc/$S/stat)
-echo "$BIN $ENC: server CPU per download: $(echo "($t1-$t0)*10/100" | bc -l | cut -c1-5) ms"
+echo "$BIN $ENC $WASM: server CPU per download: $(echo "($t1-$t0)*10/100" | bc -l | cut -c1-5) ms"
 kill $S

@@ -15,7 +15,7 @@ pub mod site;
 pub mod staff;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, Link, Meta, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, Link, Meta, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
@@ -33,6 +33,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // Both under `site_pkg_dir`, `pkg/<content hash>` (set by
+                // the server), so a new build is never a cached old one.
+                <HashedStylesheet options=options.clone() id="findkin"/>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>
@@ -70,7 +73,6 @@ pub fn App() -> impl IntoView {
     let lang = site.lang;
     mark_hydrated();
     view! {
-        <Stylesheet id="findkin" href="/pkg/findkin.css"/>
         <Link rel="icon" href="/favicon.svg" type_="image/svg+xml"/>
         <Title text=t(lang, "site.title")/>
         <Meta name="description" content=t(lang, "site.description")/>

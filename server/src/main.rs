@@ -589,7 +589,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     let leptos_options = LeptosOptions::builder()
         .output_name("findkin")
         .site_root(args.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
+        // `pkg/<hash of the files>`: the URL the pages load the bundle by.
+        .site_pkg_dir(findkin::http::assets::url_dir(&args.site_root))
         .site_addr(args.addr)
         .build();
     if let Some(addr) = args.metrics_addr {

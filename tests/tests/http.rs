@@ -108,35 +108,70 @@ async fn demo_mode_loads_fictional_people_and_says_so() {
     assert!(!v["hits"].as_array().map(Vec::is_empty).unwrap_or(true), "demo people are findable");
 }
 
+/// The URLs under `/pkg/` a page names in its attributes.
+fn bundle_urls(html: &str) -> Vec<String> {
+    html.match_indices("\"/pkg/")
+        .map(|(i, _)| {
+            let url = &html[i + 1..];
+            url[..url.find('"').unwrap_or(url.len())].to_string()
+        })
+        .collect()
+}
+
+fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+}
+
 #[tokio::test]
-async fn browser_bundle_is_served_compressed() {
+async fn browser_bundle_is_served_hashed_compressed_and_kept() {
+    const KEPT: &str = "public, max-age=31536000, immutable";
     let server = Server::start(dev_registry(), &[]);
-    let resp = reqwest::Client::new()
-        .get(server.url("/pkg/findkin_bg.wasm"))
-        .header("accept-encoding", "gzip")
-        .send()
-        .await
-        .expect("wasm request");
-    assert_eq!(resp.status().as_u16(), 200, "the browser bundle is built and served");
-    assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some("gzip"));
-    // Sent as built (`make site` writes .br and .gz): a Content-Length equal
-    // to the file on disk. On-the-fly compression streams without one.
-    let site = std::path::PathBuf::from(std::env::var("FINDKIN_SITE_ROOT").expect("FINDKIN_SITE_ROOT"));
-    for (encoding, file) in [("br", "findkin_bg.wasm.br"), ("gzip", "findkin_bg.wasm.gz")] {
-        let resp = reqwest::Client::new()
-            .get(server.url("/pkg/findkin_bg.wasm"))
-            .header("accept-encoding", encoding)
-            .send()
-            .await
-            .expect("wasm request");
-        let on_disk = std::fs::metadata(site.join("pkg").join(file)).expect("precompressed file").len();
-        assert_eq!(resp.headers().get("content-encoding").and_then(|v| v.to_str().ok()), Some(encoding));
-        assert_eq!(resp.content_length(), Some(on_disk), "{encoding}: the file as built");
-        let cache = resp.headers().get("cache-control").and_then(|v| v.to_str().ok()).unwrap_or_default();
-        assert_eq!(cache, "public, no-cache", "kept, and revalidated");
-    }
     let (_, html, _) = get(&server.url("/")).await;
-    assert!(html.contains("/pkg/findkin.js"), "the page loads the hydration script");
+    // The page names its script, wasm and stylesheet under one directory
+    // that carries the content hash of the build.
+    let urls = bundle_urls(&html);
+    let dir = urls.iter().find_map(|u| u.strip_suffix("/findkin.js")).expect("the hydration script is linked");
+    let hash = dir.strip_prefix("/pkg/").unwrap_or_default();
+    assert!(hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "a hashed directory: {dir}");
+    for file in ["findkin.js", "findkin_bg.wasm", "findkin.css"] {
+        assert!(urls.contains(&format!("{dir}/{file}")), "{file} under {dir}: {urls:?}");
+    }
+    // The script-free pages link the same stylesheet.
+    let (_, form, _) = get(&server.url("/request")).await;
+    assert!(form.contains(&format!("href=\"{dir}/findkin.css\"")), "{}", &form[..form.len().min(600)]);
+
+    // Each is sent as built (`make site` writes .br and .gz: a Content-Length
+    // equal to the file on disk; on-the-fly compression streams without one),
+    // and may be kept for a year.
+    let site = std::path::PathBuf::from(std::env::var("FINDKIN_SITE_ROOT").expect("FINDKIN_SITE_ROOT")).join("pkg");
+    let c = reqwest::Client::new();
+    for file in ["findkin.js", "findkin_bg.wasm", "findkin.css"] {
+        for (encoding, suffix) in [("br", ".br"), ("gzip", ".gz"), ("identity", "")] {
+            let url = server.url(&format!("{dir}/{file}"));
+            let resp = c.get(&url).header("accept-encoding", encoding).send().await.expect("bundle request");
+            assert_eq!(resp.status().as_u16(), 200, "{url}");
+            let on_disk = std::fs::metadata(site.join(format!("{file}{suffix}"))).expect("built file").len();
+            assert_eq!(header(&resp, "content-encoding"), if suffix.is_empty() { "" } else { encoding }, "{url}");
+            assert_eq!(resp.content_length(), Some(on_disk), "{url} {encoding}: the file as built");
+            assert_eq!(header(&resp, "cache-control"), KEPT, "{url}");
+        }
+    }
+
+    // The plain names still answer (scripts, proxies), revalidated each time.
+    let resp = c.get(server.url("/pkg/findkin_bg.wasm")).header("accept-encoding", "br").send().await.expect("plain");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(header(&resp, "content-encoding"), "br");
+    assert_eq!(header(&resp, "cache-control"), "public, no-cache");
+    let resp = c.get(server.url("/favicon.svg")).send().await.expect("favicon");
+    assert_eq!((resp.status().as_u16(), header(&resp, "cache-control").as_str()), (200, "public, no-cache"));
+    // Another build's hash (a page from before a restart) finds nothing, and
+    // the miss is not kept.
+    let other = if hash == "0123456789abcdef" { "fedcba9876543210" } else { "0123456789abcdef" };
+    for path in [format!("/pkg/{other}/findkin.js"), format!("{dir}/missing.js")] {
+        let resp = c.get(server.url(&path)).send().await.expect("missing");
+        assert_eq!(resp.status().as_u16(), 404, "{path}");
+        assert_ne!(header(&resp, "cache-control"), KEPT, "{path}");
+    }
 }
 
 #[tokio::test]

@@ -2,6 +2,7 @@
 //! static files, and the layers around them (request ids, logs, headers).
 
 mod api;
+pub mod assets;
 pub mod client_ip;
 mod error;
 mod headers;
@@ -97,19 +98,14 @@ pub struct ConnectionLimits {
     pub max_connections: usize,
 }
 
-/// The site's `pkg/` directory, served precompressed when the client takes
-/// brotli or gzip (the plain file otherwise).
-fn static_files(options: &LeptosOptions) -> tower_http::services::ServeDir {
-    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
-    tower_http::services::ServeDir::new(dir).precompressed_br().precompressed_gzip()
-}
-
 /// Builds the whole router.
 pub fn router(state: AppState) -> Router {
     let backend: SharedBackend = Arc::new(SiteBackend { registry: Arc::clone(&state.registry) });
     let routes = generate_route_list(App);
     let request_id = HeaderName::from_static("x-request-id");
     let options = state.leptos_options.clone();
+    // The script-free pages link the stylesheet under the same hashed URL.
+    findkin_app::document::set_pkg_dir(&options.site_pkg_dir);
     Router::new()
         .route("/healthz", get(api::healthz))
         .route("/api/v1/search", get(api::search))
@@ -142,8 +138,9 @@ pub fn router(state: AppState) -> Router {
         .route("/telegram/webhook", post(crate::telegram::webhook::receive).layer(DefaultBodyLimit::max(1024 * 1024)))
         .merge(staff::routes())
         // The browser bundle as built: `make site` writes .br and .gz beside
-        // each file, so a crowd with JavaScript on costs no compression.
-        .nest_service("/pkg", static_files(&options))
+        // each file, so a crowd with JavaScript on costs no compression; its
+        // hashed URL lets browsers keep it for a year.
+        .merge(assets::routes(&options))
         .leptos_routes_with_context(
             &state,
             routes,
