@@ -113,7 +113,37 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     osa(&abuf[..n], &bbuf[..m])
 }
 
+/// Whether two words are at most `limit` edits apart. Re-ranking asks this
+/// of every candidate's every name part, mostly of words far apart: words
+/// whose lengths differ by more than `limit` are not compared at all, and
+/// the comparison stops once two rows in a row exceed the limit.
+pub fn within_edits(a: &str, b: &str, limit: usize) -> bool {
+    let (n, m) = (a.chars().count(), b.chars().count());
+    if n.abs_diff(m) > limit {
+        return false;
+    }
+    if n >= STACK_CHARS || m >= STACK_CHARS {
+        let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+        return osa_bounded(&a, &b, usize::MAX) <= limit;
+    }
+    let (mut abuf, mut bbuf) = (['\0'; STACK_CHARS], ['\0'; STACK_CHARS]);
+    for (slot, c) in abuf.iter_mut().zip(a.chars()) {
+        *slot = c;
+    }
+    for (slot, c) in bbuf.iter_mut().zip(b.chars()) {
+        *slot = c;
+    }
+    osa_bounded(&abuf[..n], &bbuf[..m], limit) <= limit
+}
+
 fn osa(a: &[char], b: &[char]) -> usize {
+    osa_bounded(a, b, usize::MAX)
+}
+
+/// The optimal-string-alignment distance, or some value above `limit` as
+/// soon as it is certain to exceed it (a transposition reaches back two
+/// rows, so two rows above the limit are needed).
+fn osa_bounded(a: &[char], b: &[char], limit: usize) -> usize {
     let m = b.len();
     let mut rows = [[0usize; STACK_CHARS + 1]; 3];
     let mut heap;
@@ -138,6 +168,10 @@ fn osa(a: &[char], b: &[char]) -> usize {
                 v = v.min(prev2[j - 2] + 1);
             }
             cur[j] = v;
+        }
+        let row_min = cur.iter().copied().min().unwrap_or(0);
+        if row_min > limit && prev.iter().copied().min().unwrap_or(0) > limit {
+            return limit.saturating_add(1);
         }
         prev2.copy_from_slice(prev);
         prev.copy_from_slice(cur);
@@ -201,25 +235,25 @@ fn compare_form(q: &WordForm, part: &NamePart) -> Option<MatchKind> {
         return Some(MatchKind::ByEar);
     }
     let limit = allowed_edits(qk.skel.len().min(rk.skel.len()));
-    if limit > 0 && edit_distance(&qk.skel, &rk.skel) <= limit {
+    if limit > 0 && within_edits(&qk.skel, &rk.skel, limit) {
         return Some(MatchKind::Fuzzy);
     }
     // A slip in a Latin spelling, measured before the skeleton merges letters.
     if qk.script == Script::Latin {
         let latin_limit = allowed_edits(qk.latin.len().min(rk.latin.len()));
-        if latin_limit > 0 && edit_distance(&qk.latin, &rk.latin) <= latin_limit {
+        if latin_limit > 0 && within_edits(&qk.latin, &rk.latin, latin_limit) {
             return Some(MatchKind::Fuzzy);
         }
     }
     // A slip on a Cyrillic keyboard can change two skeleton letters
     // (ю→у is "iu"→"u") but is one edit in the folded word.
     let cyr_len = qk.folded.chars().count().min(rk.folded.chars().count());
-    if allowed_edits(cyr_len) > 0 && edit_distance(&qk.folded, &rk.folded) <= 1 {
+    if allowed_edits(cyr_len) > 0 && within_edits(&qk.folded, &rk.folded, 1) {
         return Some(MatchKind::Fuzzy);
     }
     // A fuzzy slip inside a feminine surname (Иваноав) or a patronymic.
     let stem_limit = allowed_edits(qk.stem.len().min(rk.stem.len()));
-    if part.field == NameField::Surname && stem_limit > 0 && edit_distance(&qk.stem, &rk.stem) <= stem_limit {
+    if part.field == NameField::Surname && stem_limit > 0 && within_edits(&qk.stem, &rk.stem, stem_limit) {
         return Some(MatchKind::Fuzzy);
     }
     None
@@ -430,6 +464,18 @@ mod tests {
         assert_eq!(edit_distance("ca", "abc"), 3);
         let long = "a".repeat(60);
         assert_eq!(edit_distance(&long, &format!("{long}b")), 1);
+    }
+
+    #[test]
+    fn within_edits_agrees_with_the_distance() {
+        let words = ["ivanov", "ivnaov", "ivanova", "ivanovskii", "petrov", "abc", "ca", "", "щербаков", "щербакова"];
+        for a in words {
+            for b in words {
+                for limit in 0..4 {
+                    assert_eq!(within_edits(a, b, limit), edit_distance(a, b) <= limit, "{a} {b} {limit}");
+                }
+            }
+        }
     }
 
     #[test]
