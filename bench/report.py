@@ -116,8 +116,8 @@ def main() -> int:
     out.append(f"## make bench: {n:,} records")
     out.append(
         f"Run {read(res / 'started')} at commit {read(res / 'commit')}, on {os.cpu_count()} cores "
-        f"(load average at the start {read(res / 'loadavg')}); wrk runs on the same machine. "
-        + (f"**The targets are for {TARGET_N:,} records; this run has {n:,}.**" if n != TARGET_N else "")
+        f"(load average at the start {read(res / 'loadavg')}); wrk runs on the same machine."
+        + (f" **The targets are for {TARGET_N:,} records; this run has {n:,}.**" if n != TARGET_N else "")
     )
 
     rows: list[list[str]] = []
