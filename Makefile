@@ -25,7 +25,7 @@ API_FUZZ = SCHEMATHESIS=$(VENV)/bin/schemathesis FINDKIN_BIN=$(BIN) FINDKIN_SITE
 # Seconds of libFuzzer per cargo-fuzz target in `make fuzz`.
 FUZZ_SECONDS ?= 60
 
-.PHONY: run build test fuzz setup setup-test site server clean lint
+.PHONY: run build test fuzz setup setup-test site server clean lint bench
 
 run: build
 	@mkdir -p $(DATA_DIR)
@@ -91,6 +91,16 @@ fuzz: build $(SCHEMATHESIS)
 	cd fuzz && for t in query csv_import; do \
 		RUSTC_BOOTSTRAP=1 cargo fuzz run -s none --codegen-units 16 $$t -- -max_total_time=$(FUZZ_SECONDS) || exit 1; \
 	done
+
+# Every number issue 14 sets a target for, on records generated here
+# (BENCH_N, default 1,000,000, and a tenth of it): import, criterion, wrk on
+# both search doors, pg_trgm KNN and SQLite FTS5 beside findkin; one table
+# printed and written to $(CARGO_TARGET_DIR)/bench/report.md (bench/README.md).
+bench: build
+	@command -v wrk >/dev/null || $(MAKE) --no-print-directory apt PKGS="wrk"
+	@[ -x /usr/bin/time ] || $(MAKE) --no-print-directory apt PKGS="time"
+	@command -v pg_isready >/dev/null || $(MAKE) --no-print-directory apt PKGS="postgresql"
+	FINDKIN_BIN=$(BIN) FINDKIN_SITE_ROOT=$(SITE) BENCH_DIR=$(CARGO_TARGET_DIR)/bench bash bench/run.sh
 
 $(SCHEMATHESIS):
 	python3 -m venv $(VENV)

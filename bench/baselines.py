@@ -3,10 +3,13 @@
 
 Systems, all over the same records and queries:
 
-* PostgreSQL ``pg_trgm``: ``similarity()`` over the normalized full name
-  (surname + given name + patronymic, lowercased, ё→е) with a GIN trigram
-  index; candidates from the ``%`` operator, whose similarity threshold is
-  swept and the best one (by recall@10) is reported.
+* PostgreSQL ``pg_trgm`` over the normalized full name (surname + given
+  name + patronymic, lowercased, ё→е), in one of two modes:
+  ``--pg-mode knn``: a GiST ``gist_trgm_ops`` index and
+  ``ORDER BY full_name <-> query LIMIT 10`` (nearest by trigram distance);
+  ``--pg-mode threshold`` (the default): a GIN index, candidates from the
+  ``%`` operator ranked by ``similarity()``, the threshold swept and the best
+  one (by recall@10) reported.
 * SQLite FTS5 with the ``trigram`` tokenizer: OR of the query words'
   trigrams, ranked by bm25.
 * findkin itself, via ``findkin import`` and ``findkin eval --json``.
@@ -161,6 +164,13 @@ def measure(system: str, search: Callable[[Query], list[str]], queries: list[Que
 # (a) PostgreSQL pg_trgm
 
 
+PG_KNN_SQL = """
+SELECT external_id FROM {table}
+WHERE (%(year)s::text IS NULL OR birth_year = %(year)s::text OR birth_year = '')
+ORDER BY full_name <-> %(q)s
+LIMIT {k}
+"""
+
 PG_SEARCH_SQL = """
 SELECT external_id FROM {table}
 WHERE full_name %% %(q)s
@@ -185,21 +195,27 @@ def pg_connect(dsn: str | None) -> psycopg.Connection:
     raise SystemExit(f"cannot connect to PostgreSQL: {last}")
 
 
-def pg_load(conn: psycopg.Connection, table: str, records: Iterable[Record]) -> None:
-    """Create the table, COPY the records in, build the GIN trigram index."""
+def pg_load(conn: psycopg.Connection, table: str, records: Iterable[Record], knn: bool = False) -> None:
+    """Create the table, COPY the records in, build the trigram index:
+    GiST for KNN ordering, GIN for the `%` operator."""
     conn.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     conn.execute(f"CREATE TABLE {table} (external_id text PRIMARY KEY, full_name text NOT NULL, birth_year text NOT NULL)")
     with conn.cursor() as cur:
         with cur.copy(f"COPY {table} (external_id, full_name, birth_year) FROM STDIN") as cp:
             for r in records:
                 cp.write_row((r.external_id, r.full_name, r.birth_year))
-    conn.execute(f"CREATE INDEX {table}_trgm ON {table} USING gin (full_name gin_trgm_ops)")
+    conn.execute("SET maintenance_work_mem = '256MB'")
+    if knn:
+        conn.execute(f"CREATE INDEX {table}_trgm ON {table} USING gist (full_name gist_trgm_ops)")
+    else:
+        conn.execute(f"CREATE INDEX {table}_trgm ON {table} USING gin (full_name gin_trgm_ops)")
     conn.execute(f"ANALYZE {table}")
 
 
-def pg_search_fn(conn: psycopg.Connection, table: str) -> Callable[[Query], list[str]]:
-    """A search function: `%` candidates ranked by similarity, top 10."""
-    sql = PG_SEARCH_SQL.format(table=table, k=TOP_K)
+def pg_search_fn(conn: psycopg.Connection, table: str, knn: bool = False) -> Callable[[Query], list[str]]:
+    """A search function, top 10: nearest by trigram distance (KNN), or
+    `%` candidates ranked by similarity."""
+    sql = (PG_KNN_SQL if knn else PG_SEARCH_SQL).format(table=table, k=TOP_K)
 
     def search(q: Query) -> list[str]:
         year = str(q.birth_year) if q.birth_year is not None else None
@@ -234,6 +250,28 @@ def bench_pg(dsn: str | None, records: list[Record], queries: list[Query],
         log(f"PostgreSQL: timing with threshold {best}")
         result = measure(f"PostgreSQL pg_trgm (threshold {best})", search, queries)
         return result, sweep
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS {table}")
+        conn.close()
+        log(f"PostgreSQL: dropped {table}")
+
+
+def bench_pg_knn(dsn: str | None, records: list[Record], queries: list[Query]) -> Result:
+    """Load with a GiST index, check the plan walks it, time KNN. Drops its table."""
+    conn = pg_connect(dsn)
+    table = f"bench_records_{os.getpid()}"
+    try:
+        log(f"PostgreSQL: loading {len(records)} records into {table} (GiST index)")
+        started = time.perf_counter()
+        pg_load(conn, table, records, knn=True)
+        log(f"PostgreSQL: loaded and indexed in {time.perf_counter() - started:.0f} s")
+        plan = conn.execute("EXPLAIN " + PG_KNN_SQL.format(table=table, k=TOP_K),
+                            {"q": "иванов иван", "year": None}).fetchall()
+        plan_text = "\n".join(r[0] for r in plan)
+        if f"{table}_trgm" not in plan_text:
+            log(f"PostgreSQL: warning, the KNN plan does not use the GiST index:\n{plan_text}")
+        log(f"PostgreSQL: timing KNN over {len(queries)} queries")
+        return measure("PostgreSQL pg_trgm KNN (GiST, <->)", pg_search_fn(conn, table, knn=True), queries)
     finally:
         conn.execute(f"DROP TABLE IF EXISTS {table}")
         conn.close()
@@ -307,20 +345,29 @@ def bench_sqlite(records: list[Record], queries: list[Query]) -> Result:
 # (c) findkin
 
 
-def bench_findkin(binary: Path, records_path: Path, queries_path: Path) -> Result:
-    """Import into a temporary data dir and read `findkin eval --json`."""
-    with tempfile.TemporaryDirectory(prefix="findkin-bench-") as data_dir:
-        base = [str(binary), "--data-dir", data_dir]
-        log(f"findkin: importing into {data_dir}")
-        subprocess.run(base + ["import", str(records_path)], check=True,
-                       stdout=subprocess.DEVNULL, stderr=sys.stderr)
-        # Run eval twice and keep the second run, so the OS cache is warm
-        # as for the baselines (each eval is a fresh process).
-        for attempt in (1, 2):
-            log(f"findkin: running eval ({attempt}/2)")
-            proc = subprocess.run(base + ["eval", str(queries_path), "--json"], check=True,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    report = json.loads(proc.stdout)
+def findkin_eval(binary: Path, data_dir: str, queries_path: Path) -> dict:
+    """`findkin eval --json` run twice, the second kept, so the OS cache is
+    warm as for the baselines (each eval is a fresh process)."""
+    base = [str(binary), "--data-dir", data_dir]
+    for attempt in (1, 2):
+        log(f"findkin: running eval ({attempt}/2)")
+        proc = subprocess.run(base + ["eval", str(queries_path), "--json"], check=True,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    return json.loads(proc.stdout)
+
+
+def bench_findkin(binary: Path, records_path: Path, queries_path: Path, data_dir: Path | None = None) -> Result:
+    """Read `findkin eval --json` on `data_dir`, or on a temporary data dir
+    the records are imported into."""
+    if data_dir is not None:
+        log(f"findkin: using the registry in {data_dir}")
+        report = findkin_eval(binary, str(data_dir), queries_path)
+    else:
+        with tempfile.TemporaryDirectory(prefix="findkin-bench-") as tmp:
+            log(f"findkin: importing into {tmp}")
+            subprocess.run([str(binary), "--data-dir", tmp, "import", str(records_path)], check=True,
+                           stdout=subprocess.DEVNULL, stderr=sys.stderr)
+            report = findkin_eval(binary, tmp, queries_path)
     per_kind = {k: v["recall_at_10"] for k, v in report["per_kind"].items() if v.get("positives", 0) > 0}
     return Result("findkin", report["overall"]["recall_at_10"], report["overall"]["mrr"],
                   report["latency"]["p50_ms"], report["latency"]["p99_ms"], per_kind)
@@ -358,22 +405,44 @@ def sweep_table(sweep: list[tuple[float, float, float]]) -> str:
     return markdown_table(["pg_trgm similarity threshold", "Recall@10", "MRR"], rows, "rrr")
 
 
-def report(results: list[Result], sweep: list[tuple[float, float, float]],
-           n_records: int, queries: list[Query]) -> str:
+def ratio_lines(results: list[Result]) -> list[str]:
+    """How many times faster findkin's p50 and p99 are than each baseline's."""
+    ours = next((r for r in results if r.system == "findkin"), None)
+    if ours is None or ours.p50_ms <= 0 or ours.p99_ms <= 0:
+        return []
+    return [f"findkin's p50 is {r.p50_ms / ours.p50_ms:,.0f}× faster than {r.system}: "
+            f"{ours.p50_ms:.2f} ms against {r.p50_ms:.2f} ms (p99: {r.p99_ms / ours.p99_ms:,.0f}×, "
+            f"{ours.p99_ms:.2f} ms against {r.p99_ms:.2f} ms), at recall@10 {ours.recall_at_10:.3f} "
+            f"against {r.recall_at_10:.3f}."
+            for r in results if r is not ours]
+
+
+def report(results: list[Result], sweep: list[tuple[float, float, float]] | None,
+           n_records: int, queries: list[Query], sample_note: str = "") -> str:
     """The whole Markdown output."""
     positives = sum(q.expected is not None for q in queries)
-    return "\n\n".join([
-        f"{n_records} records, {len(queries)} queries ({positives} with an expected record; "
+    parts = [
+        f"{n_records} records, {len(queries)} queries{sample_note} ({positives} with an expected record; "
         f"recall and MRR over those, latency over all queries).",
         summary_table(results),
+        "\n".join(ratio_lines(results)),
         "Recall@10 per query kind:",
         per_kind_table(results),
-        "pg_trgm threshold sweep (the best by recall@10 is used above):",
-        sweep_table(sweep),
+    ]
+    if sweep:
+        parts += ["pg_trgm threshold sweep (the best by recall@10 is used above):", sweep_table(sweep)]
+    parts.append(
         "Baseline latency is one warm query timed from Python (driver round trip included); "
         "findkin's is what `findkin eval` measures in-process for the public search (the one "
-        "relatives run; second of two eval runs, so the OS cache is warm).",
-    ])
+        "relatives run; second of two eval runs, so the OS cache is warm).")
+    return "\n\n".join(p for p in parts if p)
+
+
+def sample_lines(lines: list[str], n: int) -> list[str]:
+    """`n` lines spread evenly over the file (every kind keeps its share), or all."""
+    if n <= 0 or n >= len(lines):
+        return lines
+    return [lines[i * len(lines) // n] for i in range(n)]
 
 
 def default_findkin() -> Path:
@@ -395,8 +464,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="findkin binary (default: %(default)s)")
     p.add_argument("--pg-dsn", default=None,
                    help="PostgreSQL DSN (default: 127.0.0.1:5432, db test, user postgres then root)")
+    p.add_argument("--pg-mode", choices=["threshold", "knn"], default="threshold",
+                   help="pg_trgm: `%%` with a threshold sweep (GIN), or KNN `<->` (GiST) (default: %(default)s)")
     p.add_argument("--pg-thresholds", default="0.1,0.2,0.3,0.4",
                    help="comma-separated pg_trgm similarity thresholds to sweep (default: %(default)s)")
+    p.add_argument("--sample", type=int, default=0,
+                   help="run only this many queries, spread evenly over the file, on every system (0: all)")
+    p.add_argument("--findkin-data", type=Path, default=None,
+                   help="an already imported findkin data dir holding --records (default: import into a temporary one)")
+    p.add_argument("--json-out", type=Path, default=None, help="also write the results as JSON here")
     return p.parse_args(argv)
 
 
@@ -405,12 +481,31 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     thresholds = [float(x) for x in args.pg_thresholds.split(",") if x.strip()]
     records = load_records(args.records)
-    queries = load_queries(args.queries)
-    log(f"{len(records)} records, {len(queries)} queries")
-    pg_result, sweep = bench_pg(args.pg_dsn, records, queries, thresholds)
-    sqlite_result = bench_sqlite(records, queries)
-    findkin_result = bench_findkin(args.findkin, args.records, args.queries)
-    print(report([findkin_result, pg_result, sqlite_result], sweep, len(records), queries))
+    all_lines = [line for line in args.queries.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = sample_lines(all_lines, args.sample)
+    sample_note = f" spread evenly over the {len(all_lines)} of the file" if len(lines) < len(all_lines) else ""
+    with tempfile.TemporaryDirectory(prefix="findkin-bench-q-") as tmp:
+        queries_path = Path(tmp) / "queries.jsonl"
+        queries_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        queries = load_queries(queries_path)
+        log(f"{len(records)} records, {len(queries)} queries{sample_note}")
+        sweep = None
+        if args.pg_mode == "knn":
+            pg_result = bench_pg_knn(args.pg_dsn, records, queries)
+        else:
+            pg_result, sweep = bench_pg(args.pg_dsn, records, queries, thresholds)
+        sqlite_result = bench_sqlite(records, queries)
+        findkin_result = bench_findkin(args.findkin, args.records, queries_path, args.findkin_data)
+    results = [findkin_result, pg_result, sqlite_result]
+    print(report(results, sweep, len(records), queries, sample_note))
+    if args.json_out:
+        args.json_out.write_text(json.dumps({
+            "records": len(records),
+            "queries": len(queries),
+            "queries_in_file": len(all_lines),
+            "results": [r.__dict__ for r in results],
+            "ratios": ratio_lines(results),
+        }, ensure_ascii=False, indent=2), encoding="utf-8")
     return 0
 
 
