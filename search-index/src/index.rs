@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED};
-use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
+};
 
 use crate::keys::{NameField, WordKeys};
 use crate::normalize::{words, Script};
@@ -438,13 +440,16 @@ impl NameIndex {
         let searcher = self.reader.searcher();
         let retrieval = self.retrieval(&searcher, q)?;
         let born = q.birth_year.map(|y| (self.f.birth_year, y));
-        let mut recs = self.fetch(&searcher, &best(retrieval.run(0, born)?))?;
+        let whole = best(retrieval.run(0, born)?);
+        let mut recs = self.fetch(&searcher, &whole)?;
         // Staff and the CLI also see near misses (all words but one), when
         // the whole name leaves the page short.
         if !opts.public_only && n >= 2 && recs.len() < opts.limit {
-            let seen: std::collections::HashSet<u64> = recs.iter().map(|r| r.id).collect();
-            let more = best(retrieval.run(1, born)?);
-            recs.extend(self.fetch(&searcher, &more)?.into_iter().filter(|r| !seen.contains(&r.id)));
+            // Those with every word are fetched already: only the rest are read.
+            let seen: std::collections::HashSet<DocAddress> = whole.iter().map(|c| c.addr).collect();
+            let more: Vec<Candidate> =
+                best(retrieval.run(1, born)?).into_iter().filter(|c| !seen.contains(&c.addr)).collect();
+            recs.extend(self.fetch(&searcher, &more)?);
         }
         let known = self.known_words(q)?;
         let mut memo = KeyMemo::default();
