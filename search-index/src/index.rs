@@ -147,6 +147,12 @@ fn settings() -> IndexSettings {
     IndexSettings { docstore_blocksize: 4096, ..IndexSettings::default() }
 }
 
+/// The index writer's memory, shared by its threads: a segment is written
+/// out each time a thread's share fills. Sized so that an import of a
+/// million rows, with the database and the index at work together, stays
+/// under 300 MB (docs/PERFORMANCE.md).
+const WRITER_MEMORY: usize = 64_000_000;
+
 /// Candidates fetched before re-ranking.
 const CANDIDATES: usize = 200;
 
@@ -195,7 +201,7 @@ impl NameIndex {
     fn with_writer<T>(&self, op: impl FnOnce(&mut IndexWriter) -> tantivy::Result<T>) -> Result<T, SearchError> {
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Some(self.index.writer(100_000_000).map_err(|e| match e {
+            *guard = Some(self.index.writer(WRITER_MEMORY).map_err(|e| match e {
                 tantivy::TantivyError::LockFailure(..) => SearchError::IndexBusy,
                 other => SearchError::Index(other),
             })?);
@@ -261,25 +267,38 @@ impl NameIndex {
 
     /// Adds or replaces records (by id). Not visible until [`commit`](Self::commit).
     pub fn upsert(&self, recs: &[RecordDoc]) -> Result<(), SearchError> {
-        self.with_writer(|w| {
-            for rec in recs {
-                w.delete_term(Term::from_field_u64(self.f.rid, rec.id));
-                w.add_document(self.to_document(rec))?;
-            }
-            Ok(())
-        })
+        self.upsert_above(recs, None).map(|_| ())
     }
 
-    /// Adds records known to be absent (a build into an empty index): no
-    /// delete is queued per record, so a million-record build does not hold
-    /// a million pending deletes until its commit.
-    pub fn add_new(&self, recs: &[RecordDoc]) -> Result<(), SearchError> {
+    /// [`upsert`](Self::upsert) for a caller that knows no record above
+    /// `known_max` is in the index (ids only grow): those are added without
+    /// a delete, so an import of new records queues no deletes, which tantivy
+    /// holds until the commit. Returns the number of deletes queued.
+    pub fn upsert_above(&self, recs: &[RecordDoc], known_max: Option<u64>) -> Result<usize, SearchError> {
+        let mut deletes = 0;
         self.with_writer(|w| {
             for rec in recs {
+                if known_max.is_none_or(|max| rec.id <= max) {
+                    w.delete_term(Term::from_field_u64(self.f.rid, rec.id));
+                    deletes += 1;
+                }
                 w.add_document(self.to_document(rec))?;
             }
             Ok(())
-        })
+        })?;
+        Ok(deletes)
+    }
+
+    /// The highest record id in the committed index (deleted documents
+    /// count too), or 0 when it is empty.
+    pub fn max_rid(&self) -> Result<u64, SearchError> {
+        let mut max = 0;
+        for segment in self.reader.searcher().segment_readers() {
+            if segment.max_doc() > 0 {
+                max = max.max(segment.fast_fields().u64("rid")?.max_value());
+            }
+        }
+        Ok(max)
     }
 
     pub fn delete(&self, id: u64) -> Result<(), SearchError> {
@@ -311,6 +330,14 @@ impl NameIndex {
             self.reader.reload()?;
         }
         Ok(())
+    }
+
+    /// Takes the writer, and with it tantivy's lock ([`SearchError::IndexBusy`]
+    /// while another process holds it), then re-reads the index: from here
+    /// on no other process commits, and this one sees every earlier commit.
+    pub fn begin_writing(&self) -> Result<(), SearchError> {
+        self.with_writer(|_| Ok(()))?;
+        self.reload()
     }
 
     /// Releases the writer lock (and its memory) until the next change.

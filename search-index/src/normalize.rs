@@ -219,9 +219,10 @@ fn latin_skeleton(word: &str) -> String {
     let b: Vec<char> = word.chars().filter(|c| c.is_ascii_alphabetic()).collect();
     let mut s: Vec<char> = Vec::with_capacity(b.len());
     let mut i = 0;
+    // Patterns are ASCII and so is `b`: compared in place, without a
+    // vector per letter (this runs for every name word of an import).
     let starts = |i: usize, pat: &str| -> bool {
-        let p: Vec<char> = pat.chars().collect();
-        b.len() >= i + p.len() && b[i..i + p.len()] == p[..]
+        b.len() >= i + pat.len() && b[i..].iter().zip(pat.bytes()).all(|(&c, p)| c as u32 == u32::from(p))
     };
     let vowel = |c: Option<&char>| c.is_some_and(|c| "aeiouy".contains(*c));
     while i < b.len() {

@@ -1,9 +1,10 @@
 //! Reading a registry CSV (format in docs/ARCHITECTURE.md) into validated records.
 //!
-//! The whole file is checked before anything is written, and every problem
-//! is reported with its line, column and reason, so an operator can fix
-//! the file in one pass. A file on disk is read twice as a stream (check,
-//! then store), so a million rows never sit in memory.
+//! Every problem is reported with its line, column and reason, so an
+//! operator can fix the file in one pass, and a file with any problem
+//! imports nothing. A file on disk is read once, as a stream: its rows are
+//! staged as they are checked and dropped if a problem turns up
+//! ([`CheckedRows`]), so a million rows never sit in memory.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -108,44 +109,95 @@ pub fn parse_csv(bytes: &[u8], progress: &mut dyn FnMut(u64)) -> Result<Vec<Reco
 }
 
 /// Streams a CSV source once, checking every row and that no `external_id`
-/// appears twice; each good record goes to `keep` (which may drop it: the
-/// CLI import keeps nothing in the first of its two passes). Memory stays
-/// at one row plus the ids seen. Returns the number of records.
+/// appears twice; each good record goes to `keep`. Memory stays at one row
+/// plus the ids seen. Returns the number of records.
 pub fn check_rows(
     source: impl std::io::Read,
     progress: &mut dyn FnMut(u64),
     keep: &mut dyn FnMut(RecordInput),
 ) -> Result<u64, CsvErrors> {
-    let mut rows = Rows::new(source)?;
-    let mut errors = Vec::new();
-    let mut seen: HashMap<String, u64> = HashMap::new();
+    let mut rows = CheckedRows::new(source)?;
     let mut good = 0u64;
     while let Some(row) = rows.next() {
-        if rows.read.is_multiple_of(1000) {
-            progress(rows.read);
+        keep(row?);
+        good += 1;
+        if good.is_multiple_of(1000) {
+            progress(rows.read());
         }
-        match row {
-            Ok((line, rec)) => {
-                if let Some(first) = seen.insert(rec.external_id.clone(), line) {
-                    errors.push(err(
-                        line,
-                        Some("external_id"),
-                        format!("{:?} already appears on line {first}; each person once per file", rec.external_id),
-                    ));
-                } else if errors.is_empty() {
-                    good += 1;
-                    keep(rec);
-                }
+    }
+    progress(rows.read());
+    Ok(good)
+}
+
+/// The good records of a CSV source, read once. While the file has shown no
+/// problem every record is yielded as it is read. At the first problem the
+/// rest of the file is read for its problems too, and all of them come as
+/// the last item: a caller that stored what came before drops it (an
+/// import's staging), so a file is taken whole or not at all.
+pub struct CheckedRows<R: std::io::Read> {
+    rows: Rows<R>,
+    /// The line of every id seen, by [`id_key`] (24 bytes an entry).
+    seen: HashMap<[u64; 2], u64>,
+    done: bool,
+}
+
+impl<R: std::io::Read> CheckedRows<R> {
+    /// Reads and checks the header.
+    pub fn new(source: R) -> Result<Self, CsvErrors> {
+        Ok(CheckedRows { rows: Rows::new(source)?, seen: HashMap::new(), done: false })
+    }
+
+    /// Rows read so far (blank lines included).
+    pub fn read(&self) -> u64 {
+        self.rows.read
+    }
+
+    fn check(&mut self, row: Result<(u64, RecordInput), Vec<RowError>>) -> Result<RecordInput, Vec<RowError>> {
+        let (line, rec) = row?;
+        match self.seen.insert(id_key(&rec.external_id), line) {
+            None => Ok(rec),
+            Some(first) => Err(vec![err(
+                line,
+                Some("external_id"),
+                format!("{:?} already appears on line {first}; each person once per file", rec.external_id),
+            )]),
+        }
+    }
+}
+
+impl<R: std::io::Read> Iterator for CheckedRows<R> {
+    type Item = Result<RecordInput, CsvErrors>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.done {
+            return None;
+        }
+        let Some(row) = self.rows.next() else {
+            self.done = true;
+            return None;
+        };
+        let mut errors = match self.check(row) {
+            Ok(rec) => return Some(Ok(rec)),
+            Err(errors) => errors,
+        };
+        while let Some(row) = self.rows.next() {
+            if let Err(mut more) = self.check(row) {
+                errors.append(&mut more);
             }
-            Err(mut row_errors) => errors.append(&mut row_errors),
         }
+        self.done = true;
+        Some(Err(CsvErrors(errors)))
     }
-    progress(rows.read);
-    if errors.is_empty() {
-        Ok(good)
-    } else {
-        Err(CsvErrors(errors))
-    }
+}
+
+/// 128 bits of SHA-256 of an id, kept instead of the id: a million ids take
+/// 16 bytes each rather than a string apiece, and two different ids share
+/// a key with odds of about one in 10^26 for a million rows.
+fn id_key(id: &str) -> [u64; 2] {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(id.as_bytes());
+    let word = |i: usize| digest[i * 8..i * 8 + 8].iter().fold(0u64, |w, &b| (w << 8) | u64::from(b));
+    [word(0), word(1)]
 }
 
 /// The records of a CSV source, row by row, each with its line number.

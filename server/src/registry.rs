@@ -12,6 +12,12 @@ use crate::Error;
 /// Records read from the database per indexing step.
 const PAGE: i64 = 5_000;
 
+/// How often [`Registry::follow`] looks for newly stored records.
+const FOLLOW_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Deletes queued in tantivy before a commit releases them (about a kilobyte each).
+const MAX_PENDING_DELETES: usize = 100_000;
+
 /// How far the index has followed the change feed, kept beside the index.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct IndexState {
@@ -109,38 +115,110 @@ impl Registry {
     pub async fn sync(&self, progress: &mut (dyn FnMut(u64, u64) + Send)) -> Result<u64, Error> {
         let _guard = self.sync_lock.lock().await;
         let target = self.store.last_change().await?;
-        let since = self.applied();
-        if since.is_some_and(|s| s >= target) {
+        if self.applied().is_some_and(|s| s >= target) {
             // Another process may have moved the index on: look again.
             self.index.reload()?;
             return Ok(0);
         }
-        let total = match since {
-            None => self.store.count_records().await?,
-            Some(_) => 0,
-        };
-        let mut after = 0i64;
-        let mut done = 0u64;
+        self.follow_locked(std::future::ready(()), progress).await
+    }
+
+    /// Keeps the index following the database until `until` resolves (an
+    /// import stored its last batch), then catches up and commits once.
+    /// The records of a large import are so indexed while they are stored,
+    /// on the other core, instead of after. Returns the records (re)indexed.
+    pub async fn follow(
+        &self,
+        until: impl std::future::Future<Output = ()>,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<u64, Error> {
+        let _guard = self.sync_lock.lock().await;
+        self.follow_locked(until, progress).await
+    }
+
+    async fn follow_locked(
+        &self,
+        until: impl std::future::Future<Output = ()>,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<u64, Error> {
+        let result = self.follow_passes(until, progress).await;
+        if result.is_err() {
+            // Uncommitted documents of a failed run are dropped with the
+            // writer: the next run starts from the committed index, so none
+            // is added twice.
+            let _ = self.index.close_writer();
+        }
+        result
+    }
+
+    async fn follow_passes(
+        &self,
+        until: impl std::future::Future<Output = ()>,
+        progress: &mut (dyn FnMut(u64, u64) + Send),
+    ) -> Result<u64, Error> {
+        let mut until = std::pin::pin!(until);
+        self.index.begin_writing()?;
+        let mut since = self.applied();
+        let fresh = since.is_none();
+        let total = if fresh { self.store.count_records().await? } else { 0 };
+        // Ids only grow: a record above the highest id indexed so far is
+        // new to the index and needs no delete before it is added.
+        let mut known_max = self.index.max_rid()?;
+        let (mut done, mut deletes) = (0u64, 0usize);
+        let mut last = false;
         loop {
-            let page = self.store.index_page(since, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id as i64;
-            // With no applied change the index is empty (a new or cleared
-            // one): every record is new to it.
-            if since.is_none() {
-                self.index.add_new(&page)?;
-            } else {
-                self.index.upsert(&page)?;
+            let target = self.store.last_change().await?;
+            if since.is_none_or(|s| s < target) {
+                // A fresh index takes every record, by id; after that, each
+                // page is a stretch of the change feed (at most PAGE
+                // changes), read through its primary key.
+                let (mut after, mut from) = (0i64, since.unwrap_or(target));
+                loop {
+                    let page = if since.is_none() {
+                        self.store.index_page(None, after, PAGE).await?
+                    } else if from < target {
+                        let upto = (from + PAGE).min(target);
+                        let page = self.store.feed_page(from, upto).await?;
+                        from = upto;
+                        page
+                    } else {
+                        break;
+                    };
+                    let Some(last_id) = page.iter().map(|r| r.id).max() else {
+                        if since.is_none() {
+                            break;
+                        }
+                        continue;
+                    };
+                    after = last_id as i64;
+                    let queued = cpu_bound(|| self.index.upsert_above(&page, Some(known_max)))?;
+                    known_max = known_max.max(last_id);
+                    done += page.len() as u64;
+                    progress(done, total.max(done));
+                    // tantivy keeps queued deletes until a commit: a large
+                    // re-import of known records commits on the way.
+                    deletes += queued;
+                    if deletes >= MAX_PENDING_DELETES {
+                        self.index.commit()?;
+                        deletes = 0;
+                    }
+                }
+                since = Some(target);
             }
-            done += page.len() as u64;
-            progress(done, total.max(done));
+            if last {
+                break;
+            }
+            tokio::select! {
+                () = &mut until => last = true,
+                () = tokio::time::sleep(FOLLOW_EVERY) => {}
+            }
         }
         self.index.commit()?;
-        if since.is_none() {
+        if fresh {
             self.index.merge_segments()?;
         }
         self.index.close_writer()?;
-        IndexState { version: INDEX_VERSION, applied: target }.write(&self.state_path)?;
+        IndexState { version: INDEX_VERSION, applied: since.unwrap_or(0) }.write(&self.state_path)?;
         Ok(done)
     }
 
@@ -163,5 +241,15 @@ impl Registry {
     /// Runs an already parsed query (with birth date or region for ranking).
     pub fn search_query(&self, q: &Query, opts: SearchOptions) -> Result<Vec<Hit>, Error> {
         Ok(self.index.search(q, opts)?)
+    }
+}
+
+/// Runs CPU work on the current worker, telling a multi-threaded runtime to
+/// move its other tasks away meanwhile (an import's own task goes on storing
+/// while its records are indexed). A current-thread runtime just runs it.
+fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
+        _ => work(),
     }
 }

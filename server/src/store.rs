@@ -32,6 +32,11 @@ impl Store {
         findkin_store::Store::connect_with(url, tuning).await.map(Store)
     }
 
+    /// This process serves nobody (see [`findkin_store::Store::set_one_shot`]).
+    pub fn set_one_shot(&mut self) {
+        self.0.set_one_shot();
+    }
+
     /// A store for a unit test (see [`findkin_store::Store::scratch`]).
     #[cfg(test)]
     pub async fn scratch(dir: &std::path::Path) -> Self {

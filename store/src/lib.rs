@@ -14,6 +14,7 @@ pub mod dialect;
 pub mod email_addresses;
 mod error;
 pub mod import;
+pub mod neighbours;
 pub mod outbox;
 pub mod pending_photos;
 pub mod photos;
@@ -59,6 +60,9 @@ pub struct Store {
     pub dialect: Dialect,
     /// Kept for the PostgreSQL change listener, which needs its own connection.
     url: String,
+    /// The process serves nobody (a CLI import): when no other process has
+    /// the SQLite database open either, an import need not make way.
+    one_shot: bool,
 }
 
 /// The PostgreSQL channel a commit that changed records notifies.
@@ -138,7 +142,23 @@ impl Store {
         if migrations_pending(&pool, dialect).await {
             dialect.migrator().run(&pool).await?;
         }
-        Ok(Store { pool, dialect, url: url.to_string() })
+        Ok(Store { pool, dialect, url: url.to_string(), one_shot: false })
+    }
+
+    /// Declares that this process serves nobody else (a command-line
+    /// import): an import then makes way only for other processes.
+    pub fn set_one_shot(&mut self) {
+        self.one_shot = true;
+    }
+
+    /// SQLite's database file (`None` on PostgreSQL or in memory).
+    pub(crate) fn sqlite_file(&self) -> Option<std::path::PathBuf> {
+        if self.dialect != Dialect::Sqlite {
+            return None;
+        }
+        let opts = SqliteConnectOptions::from_str(&self.url).ok()?;
+        let file = opts.get_filename();
+        (file.as_os_str() != ":memory:").then(|| file.to_path_buf())
     }
 
     /// On PostgreSQL, a listener woken by every commit that changes records
@@ -261,6 +281,24 @@ impl Store {
         limit: i64,
     ) -> Result<Vec<RecordDoc>, StoreError> {
         self.doc_page(Some(from), Some(upto), after_id, limit).await
+    }
+
+    /// The records changed in `(from, upto]` of the change feed, by id.
+    /// The feed is walked through its primary key and each record fetched
+    /// by id, so a page costs its own changes, not the table: the index
+    /// follows a million-row import this way, a stretch of the feed at a
+    /// time. A stretch should hold a bounded number of changes.
+    pub async fn feed_page(&self, from: i64, upto: i64) -> Result<Vec<RecordDoc>, StoreError> {
+        let rows: Vec<DocRow> = sqlx::query_as(
+            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
+             WHERE id IN (SELECT record_id FROM record_changes WHERE seq > $1 AND seq <= $2)
+             ORDER BY id",
+        )
+        .bind(from)
+        .bind(upto)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(DocRow::into_doc).collect())
     }
 
     /// The index's view of records changed in `(since, upto]` (no bound

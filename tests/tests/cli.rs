@@ -174,6 +174,38 @@ fn a_bad_file_is_refused_whole_with_line_and_column() {
     assert_eq!(ids(&data, "Пряников Савва"), vec!["G1"]);
 }
 
+/// A file is read once, its rows staged as they are checked: problems that
+/// turn up after several staged batches still leave nothing behind, and
+/// every one is listed with its line.
+#[test]
+fn a_late_problem_in_a_large_file_leaves_nothing_imported() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let data = tmp.path().join("data");
+    let rows = 60_000;
+    let generated = findkin(&data, &["demo-data", "--count", &rows.to_string(), "--seed", "3"]);
+    assert!(generated.status.success(), "{}", stderr(&generated));
+    let mut body = generated.stdout.clone();
+    let text = stdout(&generated);
+    let first: Vec<&str> = text.lines().nth(1).map(|l| l.split(',').collect()).unwrap_or_default();
+    assert!(first.len() > 3, "demo data has rows");
+    let (first_id, first_name) = (first[0], format!("{} {}", first[1], first[2]));
+    // Line rows+2: a second row for the first person; line rows+3: a bad date.
+    body.extend_from_slice(format!("{first_id},Бубликов,Ян,,m,1990,,,,,captured,,,,\n").as_bytes());
+    body.extend_from_slice(b"LATE-1,\xd0\x91\xd1\x83\xd0\xb1,\xd0\xaf\xd0\xbd,,m,1990-13-01,,,,,captured,,,,\n");
+    let path = write(tmp.path(), "late.csv", &body);
+    let out = findkin(&data, &["import", path.to_str().unwrap_or_default()]);
+    assert_eq!(out.status.code(), Some(2), "{}{}", stdout(&out), stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("line {}, column external_id", rows + 2)), "{err}");
+    assert!(err.contains("already appears on line 2"), "{err}");
+    assert!(err.contains(&format!("line {}, column birth_date", rows + 3)), "{err}");
+    assert!(err.contains("2 problem(s) found; nothing was imported"), "{err}");
+    let check = findkin(&data, &["db", "check"]);
+    assert!(check.status.success(), "db check: {}{}", stdout(&check), stderr(&check));
+    assert!(stdout(&check).contains("database: 0 records"), "{}", stdout(&check));
+    assert!(search_json(&data, &[&first_name]).is_empty(), "{first_name} is not in the registry");
+}
+
 #[test]
 fn demo_data_is_deterministic_and_importable() {
     let tmp = tempfile::tempdir().expect("tmp");

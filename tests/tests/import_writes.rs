@@ -25,6 +25,12 @@ async fn contact_requests_are_stored_while_a_large_import_runs() {
 
     let flags = ["--submit-rate-per-hour", "0", "--submit-global-per-minute", "0", "--db-busy-timeout-ms", "1000"];
     let server = Server::start(dir.path(), &flags);
+    // What the import looks at before each transaction: with the server up,
+    // it is not alone with the database and must make way.
+    assert!(
+        findkin_store::neighbours::others_have_open(&dir.path().join("findkin.db")),
+        "a running server holds the database open"
+    );
     let mut import = command(dir.path())
         .args(["import", csv.to_str().expect("path")])
         .env("FINDKIN_LOG", "warn")
