@@ -536,7 +536,8 @@ async fn pfif_import(cli: &Cli, file: &Path, status: findkin::records::Status) -
             return Ok(ExitCode::from(2));
         }
     };
-    let registry = open(cli).await?;
+    let mut registry = open(cli).await?;
+    registry.store.set_one_shot();
     // Fictional people belong in a demo registry only, and keep it marked.
     let demo = records.iter().filter(|r| pfif::is_demo(r)).count();
     if demo > 0 {

@@ -86,6 +86,7 @@ impl Store {
         progress: &mut (dyn FnMut(u64) + Send),
     ) -> Result<ImportCounts, E> {
         let id = self.begin_import(source_name).await?;
+        let started = Instant::now();
         let staged = self.stage(id, records, progress).await;
         let rows = match staged {
             Ok(rows) => rows,
@@ -94,8 +95,11 @@ impl Store {
                 return Err(e);
             }
         };
+        tracing::info!(import = id, rows, seconds = started.elapsed().as_secs_f64(), "import staged");
         self.commit_import(id, source_name, rows, who).await?;
-        Ok(self.apply_import(id, &mut |n| progress(rows + n)).await?)
+        let counts = self.apply_import(id, &mut |n| progress(rows + n)).await?;
+        tracing::info!(import = id, rows, seconds = started.elapsed().as_secs_f64(), "import applied");
+        Ok(counts)
     }
 
     /// Finishes imports a stopped process left half-applied (untouched for
@@ -282,20 +286,28 @@ impl Store {
                 tx.commit().await?;
                 return Ok(counts);
             };
-            let mut records = Vec::new();
-            for (_, json) in &batch {
+            let decode = |json: &str| {
+                let mut records = Vec::new();
                 unstage(json, &mut records)
                     .map_err(|e| StoreError::Corrupt(format!("staged row of import {id}: {e}")))?;
-            }
+                Ok::<_, StoreError>(records)
+            };
+            let mut staged = batch.iter().map(|(_, json)| json.as_str());
+            let mut current = staged.next().map(decode).transpose()?;
             let (mut inserted, mut updated) = (0i64, 0i64);
-            for chunk in records.chunks(BATCH) {
-                for (_, version) in upsert_records(&mut tx, chunk, &now).await? {
+            while let Some(records) = current {
+                // The next staged row is decoded while this one is written.
+                let (written, next) = tokio::join!(upsert_records(&mut tx, &records, &now), async {
+                    staged.next().map(decode).transpose()
+                });
+                for (_, version) in written? {
                     if version == 1 {
                         inserted += 1;
                     } else {
                         updated += 1;
                     }
                 }
+                current = next?;
             }
             sqlx::query("DELETE FROM import_staging WHERE import_id = $1 AND line <= $2")
                 .bind(id)

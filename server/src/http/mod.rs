@@ -223,6 +223,11 @@ fn spawn_index_follower(registry: Arc<Registry>, rematch_window_days: i64) {
             match registry.sync(&mut |_, _| {}).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(records = n, "search index updated"),
+                // A command-line import indexes its records as it stores
+                // them, holding the writer: its commit is read at the next turn.
+                Err(crate::Error::Search(findkin_search::SearchError::IndexBusy)) => {
+                    tracing::debug!("another findkin process is writing the search index; following it")
+                }
                 Err(e) => tracing::warn!(error = %e, "search index update failed; will retry"),
             }
             if let Err(e) = registry.rematch(rematch_window_days).await {
