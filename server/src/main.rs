@@ -1,12 +1,5 @@
 //! The `findkin` command line: serve, import, demo-data, search, reindex.
 
-/// mimalloc instead of the system allocator: a search allocates many small
-/// strings (about a fifth of its time went to glibc's malloc and free), and
-/// memory freed after an import's indexing goes back to the system before
-/// the segment merge maps the whole index.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use std::io::{BufWriter, IsTerminal, Write};
 use std::path::Path;
 use std::process::ExitCode;
