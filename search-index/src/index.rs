@@ -7,9 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde::Serialize;
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED};
-use tantivy::{
-    DocAddress, Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term,
-};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, Searcher, TantivyDocument, Term};
 
 use crate::keys::{NameField, WordKeys};
 use crate::normalize::{words, Script};
@@ -153,6 +151,11 @@ fn settings() -> IndexSettings {
 /// under 300 MB (docs/PERFORMANCE.md).
 const WRITER_MEMORY: usize = 64_000_000;
 
+/// Threads that build documents at once, and the batch below which one
+/// thread does it alone (a thread costs more than a few documents).
+const MAX_BUILDERS: usize = 4;
+const PARALLEL_FROM: usize = 512;
+
 /// Candidates fetched before re-ranking.
 const CANDIDATES: usize = 200;
 
@@ -275,18 +278,41 @@ impl NameIndex {
     /// a delete, so an import of new records queues no deletes, which tantivy
     /// holds until the commit. Returns the number of deletes queued.
     pub fn upsert_above(&self, recs: &[RecordDoc], known_max: Option<u64>) -> Result<usize, SearchError> {
+        let docs = self.documents(recs);
         let mut deletes = 0;
         self.with_writer(|w| {
-            for rec in recs {
+            for (rec, doc) in recs.iter().zip(docs) {
                 if known_max.is_none_or(|max| rec.id <= max) {
                     w.delete_term(Term::from_field_u64(self.f.rid, rec.id));
                     deletes += 1;
                 }
-                w.add_document(self.to_document(rec))?;
+                w.add_document(doc)?;
             }
             Ok(())
         })?;
         Ok(deletes)
+    }
+
+    /// The documents of `recs`, in order, built on every core: their name
+    /// keys are the largest share of an index build's CPU, and the thread
+    /// that feeds tantivy was the one a million-record build waited on.
+    fn documents(&self, recs: &[RecordDoc]) -> Vec<TantivyDocument> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_BUILDERS);
+        if cores < 2 || recs.len() < PARALLEL_FROM {
+            return recs.iter().map(|r| self.to_document(r)).collect();
+        }
+        let mut parts = recs.chunks(recs.len().div_ceil(cores));
+        let own = parts.next().unwrap_or_default();
+        std::thread::scope(|scope| {
+            let others: Vec<_> = parts
+                .map(|part| scope.spawn(move || part.iter().map(|r| self.to_document(r)).collect::<Vec<_>>()))
+                .collect();
+            let mut docs: Vec<TantivyDocument> = own.iter().map(|r| self.to_document(r)).collect();
+            for other in others {
+                docs.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            }
+            docs
+        })
     }
 
     /// The highest record id in the committed index (deleted documents
@@ -467,15 +493,16 @@ impl NameIndex {
         let searcher = self.reader.searcher();
         let retrieval = self.retrieval(&searcher, q)?;
         let born = q.birth_year.map(|y| (self.f.birth_year, y));
-        let whole = best(retrieval.run(0, born)?);
-        let mut recs = self.fetch(&searcher, &whole)?;
         // Staff and the CLI also see near misses (all words but one), when
-        // the whole name leaves the page short.
-        if !opts.public_only && n >= 2 && recs.len() < opts.limit {
+        // the whole name leaves the page short. One retrieval finds both:
+        // those that hold every word are among those that miss at most one.
+        let near = !opts.public_only && n >= 2;
+        let found = retrieval.run(usize::from(near), born)?;
+        let whole = best(found.iter().copied().filter(|c| c.misses == 0).collect());
+        let mut recs = self.fetch(&searcher, &whole)?;
+        if near && recs.len() < opts.limit {
             // Those with every word are fetched already: only the rest are read.
-            let seen: std::collections::HashSet<DocAddress> = whole.iter().map(|c| c.addr).collect();
-            let more: Vec<Candidate> =
-                best(retrieval.run(1, born)?).into_iter().filter(|c| !seen.contains(&c.addr)).collect();
+            let more: Vec<Candidate> = best(found).into_iter().filter(|c| c.misses > 0).collect();
             recs.extend(self.fetch(&searcher, &more)?);
         }
         let known = self.known_words(q)?;

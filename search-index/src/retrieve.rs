@@ -37,6 +37,8 @@ pub(crate) struct Candidate {
     pub addr: DocAddress,
     /// Sum over the words of the strongest key each matched.
     pub score: f32,
+    /// Query words it does not hold.
+    pub misses: u8,
 }
 
 /// A key term as one segment holds it.
@@ -63,7 +65,7 @@ struct Slot {
 }
 
 /// A query's key terms looked up in every segment of one searcher, ready
-/// for one or more retrievals (staff searches run two).
+/// for one or more retrievals.
 pub(crate) struct Retrieval<'s> {
     searcher: &'s Searcher,
     /// Per segment, per query word.
@@ -109,11 +111,11 @@ impl<'s> Retrieval<'s> {
         let mut out = Vec::new();
         for (ord, (segment, words)) in self.searcher.segment_readers().iter().zip(&self.segments).enumerate() {
             let found = retrieve_in_segment(segment, words, max_misses, birth_year)?;
-            out.extend(
-                found
-                    .into_iter()
-                    .map(|s| Candidate { addr: DocAddress::new(ord as u32, s.doc), score: s.best.iter().sum() }),
-            );
+            out.extend(found.into_iter().map(|s| Candidate {
+                addr: DocAddress::new(ord as u32, s.doc),
+                score: s.best.iter().sum(),
+                misses: s.misses,
+            }));
         }
         Ok(out)
     }
@@ -128,7 +130,7 @@ fn retrieve_in_segment(
     let leaders = (max_misses + 1).min(resolved.len());
     let (lead, rest) = resolved.split_at(leaders);
 
-    let mut slots = lead_slots(lead)?;
+    let mut slots = lead_slots(lead, segment.max_doc())?;
     // Other birth years and deleted documents go before any lookup. The
     // year is looked up in its postings (that year, or 0 for unknown), block
     // by block like a word: cheaper than reading a value per document.
@@ -208,14 +210,18 @@ fn resolve_word(
     Ok(SegmentWord { index, terms: out, cost })
 }
 
-/// Every document the leading words hold, with their strongest key each:
-/// their postings gathered, then put in document order by the standard
-/// stable sort, which merges the already sorted lists as runs.
-fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
+/// Every document the leading words hold, with their strongest key each.
+/// Their postings are gathered, then put in document order: by the
+/// standard stable sort (which merges the already sorted lists as runs)
+/// when they are few, else by marking them in a bitset of the segment's
+/// documents and reading it in order, which costs a pass over the hits
+/// and one over the bitset instead of a merge of dozens of long lists.
+fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchError> {
     thread_local! {
         /// Kept between searches: a fresh buffer of a common name's
         /// postings costs page faults each time.
         static HITS: RefCell<Vec<(DocId, u8, f32)>> = const { RefCell::new(Vec::new()) };
+        static SCRATCH: RefCell<BitsetScratch> = RefCell::new(BitsetScratch::default());
     }
     HITS.with_borrow_mut(|hits| {
         hits.clear();
@@ -228,25 +234,80 @@ fn lead_slots(lead: &[SegmentWord]) -> Result<Vec<Slot>, SearchError> {
                 }
             }
         }
-        hits.sort_by_key(|h| h.0);
-        let mut slots: Vec<Slot> = Vec::new();
-        for &(doc, word, boost) in hits.iter() {
-            let slot = match slots.last_mut() {
-                Some(s) if s.doc == doc => s,
-                _ => {
-                    slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0, born: false });
-                    slots.last_mut().expect("just pushed")
-                }
-            };
-            let best = &mut slot.best[usize::from(word)];
-            *best = best.max(boost);
-        }
+        let slots = if hits.len() >= (max_doc as usize / BITSET_FROM).max(1) {
+            SCRATCH.with_borrow_mut(|scratch| by_bitset(hits, max_doc, scratch))
+        } else {
+            hits.sort_by_key(|h| h.0);
+            by_sorted(hits)
+        };
         // A rare huge query does not pin its memory.
         if hits.capacity() > KEEP_HITS {
             *hits = Vec::new();
         }
         Ok(slots)
     })
+}
+
+/// Hits per document of the segment above which a bitset orders them.
+const BITSET_FROM: usize = 64;
+
+/// Slots from hits already in document order.
+fn by_sorted(hits: &[(DocId, u8, f32)]) -> Vec<Slot> {
+    let mut slots: Vec<Slot> = Vec::new();
+    for &(doc, word, boost) in hits {
+        let slot = match slots.last_mut() {
+            Some(s) if s.doc == doc => s,
+            _ => {
+                slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0, born: false });
+                slots.last_mut().expect("just pushed")
+            }
+        };
+        let best = &mut slot.best[usize::from(word)];
+        *best = best.max(boost);
+    }
+    slots
+}
+
+/// Slots from hits in any order: the documents are marked in a bitset,
+/// slots made in document order from it, and each hit finds its slot by
+/// the count of documents before it (a running count per 64 documents and
+/// a popcount within them).
+fn by_bitset(hits: &[(DocId, u8, f32)], max_doc: DocId, scratch: &mut BitsetScratch) -> Vec<Slot> {
+    let words = (max_doc as usize).div_ceil(64);
+    let BitsetScratch { seen, before } = scratch;
+    if seen.len() < words {
+        seen.resize(words, 0);
+        before.resize(words, 0);
+    }
+    for &(doc, _, _) in hits {
+        seen[doc as usize / 64] |= 1 << (doc % 64);
+    }
+    let mut slots: Vec<Slot> = Vec::new();
+    for (i, &bits) in seen[..words].iter().enumerate() {
+        before[i] = slots.len() as u32;
+        let mut b = bits;
+        while b != 0 {
+            let doc = (i * 64) as DocId + b.trailing_zeros();
+            slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0, born: false });
+            b &= b - 1;
+        }
+    }
+    for &(doc, word, boost) in hits {
+        let i = doc as usize / 64;
+        let below = seen[i] & ((1u64 << (doc % 64)) - 1);
+        let best = &mut slots[(before[i] + below.count_ones()) as usize].best[usize::from(word)];
+        *best = best.max(boost);
+    }
+    seen[..words].fill(0);
+    slots
+}
+
+/// A thread's bitset of documents (all zero between uses) and its running
+/// counts, kept between searches.
+#[derive(Default)]
+struct BitsetScratch {
+    seen: Vec<u64>,
+    before: Vec<u32>,
 }
 
 /// Postings kept in the per-thread buffer between searches (12 MB).

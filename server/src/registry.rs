@@ -175,7 +175,7 @@ impl Registry {
                 let (mut after, mut from) = (0i64, since.unwrap_or(target));
                 loop {
                     let page = if since.is_none() {
-                        self.store.index_page(None, after, PAGE).await?
+                        self.store.index_page(after, PAGE).await?
                     } else if from < target {
                         let upto = (from + PAGE).min(target);
                         let page = self.store.feed_page(from, upto).await?;

@@ -166,13 +166,17 @@ impl Registry {
         changed: &HashMap<i64, String>,
         waiting: &HashMap<i64, Waiting>,
     ) -> Result<HashMap<i64, HashSet<i64>>, Error> {
+        // The feed is read a stretch of PAGE changes at a time; a record
+        // changed twice in the window is taken once.
         let mut records = Vec::with_capacity(changed.len());
-        let mut after = 0i64;
-        loop {
-            let page = self.store.changed_page(from, upto, after, PAGE).await?;
-            let Some(last) = page.last() else { break };
-            after = last.id as i64;
-            records.extend(page.into_iter().filter(|r| changed.contains_key(&(r.id as i64))));
+        let mut seen = HashSet::with_capacity(changed.len());
+        let mut stretch = from;
+        while stretch < upto {
+            let end = (stretch + PAGE).min(upto);
+            let page = self.store.feed_page(stretch, end).await?;
+            stretch = end;
+            let id = |r: &RecordDoc| r.id as i64;
+            records.extend(page.into_iter().filter(|r| changed.contains_key(&id(r)) && seen.insert(id(r))));
         }
         let found = if records.len() * BULK_RATIO >= waiting.len() {
             by_request(&records, waiting)?

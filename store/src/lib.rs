@@ -18,6 +18,7 @@ pub mod neighbours;
 pub mod outbox;
 pub mod pending_photos;
 pub mod photos;
+pub mod public_ref;
 pub mod rate_limits;
 pub mod record_merge;
 pub mod record_store;
@@ -46,6 +47,7 @@ use findkin_search::RecordDoc;
 pub use dialect::{Dialect, Writer};
 pub use error::StoreError;
 pub use import::ImportCounts;
+pub use public_ref::PublicRefs;
 pub use sql::Sql;
 
 /// A transaction on either backend.
@@ -63,6 +65,8 @@ pub struct Store {
     /// The process serves nobody (a CLI import): when no other process has
     /// the SQLite database open either, an import need not make way.
     one_shot: bool,
+    /// Records' public references (enciphered ids).
+    refs: PublicRefs,
 }
 
 /// The PostgreSQL channel a commit that changed records notifies.
@@ -142,7 +146,18 @@ impl Store {
         if migrations_pending(&pool, dialect).await {
             dialect.migrator().run(&pool).await?;
         }
-        Ok(Store { pool, dialect, url: url.to_string(), one_shot: false })
+        let key: Option<String> = sqlx::query_scalar("SELECT value FROM meta WHERE key = $1")
+            .bind(public_ref::KEY_NAME)
+            .fetch_optional(&pool)
+            .await?;
+        let key = key.ok_or_else(|| StoreError::Corrupt(format!("meta.{} is missing", public_ref::KEY_NAME)))?;
+        let refs = PublicRefs::from_hex_key(&key)?;
+        Ok(Store { pool, dialect, url: url.to_string(), one_shot: false, refs })
+    }
+
+    /// Turns record ids into public references and back.
+    pub fn public_refs(&self) -> &PublicRefs {
+        &self.refs
     }
 
     /// Declares that this process serves nobody else (a command-line
@@ -260,27 +275,18 @@ impl Store {
         Ok(n.unwrap_or(0))
     }
 
-    /// Up to `limit` records with id above `after_id` that changed after
-    /// change `since` (all records when `since` is `None`), by id.
-    pub async fn index_page(
-        &self,
-        since: Option<i64>,
-        after_id: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordDoc>, StoreError> {
-        self.doc_page(since, None, after_id, limit).await
-    }
-
-    /// Up to `limit` records with id above `after_id` that changed in
-    /// `(from, upto]` of the change feed, by id.
-    pub async fn changed_page(
-        &self,
-        from: i64,
-        upto: i64,
-        after_id: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordDoc>, StoreError> {
-        self.doc_page(Some(from), Some(upto), after_id, limit).await
+    /// Up to `limit` records with id above `after_id`, by id: a fresh
+    /// index is built from these pages.
+    pub async fn index_page(&self, after_id: i64, limit: i64) -> Result<Vec<RecordDoc>, StoreError> {
+        let rows: Vec<DocRow> = sqlx::query_as(
+            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
+             WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| r.into_doc(&self.refs)).collect())
     }
 
     /// The records changed in `(from, upto]` of the change feed, by id.
@@ -298,31 +304,7 @@ impl Store {
         .bind(upto)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.into_iter().map(DocRow::into_doc).collect())
-    }
-
-    /// The index's view of records changed in `(since, upto]` (no bound
-    /// where `None`), a page at a time by id.
-    async fn doc_page(
-        &self,
-        since: Option<i64>,
-        upto: Option<i64>,
-        after_id: i64,
-        limit: i64,
-    ) -> Result<Vec<RecordDoc>, StoreError> {
-        let rows: Vec<DocRow> = sqlx::query_as(
-            "SELECT id, external_id, surname, given_name, patronymic, birth_date, region, unit, public_ref FROM records
-             WHERE id > $1 AND ($2 IS NULL OR id IN
-                 (SELECT record_id FROM record_changes WHERE seq > $2 AND ($3 IS NULL OR seq <= $3)))
-             ORDER BY id LIMIT $4",
-        )
-        .bind(after_id)
-        .bind(since)
-        .bind(upto)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows.into_iter().map(DocRow::into_doc).collect())
+        Ok(rows.into_iter().map(|r| r.into_doc(&self.refs)).collect())
     }
 
     pub async fn meta(&self, key: &str) -> Result<Option<String>, StoreError> {
@@ -436,7 +418,7 @@ struct DocRow {
 }
 
 impl DocRow {
-    fn into_doc(self) -> RecordDoc {
+    fn into_doc(self, refs: &PublicRefs) -> RecordDoc {
         RecordDoc {
             id: self.id as u64,
             external_id: self.external_id,
@@ -446,7 +428,7 @@ impl DocRow {
             birth_date: self.birth_date,
             region: self.region,
             unit: self.unit,
-            public_ref: self.public_ref,
+            public_ref: Some(refs.resolve(self.id, self.public_ref)),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! filtered lists, three-way merged updates (optimistic concurrency) with a
 //! per-field history.
 
+use crate::public_ref::FIND_BY_PUBLIC_REF;
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -153,8 +154,9 @@ impl Store {
 
     /// The record a public search hit referred to (opaque reference).
     pub async fn record_by_public_ref(&self, public_ref: &str) -> Result<Option<StoredRecord>, StoreError> {
-        let row: Option<RecordRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM records WHERE public_ref = $1"))
+        let row: Option<RecordRow> = sqlx::query_as(&format!("SELECT {COLUMNS} FROM records {FIND_BY_PUBLIC_REF}"))
             .bind(public_ref)
+            .bind(self.public_refs().id_of(public_ref).unwrap_or(0))
             .fetch_optional(&self.pool)
             .await?;
         row.map(StoredRecord::try_from).transpose()
@@ -484,13 +486,18 @@ pub struct PublicColumns {
 impl Store {
     /// Up to `limit` records with id above `after`, by id, public columns only.
     pub async fn public_columns_page(&self, after: i64, limit: i64) -> Result<Vec<PublicColumns>, StoreError> {
-        Ok(sqlx::query_as(
+        let rows: Vec<PublicColumns> = sqlx::query_as(
             "SELECT id, public_ref, surname, given_name, patronymic, birth_date, region FROM records
              WHERE id > $1 ORDER BY id LIMIT $2",
         )
         .bind(after)
         .bind(limit)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        let refs = self.public_refs();
+        Ok(rows
+            .into_iter()
+            .map(|r| PublicColumns { public_ref: Some(refs.resolve(r.id, r.public_ref)), ..r })
+            .collect())
     }
 }

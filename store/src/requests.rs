@@ -2,6 +2,7 @@
 //! reads of the status page. (The workflow's writes are still in the
 //! server's `requests` module and move here next.)
 
+use crate::public_ref::FIND_BY_PUBLIC_REF;
 use serde::{Deserialize, Serialize};
 use sqlx::FromRow;
 
@@ -939,8 +940,9 @@ pub async fn insert_photo_in(tx: &mut Conn, request_id: i64, token: &str, p: &Cl
 impl Store {
     /// The record a public search hit refers to, by its opaque reference.
     pub async fn record_id_by_public_ref(&self, public_ref: &str) -> Result<Option<i64>, StoreError> {
-        Ok(sqlx::query_scalar("SELECT id FROM records WHERE public_ref = $1")
+        Ok(sqlx::query_scalar(&format!("SELECT id FROM records {FIND_BY_PUBLIC_REF}"))
             .bind(public_ref)
+            .bind(self.public_refs().id_of(public_ref).unwrap_or(0))
             .fetch_optional(&self.pool)
             .await?)
     }
