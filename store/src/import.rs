@@ -385,26 +385,9 @@ fn unstage(json: &str, into: &mut Vec<RecordInput>) -> Result<(), serde_json::Er
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::records::Status;
 
     fn record(n: usize) -> RecordInput {
-        RecordInput {
-            external_id: format!("T-{n}"),
-            surname: "Иванов".into(),
-            given_name: "Пётр".into(),
-            patronymic: String::new(),
-            sex: None,
-            birth_date: None,
-            birth_place: None,
-            region: None,
-            unit: None,
-            rank: None,
-            status: Status::Captured,
-            status_date: None,
-            status_place: None,
-            source: None,
-            notes: None,
-        }
+        RecordInput::sample(&format!("T-{n}"))
     }
 
     async fn imports(store: &Store) -> Vec<(String, i64, i64)> {

@@ -81,6 +81,7 @@ impl PublicRefs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::RecordInput;
 
     fn refs(key: &str) -> PublicRefs {
         PublicRefs::from_hex_key(key).unwrap()
@@ -114,32 +115,15 @@ mod tests {
         assert!((1..=1000).all(|id| a.of(id) != b.of(id)));
     }
 
-    fn person(external_id: &str) -> crate::records::RecordInput {
-        crate::records::RecordInput {
-            external_id: external_id.into(),
-            surname: "Демонстрационный".into(),
-            given_name: "Пётр".into(),
-            patronymic: String::new(),
-            sex: None,
-            birth_date: None,
-            birth_place: None,
-            region: None,
-            unit: None,
-            rank: None,
-            status: crate::records::Status::Captured,
-            status_date: None,
-            status_place: None,
-            source: None,
-            notes: None,
-        }
-    }
-
     #[tokio::test]
     async fn stored_references_keep_their_records_and_new_records_get_enciphered_ones() {
         let dir = tempfile::tempdir().expect("tmp");
         let store = crate::Store::scratch(dir.path()).await;
         let who = crate::audit::Entry::default();
-        store.import("t", &[person("T-1"), person("T-2")], &who, &mut |_| {}).await.expect("import");
+        store
+            .import("t", &[RecordInput::sample("T-1"), RecordInput::sample("T-2")], &who, &mut |_| {})
+            .await
+            .expect("import");
         let id = |ext: &'static str| {
             let store = store.clone();
             async move {

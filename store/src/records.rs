@@ -215,6 +215,30 @@ pub struct RecordInput {
 }
 
 #[cfg(test)]
+impl RecordInput {
+    /// A captured "Иванов Пётр" under `external_id`, nothing else known.
+    pub(crate) fn sample(external_id: &str) -> Self {
+        RecordInput {
+            external_id: external_id.into(),
+            surname: "Иванов".into(),
+            given_name: "Пётр".into(),
+            patronymic: String::new(),
+            sex: None,
+            birth_date: None,
+            birth_place: None,
+            region: None,
+            unit: None,
+            rank: None,
+            status: Status::Captured,
+            status_date: None,
+            status_place: None,
+            source: None,
+            notes: None,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
