@@ -338,3 +338,42 @@ fn mark_matches(slots: &mut [Slot], block: &mut BlockSegmentPostings, mut hit: i
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hits of three words over 10,000 documents, several keys each, in
+    /// the order their posting lists give them (sorted per list only).
+    fn hits() -> Vec<(DocId, u8, f32)> {
+        let mut hits = Vec::new();
+        for (list, step) in [(0u8, 3u32), (0, 7), (1, 5), (1, 11), (2, 2), (2, 13)] {
+            let boost = 1.0 + f32::from(list) + step as f32 / 100.0;
+            hits.extend((step..10_000).step_by(step as usize).map(|doc| (doc, list, boost)));
+        }
+        hits
+    }
+
+    fn view(slots: &[Slot]) -> Vec<(DocId, [f32; MAX_QUERY_WORDS])> {
+        slots.iter().map(|s| (s.doc, s.best)).collect()
+    }
+
+    #[test]
+    fn the_bitset_and_the_sort_give_the_same_slots() {
+        let hits = hits();
+        let mut sorted = hits.clone();
+        sorted.sort_by_key(|h| h.0);
+        let expected = view(&by_sorted(&sorted));
+        assert!(expected.windows(2).all(|w| w[0].0 < w[1].0), "one slot per document, in order");
+        assert_eq!(expected.iter().find(|s| s.0 == 21).map(|s| s.1[0]), Some(1.07), "the strongest key of a word");
+
+        let mut scratch = BitsetScratch::default();
+        assert_eq!(view(&by_bitset(&hits, 10_000, &mut scratch)), expected);
+        assert!(scratch.seen.iter().all(|&w| w == 0), "the bitset is left clear for the next search");
+        // A smaller segment after a larger one reuses the scratch.
+        let few: Vec<_> = hits.iter().copied().filter(|h| h.0 < 500).collect();
+        let mut few_sorted = few.clone();
+        few_sorted.sort_by_key(|h| h.0);
+        assert_eq!(view(&by_bitset(&few, 500, &mut scratch)), view(&by_sorted(&few_sorted)));
+    }
+}
