@@ -151,9 +151,8 @@ fn settings() -> IndexSettings {
 /// under 300 MB (docs/PERFORMANCE.md).
 const WRITER_MEMORY: usize = 64_000_000;
 
-/// Threads that build documents at once, and the batch below which one
-/// thread does it alone (a thread costs more than a few documents).
-const MAX_BUILDERS: usize = 4;
+/// The batch below which one thread builds the documents alone (a thread
+/// costs more than a few documents).
 const PARALLEL_FROM: usize = 512;
 
 /// Candidates fetched before re-ranking.
@@ -297,22 +296,10 @@ impl NameIndex {
     /// keys are the largest share of an index build's CPU, and the thread
     /// that feeds tantivy was the one a million-record build waited on.
     fn documents(&self, recs: &[RecordDoc]) -> Vec<TantivyDocument> {
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).min(MAX_BUILDERS);
-        if cores < 2 || recs.len() < PARALLEL_FROM {
+        if recs.len() < PARALLEL_FROM {
             return recs.iter().map(|r| self.to_document(r)).collect();
         }
-        let mut parts = recs.chunks(recs.len().div_ceil(cores));
-        let own = parts.next().unwrap_or_default();
-        std::thread::scope(|scope| {
-            let others: Vec<_> = parts
-                .map(|part| scope.spawn(move || part.iter().map(|r| self.to_document(r)).collect::<Vec<_>>()))
-                .collect();
-            let mut docs: Vec<TantivyDocument> = own.iter().map(|r| self.to_document(r)).collect();
-            for other in others {
-                docs.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
-            }
-            docs
-        })
+        crate::parallel::on_every_core(recs.iter().collect(), |r: &RecordDoc| self.to_document(r))
     }
 
     /// The highest record id in the committed index (deleted documents

@@ -11,6 +11,7 @@ pub mod keys;
 pub mod layout;
 pub mod names;
 pub mod normalize;
+pub mod parallel;
 pub mod query;
 pub mod rank;
 mod retrieve;

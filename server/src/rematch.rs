@@ -20,6 +20,7 @@
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
+use findkin_search::parallel::on_every_core;
 use findkin_search::rank::match_name;
 use findkin_search::{NameIndex, Query, RecordDoc, SearchOptions};
 
@@ -216,23 +217,6 @@ fn by_request(records: &[RecordDoc], waiting: &HashMap<i64, Waiting>) -> Result<
         out.extend(pairs?);
     }
     Ok(out)
-}
-
-/// Runs `f` on every item, the items split over the machine's cores.
-fn on_every_core<T: Send, R: Send>(items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()).clamp(1, 8);
-    let per_core = items.len().div_ceil(cores).max(1);
-    let mut chunks: Vec<Vec<T>> = Vec::new();
-    let mut items = items.into_iter().peekable();
-    while items.peek().is_some() {
-        chunks.push(items.by_ref().take(per_core).collect());
-    }
-    let f = &f;
-    std::thread::scope(|scope| {
-        let workers: Vec<_> =
-            chunks.into_iter().map(|chunk| scope.spawn(move || chunk.into_iter().map(f).collect::<Vec<R>>())).collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))).collect()
-    })
 }
 
 /// Runs long CPU work so that a multi-threaded runtime moves its other
