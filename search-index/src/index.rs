@@ -13,7 +13,7 @@ use crate::keys::{NameField, WordKeys};
 use crate::normalize::{words, Script};
 use crate::query::{Query, QueryWord};
 use crate::rank::{allowed_edits, match_name, Known, NamePart, WordMatch};
-use crate::retrieve::{Candidate, KeyTerm, Retrieval};
+use crate::retrieve::{Candidate, Expansions, KeyTerm, Retrieval};
 use crate::SearchError;
 
 /// Bumped whenever the schema or the key rules change: an index built by
@@ -172,6 +172,7 @@ pub struct NameIndex {
     reader: IndexReader,
     writer: Mutex<Option<IndexWriter>>,
     f: Fields,
+    expansions: Expansions,
 }
 
 impl NameIndex {
@@ -197,7 +198,7 @@ impl NameIndex {
 
     fn with_index(index: Index, f: Fields) -> Result<Self, SearchError> {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(NameIndex { index, reader, writer: Mutex::new(None), f })
+        Ok(NameIndex { index, reader, writer: Mutex::new(None), f, expansions: Expansions::default() })
     }
 
     fn with_writer<T>(&self, op: impl FnOnce(&mut IndexWriter) -> tantivy::Result<T>) -> Result<T, SearchError> {
@@ -431,7 +432,7 @@ impl NameIndex {
     /// Looks up every key of every query word (see [`Retrieval`]).
     fn retrieval<'s>(&self, searcher: &'s Searcher, q: &Query) -> Result<Retrieval<'s>, SearchError> {
         let words: Vec<Vec<KeyTerm>> = q.words.iter().map(|w| self.word_terms(w)).collect();
-        Retrieval::new(searcher, &words)
+        Retrieval::new(searcher, &words, &self.expansions)
     }
 
     /// The stored records of candidates, in the order given.

@@ -9,10 +9,14 @@
 //! and every other word is only looked up for the documents they found, by
 //! seeking its postings. The cost follows the rarest word, not the sum.
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::num::NonZeroUsize;
+use std::sync::{Arc, Mutex};
 
+use lru::LruCache;
+
+use tantivy::index::SegmentId;
 use tantivy::postings::{BlockSegmentPostings, TermInfo};
 use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
@@ -60,8 +64,6 @@ struct Slot {
     doc: DocId,
     best: [f32; MAX_QUERY_WORDS],
     misses: u8,
-    /// Born in the year asked for, or on an unknown date.
-    born: bool,
 }
 
 /// A query's key terms looked up in every segment of one searcher, ready
@@ -73,29 +75,18 @@ pub(crate) struct Retrieval<'s> {
 }
 
 impl<'s> Retrieval<'s> {
-    /// Looks up `words` (each query word's key terms) in every segment.
-    pub fn new(searcher: &'s Searcher, words: &[Vec<KeyTerm>]) -> Result<Self, SearchError> {
-        // Automata are built once per query, not once per segment.
-        let automata: Vec<Vec<Option<DfaWrapper>>> = words
-            .iter()
-            .map(|terms| {
-                terms
-                    .iter()
-                    .map(|t| {
-                        (t.edits > 0)
-                            .then(|| {
-                                FuzzyTermQuery::new(Term::from_field_text(t.field, &t.text), t.edits, true).automaton()
-                            })
-                            .transpose()
-                    })
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .collect::<Result<_, _>>()?;
+    /// Looks up `words` (each query word's key terms) in every segment,
+    /// fuzzy keys through `expansions`.
+    pub fn new(searcher: &'s Searcher, words: &[Vec<KeyTerm>], expansions: &Expansions) -> Result<Self, SearchError> {
+        // An automaton is built at most once per query, when some segment
+        // has not expanded its key yet.
+        let automata: Vec<Vec<OnceCell<DfaWrapper>>> =
+            words.iter().map(|terms| terms.iter().map(|_| OnceCell::new()).collect()).collect();
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         for segment in searcher.segment_readers() {
             let mut resolved = Vec::with_capacity(words.len());
             for (index, (terms, automata)) in words.iter().zip(&automata).enumerate() {
-                resolved.push(resolve_word(segment, index, terms, automata)?);
+                resolved.push(resolve_word(segment, index, terms, automata, expansions)?);
             }
             // The rarest words first: they lead, the others are looked up.
             resolved.sort_by_key(|w| w.cost);
@@ -132,17 +123,13 @@ fn retrieve_in_segment(
 
     let mut slots = lead_slots(lead, segment.max_doc())?;
     // Other birth years and deleted documents go before any lookup. The
-    // year is looked up in its postings (that year, or 0 for unknown), block
-    // by block like a word: cheaper than reading a value per document.
+    // year is read from its fast field (0 for an unknown date): a few
+    // nanoseconds a document, where merging the year's postings and the
+    // unknown dates' with every slot was an eighth of a public search.
     if let Some((field, year)) = birth_year {
-        let inv = segment.inverted_index(field)?;
-        for y in [u64::from(year), 0] {
-            if let Some(info) = inv.get_term_info(&Term::from_field_u64(field, y))? {
-                let mut block = inv.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic)?;
-                mark_matches(&mut slots, &mut block, |s| s.born = true);
-            }
-        }
-        slots.retain(|s| s.born);
+        let years = segment.fast_fields().u64(segment.schema().get_field_name(field))?;
+        let year = u64::from(year);
+        slots.retain(|s| years.first(s.doc).is_some_and(|y| y == year || y == 0));
     }
     if let Some(alive) = segment.alive_bitset() {
         slots.retain(|s| alive.is_alive(s.doc));
@@ -176,7 +163,8 @@ fn resolve_word(
     segment: &SegmentReader,
     index: usize,
     terms: &[KeyTerm],
-    automata: &[Option<DfaWrapper>],
+    automata: &[OnceCell<DfaWrapper>],
+    expansions: &Expansions,
 ) -> Result<SegmentWord, SearchError> {
     let mut by_postings: HashMap<(u32, u64), usize> = HashMap::new();
     let mut out: Vec<SegmentTerm> = Vec::new();
@@ -192,22 +180,86 @@ fn resolve_word(
     };
     for (term, automaton) in terms.iter().zip(automata) {
         let inv = segment.inverted_index(term.field)?;
-        match automaton {
-            None => {
-                if let Some(info) = inv.get_term_info(&Term::from_field_text(term.field, &term.text))? {
-                    add(&inv, term.field, info, term.boost);
-                }
+        if term.edits == 0 {
+            if let Some(info) = inv.get_term_info(&Term::from_field_text(term.field, &term.text))? {
+                add(&inv, term.field, info, term.boost);
             }
-            Some(dfa) => {
-                let mut stream = inv.terms().search(dfa).into_stream()?;
-                while stream.advance() {
-                    add(&inv, term.field, stream.value().clone(), term.boost);
+            continue;
+        }
+        let found = expansions.expand(segment.segment_id(), term, || {
+            let dfa = match automaton.get() {
+                Some(dfa) => dfa,
+                None => {
+                    let built = FuzzyTermQuery::new(Term::from_field_text(term.field, &term.text), term.edits, true)
+                        .automaton()?;
+                    automaton.get_or_init(|| built)
                 }
+            };
+            let mut stream = inv.terms().search(dfa).into_stream()?;
+            let mut found = Vec::new();
+            while stream.advance() {
+                found.push(stream.value().clone());
             }
+            Ok(found)
+        })?;
+        for info in found.iter() {
+            add(&inv, term.field, info.clone(), term.boost);
         }
     }
     let cost = out.iter().map(|t| u64::from(t.info.doc_freq)).sum();
     Ok(SegmentWord { index, terms: out, cost })
+}
+
+/// Fuzzy keys expanded over segments' term dictionaries, kept between
+/// searches. Building a key's Levenshtein automaton and walking a term
+/// dictionary with it was a quarter of a public search's CPU at a million
+/// records, and the same keys come back all the time: a few thousand given
+/// names and patronymics make up most words of most searches. A segment's
+/// terms never change (deletes only hide documents), and a merged or new
+/// segment has a new id, so an entry is never stale: it is only dropped
+/// when it is the least recently used.
+pub(crate) struct Expansions(Mutex<LruCache<ExpansionKey, Arc<[TermInfo]>>>);
+
+#[derive(Hash, PartialEq, Eq)]
+struct ExpansionKey {
+    segment: SegmentId,
+    field: Field,
+    edits: u8,
+    text: String,
+}
+
+/// Fuzzy keys kept: a few megabytes (a key holds a few to a few hundred
+/// terms of about 40 bytes each).
+const EXPANSIONS_KEPT: usize = 16_384;
+
+impl Default for Expansions {
+    fn default() -> Self {
+        Expansions(Mutex::new(LruCache::new(NonZeroUsize::new(EXPANSIONS_KEPT).unwrap_or(NonZeroUsize::MIN))))
+    }
+}
+
+impl Expansions {
+    /// The terms of `segment` within `term.edits` of `term`: kept, or found
+    /// by `walk` (not under the lock: two searches may both walk a new key).
+    fn expand(
+        &self,
+        segment: SegmentId,
+        term: &KeyTerm,
+        walk: impl FnOnce() -> Result<Vec<TermInfo>, SearchError>,
+    ) -> Result<Arc<[TermInfo]>, SearchError> {
+        let key = ExpansionKey { segment, field: term.field, edits: term.edits, text: term.text.clone() };
+        if let Some(found) = self.lock().get(&key) {
+            return Ok(Arc::clone(found));
+        }
+        let found: Arc<[TermInfo]> = walk()?.into();
+        self.lock().put(key, Arc::clone(&found));
+        Ok(found)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<ExpansionKey, Arc<[TermInfo]>>> {
+        // A search that panicked holding the lock left a whole cache.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Every document the leading words hold, with their strongest key each.
@@ -258,7 +310,7 @@ fn by_sorted(hits: &[(DocId, u8, f32)]) -> Vec<Slot> {
         let slot = match slots.last_mut() {
             Some(s) if s.doc == doc => s,
             _ => {
-                slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0, born: false });
+                slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
                 slots.last_mut().expect("just pushed")
             }
         };
@@ -288,7 +340,7 @@ fn by_bitset(hits: &[(DocId, u8, f32)], max_doc: DocId, scratch: &mut BitsetScra
         let mut b = bits;
         while b != 0 {
             let doc = (i * 64) as DocId + b.trailing_zeros();
-            slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0, born: false });
+            slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
             b &= b - 1;
         }
     }
@@ -375,5 +427,52 @@ mod tests {
         let mut few_sorted = few.clone();
         few_sorted.sort_by_key(|h| h.0);
         assert_eq!(view(&by_bitset(&few, 500, &mut scratch)), view(&by_sorted(&few_sorted)));
+    }
+
+    /// Blocks skipped or scanned, dense or sparse on either side: marking
+    /// finds exactly the slots the postings hold.
+    #[test]
+    fn marking_finds_exactly_the_documents_a_term_holds() {
+        use tantivy::schema::{Schema, STRING};
+        use tantivy::{doc, Index};
+
+        const DOCS: u32 = 20_000;
+        let mut schema = Schema::builder();
+        let key = schema.add_text_field("k", STRING);
+        let index = Index::create_in_ram(schema.build());
+        let mut writer = index.writer_with_num_threads(1, 15_000_000).expect("writer");
+        // "dense" every third document, "sparse" five documents, "tail" the last few.
+        let terms: [(&str, fn(u32) -> bool); 3] =
+            [("dense", |d| d % 3 == 0), ("sparse", |d| d % 4001 == 17), ("tail", |d| d >= DOCS - 40)];
+        for d in 0..DOCS {
+            let mut document = doc!();
+            for (text, holds) in &terms {
+                if holds(d) {
+                    document.add_text(key, text);
+                }
+            }
+            writer.add_document(document).expect("add");
+        }
+        writer.commit().expect("commit");
+        let searcher = index.reader().expect("reader").searcher();
+        let segment = &searcher.segment_readers()[0];
+        let inv = segment.inverted_index(key).expect("inverted index");
+        let slot_sets: [(&str, fn(u32) -> bool); 3] =
+            [("every document", |_| true), ("every seventh", |d| d % 7 == 0), ("a few", |d| d % 2999 == 0)];
+        for (text, holds) in &terms {
+            let info = inv.get_term_info(&Term::from_field_text(key, text)).expect("lookup").expect("term");
+            for (name, chosen) in &slot_sets {
+                let mut slots: Vec<Slot> = (0..DOCS)
+                    .filter(|&d| chosen(d))
+                    .map(|doc| Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 })
+                    .collect();
+                let mut block =
+                    inv.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic).expect("postings");
+                mark_matches(&mut slots, &mut block, |s| s.misses += 1);
+                let marked: Vec<DocId> = slots.iter().filter(|s| s.misses == 1).map(|s| s.doc).collect();
+                let expected: Vec<DocId> = (0..DOCS).filter(|&d| chosen(d) && holds(d)).collect();
+                assert_eq!(marked, expected, "term {text} over {name}");
+            }
+        }
     }
 }
