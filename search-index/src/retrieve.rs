@@ -442,7 +442,9 @@ mod tests {
         let index = Index::create_in_ram(schema.build());
         let mut writer = index.writer_with_num_threads(1, 15_000_000).expect("writer");
         // "dense" every third document, "sparse" five documents, "tail" the last few.
-        let terms: [(&str, fn(u32) -> bool); 3] =
+        /// A named set of documents.
+        type Docs = (&'static str, fn(u32) -> bool);
+        let terms: [Docs; 3] =
             [("dense", |d| d % 3 == 0), ("sparse", |d| d % 4001 == 17), ("tail", |d| d >= DOCS - 40)];
         for d in 0..DOCS {
             let mut document = doc!();
@@ -457,7 +459,7 @@ mod tests {
         let searcher = index.reader().expect("reader").searcher();
         let segment = &searcher.segment_readers()[0];
         let inv = segment.inverted_index(key).expect("inverted index");
-        let slot_sets: [(&str, fn(u32) -> bool); 3] =
+        let slot_sets: [Docs; 3] =
             [("every document", |_| true), ("every seventh", |d| d % 7 == 0), ("a few", |d| d % 2999 == 0)];
         for (text, holds) in &terms {
             let info = inv.get_term_info(&Term::from_field_text(key, text)).expect("lookup").expect("term");
