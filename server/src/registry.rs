@@ -215,7 +215,6 @@ impl Registry {
         }
         self.index.commit()?;
         if fresh {
-            release_freed_memory();
             self.index.merge_segments()?;
         }
         self.index.close_writer()?;
@@ -252,18 +251,5 @@ fn cpu_bound<T>(work: impl FnOnce() -> T) -> T {
     match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
         Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(work),
         _ => work(),
-    }
-}
-
-/// Hands memory freed by the indexing threads back to the system before a
-/// merge maps the whole index (about 140 MB at a million records, counted
-/// as resident). glibc keeps what its per-thread arenas freed: without this
-/// a million-row import peaked at 400 MB instead of under 300.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only walks glibc's own free lists; it takes no
-    // pointer and is safe to call from any thread at any time.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
