@@ -640,7 +640,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     if let Some(addr) = args.metrics_addr {
         findkin::metrics::serve(addr, Arc::clone(&registry)).await?;
     }
-    http::serve(AppState {
+    http::serve(AppState::new(http::Shared {
         leptos_options,
         registry,
         demo,
@@ -656,7 +656,7 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
         },
         rematch_window_days: cli.rematch_window_days,
         telegram,
-    })
+    }))
     .await?;
     Ok(ExitCode::SUCCESS)
 }
