@@ -664,4 +664,27 @@ mod tests {
         assert_eq!(first(&idx, "Соловьев Павел", None), Some(3));
         assert_eq!(first(&idx, "Соловьев Петр", None), None);
     }
+
+    /// Fuzzy expansions are kept per segment: a record added after a typo
+    /// was searched for (its own segment), and the same record after the
+    /// segments merge, are found by the same typo.
+    #[test]
+    fn kept_expansions_follow_new_and_merged_segments() {
+        let idx = sample();
+        let typo = |idx: &NameIndex| {
+            let q = Query::parse("Дорздов Юрий", None).unwrap();
+            let hits = idx.search(&q, SearchOptions { limit: 10, public_only: true }).unwrap();
+            hits.first().map(|h| {
+                let fuzzy = h.matches.iter().flatten().any(|m| m.kind == crate::MatchKind::Fuzzy);
+                (h.record.id, fuzzy)
+            })
+        };
+        assert_eq!(typo(&idx), None, "no Дроздов yet");
+        idx.upsert(&[rec(6, "Дроздов", "Юрий", "Ильич", None)]).unwrap();
+        idx.commit().unwrap();
+        assert_eq!(typo(&idx), Some((6, true)), "found in the new segment, by a spelling difference");
+        idx.merge_segments().unwrap();
+        idx.reload().unwrap();
+        assert_eq!(typo(&idx), Some((6, true)), "found in the merged segment");
+    }
 }
