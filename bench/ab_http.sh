@@ -18,23 +18,12 @@ SITE=${FINDKIN_SITE_ROOT:-${CARGO_TARGET_DIR:-target}/site}
 SECONDS_EACH=${SECONDS_EACH:-8}
 ROUNDS=${ROUNDS:-2}
 : "${DATA:?DATA=/path/to/a/data-dir with a registry}"
-case "$DOOR" in api) path=/api/v1/search ;; html) path=/search ;; *) echo "api or html" >&2; exit 2 ;; esac
+case "$DOOR" in api) form="" path=/api/v1/search ;; html) form=--form path=/search ;; *) echo "api or html" >&2; exit 2 ;; esac
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 WORK=$(mktemp -d)
 trap 'kill "${SERVER:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
-python3 - eval/dev/queries.jsonl "$WORK/queries.lua" "$path" <<'PY'
-import json, sys, urllib.parse
-paths = []
-for line in open(sys.argv[1], encoding="utf-8"):
-    q = json.loads(line)
-    params = {"q": q["query"]}
-    if q["birth_year"]:
-        params["birth_year"] = q["birth_year"]
-    paths.append(sys.argv[3] + "?" + urllib.parse.urlencode(params))
-with open(sys.argv[2], "w") as f:
-    f.write("local paths = {\n" + ",\n".join(json.dumps(p) for p in paths) + "\n}\n")
-    f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
-PY
+# shellcheck disable=SC2086 # $form is one flag or nothing
+python3 bench/wrk_queries.py $form eval/dev/queries.jsonl "$WORK/queries.lua" "$path" > /dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 for round in $(seq 1 "$ROUNDS"); do
     for bin in "$@"; do

@@ -24,19 +24,7 @@ if [ -z "${DATA:-}" ]; then
     tail -n +2 eval/dev/records.csv >> "$WORK/all.csv"
     FINDKIN_LOG=warn "$BIN" --data-dir "$DATA" import "$WORK/all.csv" >&2
 fi
-python3 - eval/dev/queries.jsonl "$WORK/queries.lua" <<'PY'
-import json, sys, urllib.parse
-paths = []
-for line in open(sys.argv[1], encoding="utf-8"):
-    q = json.loads(line)
-    params = {"q": q["query"]}
-    if q["birth_year"]:
-        params["birth_year"] = q["birth_year"]
-    paths.append("/api/v1/search?" + urllib.parse.urlencode(params))
-with open(sys.argv[2], "w") as f:
-    f.write("local paths = {\n" + ",\n".join(json.dumps(p) for p in paths) + "\n}\n")
-    f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format('GET', paths[i])\nend\n")
-PY
+python3 bench/wrk_queries.py eval/dev/queries.jsonl "$WORK/queries.lua" /api/v1/search > /dev/null
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 FINDKIN_LOG=warn "$BIN" --data-dir "$DATA" serve --addr "127.0.0.1:$PORT" --site-root "$SITE" \
     --search-rate-per-minute 0 &

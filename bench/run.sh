@@ -146,24 +146,8 @@ for f in public staff; do
 done
 
 # 3. HTTP.
-python3 - "$QUERIES" "$WORK" <<'PY'
-import json, sys, urllib.parse
-queries, work = sys.argv[1], sys.argv[2]
-lines = [json.loads(l) for l in open(queries, encoding="utf-8") if l.strip()]
-for name, prefix, blank_year in (("api", "/api/v1/search?", False), ("page", "/search?", True)):
-    paths = []
-    for q in lines:
-        params = {"q": q["query"]}
-        if q["birth_year"] or blank_year:
-            params["birth_year"] = q["birth_year"] or ""
-        paths.append(prefix + urllib.parse.urlencode(params))
-    with open(f"{work}/{name}.lua", "w") as f:
-        f.write("local paths = {\n" + ",\n".join(json.dumps(p) for p in paths) + "\n}\n")
-        f.write("local i = 0\nrequest = function()\n  i = i % #paths + 1\n"
-                "  return wrk.format('GET', paths[i])\nend\n")
-    with open(f"{work}/{name}.first", "w") as f:
-        f.write(paths[0])
-PY
+python3 bench/wrk_queries.py "$QUERIES" "$WORK/api.lua" /api/v1/search > "$WORK/api.first"
+python3 bench/wrk_queries.py --form "$QUERIES" "$WORK/page.lua" /search > "$WORK/page.first"
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
 say "serve at $N on $URL (search limits off)"
