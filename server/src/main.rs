@@ -34,7 +34,7 @@ static GLOBAL: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 /// Freed memory goes back to the system within about a second, by
 /// jemalloc's own background thread: an import's indexing threads free
 /// hundreds of megabytes just before the merge maps the index (import peak
-/// 210 MB at a million rows with this, 286 MB with jemalloc's defaults).
+/// 220–240 MB at a million rows with this, 286 MB with jemalloc's defaults).
 #[allow(non_upper_case_globals)]
 #[export_name = "_rjem_malloc_conf"]
 pub static _rjem_malloc_conf: &[u8] = b"background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0\0";
