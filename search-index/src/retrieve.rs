@@ -217,8 +217,32 @@ fn resolve_word(
 /// names and patronymics make up most words of most searches. A segment's
 /// terms never change (deletes only hide documents), and a merged or new
 /// segment has a new id, so an entry is never stale: it is only dropped
-/// when it is the least recently used.
-pub(crate) struct Expansions(Mutex<LruCache<ExpansionKey, Arc<[TermInfo]>>>);
+/// when it is the least recently used. Both the keys and the terms they hold
+/// are bounded, so no run of queries, however odd, grows the server.
+pub(crate) struct Expansions(Mutex<Kept>);
+
+/// The kept expansions, least recently used first out, and their terms.
+struct Kept {
+    keys: LruCache<ExpansionKey, Arc<[TermInfo]>>,
+    terms: usize,
+    max_terms: usize,
+}
+
+impl Kept {
+    fn keep(&mut self, key: ExpansionKey, found: Arc<[TermInfo]>) {
+        if found.len() > self.max_terms {
+            return;
+        }
+        self.terms += found.len();
+        if let Some((_, old)) = self.keys.push(key, found) {
+            self.terms -= old.len();
+        }
+        while self.terms > self.max_terms {
+            let Some((_, old)) = self.keys.pop_lru() else { break };
+            self.terms -= old.len();
+        }
+    }
+}
 
 #[derive(Hash, PartialEq, Eq)]
 struct ExpansionKey {
@@ -228,17 +252,23 @@ struct ExpansionKey {
     text: String,
 }
 
-/// Fuzzy keys kept: a few megabytes (a key holds a few to a few hundred
-/// terms of about 40 bytes each).
+/// Fuzzy keys kept (a key holds a few to a few hundred terms)...
 const EXPANSIONS_KEPT: usize = 16_384;
+/// ...and the terms they hold together, about 40 bytes each: 10 MB at most.
+const EXPANSION_TERMS_KEPT: usize = 1 << 18;
 
 impl Default for Expansions {
     fn default() -> Self {
-        Expansions(Mutex::new(LruCache::new(NonZeroUsize::new(EXPANSIONS_KEPT).unwrap_or(NonZeroUsize::MIN))))
+        Expansions::with_limits(EXPANSIONS_KEPT, EXPANSION_TERMS_KEPT)
     }
 }
 
 impl Expansions {
+    fn with_limits(keys: usize, terms: usize) -> Self {
+        let keys = LruCache::new(NonZeroUsize::new(keys).unwrap_or(NonZeroUsize::MIN));
+        Expansions(Mutex::new(Kept { keys, terms: 0, max_terms: terms }))
+    }
+
     /// The terms of `segment` within `term.edits` of `term`: kept, or found
     /// by `walk` (not under the lock: two searches may both walk a new key).
     fn expand(
@@ -248,15 +278,15 @@ impl Expansions {
         walk: impl FnOnce() -> Result<Vec<TermInfo>, SearchError>,
     ) -> Result<Arc<[TermInfo]>, SearchError> {
         let key = ExpansionKey { segment, field: term.field, edits: term.edits, text: term.text.clone() };
-        if let Some(found) = self.lock().get(&key) {
+        if let Some(found) = self.lock().keys.get(&key) {
             return Ok(Arc::clone(found));
         }
         let found: Arc<[TermInfo]> = walk()?.into();
-        self.lock().put(key, Arc::clone(&found));
+        self.lock().keep(key, Arc::clone(&found));
         Ok(found)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, LruCache<ExpansionKey, Arc<[TermInfo]>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Kept> {
         // A search that panicked holding the lock left a whole cache.
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -476,5 +506,42 @@ mod tests {
                 assert_eq!(marked, expected, "term {text} over {name}");
             }
         }
+    }
+
+    /// Kept expansions stay within their terms' budget, the least recently
+    /// used going first, and one too large for it is not kept at all.
+    #[test]
+    fn kept_expansions_stay_within_their_budget() {
+        let kept = Expansions::with_limits(100, 10);
+        let segment = SegmentId::generate_random();
+        let walks = std::cell::Cell::new(0);
+        let expand = |text: &str, terms: usize| {
+            let term = KeyTerm { field: Field::from_field_id(0), text: text.into(), boost: 1.0, edits: 1 };
+            let found = kept
+                .expand(segment, &term, || {
+                    walks.set(walks.get() + 1);
+                    Ok(vec![TermInfo::default(); terms])
+                })
+                .expect("expanded");
+            assert_eq!(found.len(), terms);
+        };
+        let walked = |text: &str| {
+            let before = walks.get();
+            expand(text, 3);
+            walks.get() > before
+        };
+        for text in ["a", "b", "c"] {
+            expand(text, 3);
+        }
+        assert_eq!(kept.lock().terms, 9);
+        assert!(!walked("a"), "kept, and now the most recently used");
+        expand("d", 3);
+        assert_eq!(kept.lock().terms, 9, "b, the least recently used, made room");
+        assert!(walked("b"), "b was dropped");
+        assert_eq!(kept.lock().terms, 9, "c made room for b");
+        expand("huge", 11);
+        assert_eq!(kept.lock().terms, 9, "too large to keep: nothing dropped for it");
+        assert!(!walked("a") && !walked("d"), "a and d are still kept");
+        assert!(walked("c"), "c was dropped");
     }
 }
