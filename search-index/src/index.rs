@@ -378,11 +378,14 @@ impl NameIndex {
         let mut terms: Vec<KeyTerm> = Vec::new();
         // Readings often share keys: each key is looked up once, at its
         // strongest weight.
-        let mut add = |field: Field, text: String, boost: f32, edits: usize| {
+        let mut add = |field: Field, text: String, boost: f32, edits: usize, implied: bool| {
             let edits = edits as u8;
             match terms.iter_mut().find(|t| t.field == field && t.edits == edits && t.text == text) {
-                Some(t) => t.boost = t.boost.max(boost),
-                None => terms.push(KeyTerm { field, text, boost, edits }),
+                Some(t) => {
+                    t.boost = t.boost.max(boost);
+                    t.implied |= implied;
+                }
+                None => terms.push(KeyTerm { field, text, boost, edits, implied }),
             }
         };
         for form in &word.forms {
@@ -390,40 +393,44 @@ impl NameIndex {
             let w = form.weight;
             if form.is_initial {
                 if let Some(c) = k.initial() {
-                    add(f.init, c.to_string(), B_INIT * w, 0);
+                    add(f.init, c.to_string(), B_INIT * w, 0, false);
                 }
                 continue;
             }
             // A case-form nominative is a guess: it is looked up by its key
-            // and through the dictionary, never by ear or distance.
-            if !form.declined {
-                add(f.exact, k.folded.clone(), B_EXACT * w, 0);
-                add(f.stem, k.stem.clone(), B_STEM * w, 0);
+            // and through the dictionary, never by ear or distance. Any
+            // other form is looked up by ear, and a record with its letters
+            // has its skeleton and one with its skeleton its by-ear key: the
+            // by-ear key finds those records, and the other two score them.
+            let by_ear = !form.declined;
+            if by_ear {
+                add(f.exact, k.folded.clone(), B_EXACT * w, 0, true);
+                add(f.stem, k.stem.clone(), B_STEM * w, 0, false);
             }
-            add(f.skel, k.skel.clone(), B_SKEL * w, 0);
+            add(f.skel, k.skel.clone(), B_SKEL * w, 0, by_ear);
             for id in &k.given {
-                add(f.given, format!("g{id}"), B_DICT * w, 0);
+                add(f.given, format!("g{id}"), B_DICT * w, 0, false);
             }
             for id in &k.fathers {
-                add(f.father, format!("f{id}"), B_DICT * w, 0);
+                add(f.father, format!("f{id}"), B_DICT * w, 0, false);
             }
-            if form.declined {
+            if !by_ear {
                 continue;
             }
-            add(f.ear, k.ear.clone(), B_EAR * w, 0);
+            add(f.ear, k.ear.clone(), B_EAR * w, 0, false);
             if let Some(root) = &k.patr_root {
-                add(f.father, format!("r{root}"), B_DICT * w, 0);
+                add(f.father, format!("r{root}"), B_DICT * w, 0, false);
             }
             let edits = allowed_edits(k.skel.len());
             if edits > 0 {
-                add(f.skel, k.skel.clone(), B_FUZZY * w, edits);
+                add(f.skel, k.skel.clone(), B_FUZZY * w, edits, false);
             }
             let latin_edits = allowed_edits(k.latin.len());
             if k.script == Script::Latin && latin_edits > 0 {
-                add(f.latin, k.latin.clone(), B_FUZZY * w, latin_edits);
+                add(f.latin, k.latin.clone(), B_FUZZY * w, latin_edits, false);
             }
             if k.script != Script::Latin && allowed_edits(k.folded.chars().count()) > 0 {
-                add(f.exact, k.folded.clone(), B_FUZZY * w, 1);
+                add(f.exact, k.folded.clone(), B_FUZZY * w, 1, false);
             }
         }
         terms
@@ -485,7 +492,7 @@ impl NameIndex {
         // the whole name leaves the page short. One retrieval finds both:
         // those that hold every word are among those that miss at most one.
         let near = !opts.public_only && n >= 2;
-        let found = retrieval.run(usize::from(near), born)?;
+        let found = retrieval.run(usize::from(near), born, CANDIDATES)?;
         let whole = best(found.iter().copied().filter(|c| c.misses == 0).collect());
         let mut recs = self.fetch(&searcher, &whole)?;
         if near && recs.len() < opts.limit {
@@ -668,6 +675,65 @@ mod tests {
     /// Fuzzy expansions are kept per segment: a record added after a typo
     /// was searched for (its own segment), and the same record after the
     /// segments merge, are found by the same typo.
+    /// The records and scores one retrieval gives, by record id.
+    fn retrieved(idx: &NameIndex, q: &Query, all_keys_find: bool, ordered_above: usize) -> Vec<(u64, f32)> {
+        let searcher = idx.reader.searcher();
+        let mut words: Vec<Vec<KeyTerm>> = q.words.iter().map(|w| idx.word_terms(w)).collect();
+        if all_keys_find {
+            words.iter_mut().flatten().for_each(|t| t.implied = false);
+        }
+        let retrieval = Retrieval::new(&searcher, &words, &idx.expansions).unwrap();
+        let mut out: Vec<(u64, f32)> = retrieval
+            .run(0, None, ordered_above)
+            .unwrap()
+            .iter()
+            .map(|c| (idx.fetch(&searcher, &[*c]).unwrap()[0].id, c.score))
+            .collect();
+        out.sort_by_key(|r| r.0);
+        out
+    }
+
+    /// A name's letters and skeleton are never needed to find a record
+    /// (its by-ear key finds it): reading them as well finds the same
+    /// records, and they are read to score when the candidates need order.
+    #[test]
+    fn keys_that_only_score_never_change_what_is_found() {
+        let idx = NameIndex::in_memory().unwrap();
+        idx.upsert(&[
+            rec(1, "Соколов", "Иван", "Петрович", None),
+            rec(2, "Сакалов", "Иван", "Петрович", None),
+            rec(3, "Sokolov", "Ivan", "", None),
+            rec(4, "Соколова", "Мария", "Ивановна", None),
+            rec(5, "Соколів", "Іван", "Петрович", None),
+            rec(6, "Щербаков", "Юрий", "Николаевич", None),
+            rec(7, "Шербаков", "Юрий", "Николаевич", None),
+            // Found for "Ilin" only through the surname stem.
+            rec(8, "Ильина", "Анна", "", None),
+        ])
+        .unwrap();
+        idx.commit().unwrap();
+        assert_eq!(WordKeys::new("соколов").ear, WordKeys::new("сакалов").ear, "the test needs a pair heard alike");
+        for text in
+            ["Соколов Иван", "Sokolov Ivan", "Cjrjkjd", "Сакалов", "Соколова", "Щербаков Юрий", "Ivan", "Іван", "Ilin"]
+        {
+            let q = Query::parse(text, None).unwrap();
+            let found = retrieved(&idx, &q, false, usize::MAX);
+            assert!(!found.is_empty(), "{text}: something is found");
+            let ids = |r: &[(u64, f32)]| r.iter().map(|r| r.0).collect::<Vec<_>>();
+            assert_eq!(ids(&found), ids(&retrieved(&idx, &q, true, usize::MAX)), "{text}: the same records");
+            let ordered = retrieved(&idx, &q, false, 0);
+            assert_eq!(ordered, retrieved(&idx, &q, true, 0), "{text}: ordered, the same scores as reading every key");
+        }
+        // Unordered, the letter-for-letter Соколов scores no higher than by
+        // ear; ordered, it comes first.
+        let q = Query::parse("Соколов", None).unwrap();
+        let score = |r: &[(u64, f32)], id: u64| r.iter().find(|r| r.0 == id).map(|r| r.1).unwrap();
+        let ordered = retrieved(&idx, &q, false, 0);
+        assert!(score(&ordered, 1) > score(&ordered, 2));
+        assert_eq!(score(&ordered, 1), B_EXACT);
+        assert!(score(&retrieved(&idx, &q, false, usize::MAX), 1) < B_EXACT);
+    }
+
     #[test]
     fn kept_expansions_follow_new_and_merged_segments() {
         let idx = sample();

@@ -33,13 +33,18 @@ pub(crate) struct KeyTerm {
     pub boost: f32,
     /// Edits allowed (0: the term itself).
     pub edits: u8,
+    /// Every record holding it holds another key of the same word (the
+    /// letters of a name hold its by-ear key too): it is read only to
+    /// score, never to find.
+    pub implied: bool,
 }
 
 /// A record that matched enough words.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidate {
     pub addr: DocAddress,
-    /// Sum over the words of the strongest key each matched.
+    /// Sum over the words of the strongest key each matched; only a lower
+    /// bound when too few were found to need ordering (see [`Retrieval::run`]).
     pub score: f32,
     /// Query words it does not hold.
     pub misses: u8,
@@ -50,13 +55,28 @@ struct SegmentTerm {
     inv: Arc<InvertedIndexReader>,
     info: TermInfo,
     boost: f32,
+    implied: bool,
 }
 
-/// A query word's keys in one segment, with how many postings they hold.
+impl SegmentTerm {
+    fn postings(&self) -> Result<BlockSegmentPostings, SearchError> {
+        Ok(self.inv.read_block_postings_from_terminfo(&self.info, IndexRecordOption::Basic)?)
+    }
+}
+
+/// A query word's keys in one segment, with how many postings must be
+/// read to find its records.
 struct SegmentWord {
     index: usize,
     terms: Vec<SegmentTerm>,
     cost: u64,
+}
+
+impl SegmentWord {
+    /// The keys that find records (the others only score them).
+    fn finding(&self) -> impl Iterator<Item = &SegmentTerm> {
+        self.terms.iter().filter(|t| !t.implied)
+    }
 }
 
 /// A document being considered in one segment.
@@ -97,11 +117,32 @@ impl<'s> Retrieval<'s> {
 
     /// The documents that match all words but at most `max_misses`;
     /// `birth_year` keeps only records born that year or with no known
-    /// date (0 in that u64 field).
-    pub fn run(&self, max_misses: usize, birth_year: Option<(Field, u16)>) -> Result<Vec<Candidate>, SearchError> {
+    /// date (0 in that u64 field). Their scores are exact when more than
+    /// `ordered_above` are found: fewer need no order, and the keys that
+    /// only score (a common name's letters and skeleton, the longest lists
+    /// of a search) are then not read at all.
+    pub fn run(
+        &self,
+        max_misses: usize,
+        birth_year: Option<(Field, u16)>,
+        ordered_above: usize,
+    ) -> Result<Vec<Candidate>, SearchError> {
+        let readers = self.searcher.segment_readers();
+        let mut found = Vec::with_capacity(readers.len());
+        for (segment, words) in readers.iter().zip(&self.segments) {
+            found.push(retrieve_in_segment(segment, words, max_misses, birth_year)?);
+        }
+        if found.iter().map(Vec::len).sum::<usize>() > ordered_above {
+            for (slots, words) in found.iter_mut().zip(&self.segments) {
+                for word in words {
+                    for term in word.terms.iter().filter(|t| t.implied) {
+                        mark_best(slots, word.index, term)?;
+                    }
+                }
+            }
+        }
         let mut out = Vec::new();
-        for (ord, (segment, words)) in self.searcher.segment_readers().iter().zip(&self.segments).enumerate() {
-            let found = retrieve_in_segment(segment, words, max_misses, birth_year)?;
+        for (ord, found) in found.into_iter().enumerate() {
             out.extend(found.into_iter().map(|s| Candidate {
                 addr: DocAddress::new(ord as u32, s.doc),
                 score: s.best.iter().sum(),
@@ -142,10 +183,8 @@ fn retrieve_in_segment(
         if slots.is_empty() {
             break;
         }
-        for term in &word.terms {
-            let mut block = term.inv.read_block_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
-            let (word, boost) = (word.index, term.boost);
-            mark_matches(&mut slots, &mut block, |s| s.best[word] = s.best[word].max(boost));
+        for term in word.finding() {
+            mark_best(&mut slots, word.index, term)?;
         }
         slots.retain_mut(|s| {
             if s.best[word.index] == 0.0 {
@@ -155,6 +194,13 @@ fn retrieve_in_segment(
         });
     }
     Ok(slots)
+}
+
+/// Raises each slot's best key for `word` to `term`'s boost where it holds it.
+fn mark_best(slots: &mut [Slot], word: usize, term: &SegmentTerm) -> Result<(), SearchError> {
+    let boost = term.boost;
+    mark_matches(slots, &mut term.postings()?, |s| s.best[word] = s.best[word].max(boost));
+    Ok(())
 }
 
 /// Looks up a word's key terms in one segment, fuzzy ones expanded over the
@@ -168,13 +214,18 @@ fn resolve_word(
 ) -> Result<SegmentWord, SearchError> {
     let mut by_postings: HashMap<(u32, u64), usize> = HashMap::new();
     let mut out: Vec<SegmentTerm> = Vec::new();
-    let mut add = |inv: &Arc<InvertedIndexReader>, field: Field, info: TermInfo, boost: f32| {
+    // A fuzzy key's expansion holds the word's own skeleton, say, which
+    // another key already implies: the same postings are implied either way.
+    let mut add = |inv: &Arc<InvertedIndexReader>, field: Field, info: TermInfo, term: &KeyTerm| {
         let key = (field.field_id(), info.postings_range.start as u64);
         match by_postings.get(&key) {
-            Some(&i) => out[i].boost = out[i].boost.max(boost),
+            Some(&i) => {
+                out[i].boost = out[i].boost.max(term.boost);
+                out[i].implied |= term.implied;
+            }
             None => {
                 by_postings.insert(key, out.len());
-                out.push(SegmentTerm { inv: Arc::clone(inv), info, boost });
+                out.push(SegmentTerm { inv: Arc::clone(inv), info, boost: term.boost, implied: term.implied });
             }
         }
     };
@@ -182,7 +233,7 @@ fn resolve_word(
         let inv = segment.inverted_index(term.field)?;
         if term.edits == 0 {
             if let Some(info) = inv.get_term_info(&Term::from_field_text(term.field, &term.text))? {
-                add(&inv, term.field, info, term.boost);
+                add(&inv, term.field, info, term);
             }
             continue;
         }
@@ -203,10 +254,10 @@ fn resolve_word(
             Ok(found)
         })?;
         for info in found.iter() {
-            add(&inv, term.field, info.clone(), term.boost);
+            add(&inv, term.field, info.clone(), term);
         }
     }
-    let cost = out.iter().map(|t| u64::from(t.info.doc_freq)).sum();
+    let cost = out.iter().filter(|t| !t.implied).map(|t| u64::from(t.info.doc_freq)).sum();
     Ok(SegmentWord { index, terms: out, cost })
 }
 
@@ -308,8 +359,8 @@ fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchE
     HITS.with_borrow_mut(|hits| {
         hits.clear();
         for word in lead {
-            for term in &word.terms {
-                let mut block = term.inv.read_block_postings_from_terminfo(&term.info, IndexRecordOption::Basic)?;
+            for term in word.finding() {
+                let mut block = term.postings()?;
                 while !block.docs().is_empty() {
                     hits.extend(block.docs().iter().map(|&doc| (doc, word.index as u8, term.boost)));
                     block.advance();
@@ -516,7 +567,8 @@ mod tests {
         let segment = SegmentId::generate_random();
         let walks = std::cell::Cell::new(0);
         let expand = |text: &str, terms: usize| {
-            let term = KeyTerm { field: Field::from_field_id(0), text: text.into(), boost: 1.0, edits: 1 };
+            let term =
+                KeyTerm { field: Field::from_field_id(0), text: text.into(), boost: 1.0, edits: 1, implied: false };
             let found = kept
                 .expand(segment, &term, || {
                     walks.set(walks.get() + 1);
