@@ -1,9 +1,11 @@
 //! The tantivy index: one document per record with its name keys, and the
 //! two-stage search (cheap candidate retrieval, then exact re-ranking).
 
+use std::num::NonZeroUsize;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
+use lru::LruCache;
 use serde::Serialize;
 use tantivy::directory::MmapDirectory;
 use tantivy::schema::{Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED};
@@ -47,29 +49,52 @@ impl RecordDoc {
 
     /// The record's name split into parts, each with its keys.
     pub fn name_parts(&self) -> Vec<NamePart> {
-        self.name_parts_memo(&mut KeyMemo::default())
+        self.name_parts_with(|text| words(text).iter().map(|w| Arc::new(WordKeys::new(w))).collect())
     }
 
-    /// [`Self::name_parts`], with keys already computed for a word taken
-    /// from `memo` (the candidates of one search share most of their names).
-    pub fn name_parts_memo(&self, memo: &mut KeyMemo) -> Vec<NamePart> {
+    /// [`Self::name_parts`], with the keys of the words of a name field's
+    /// text from `keys_of`.
+    fn name_parts_with(&self, mut keys_of: impl FnMut(&str) -> Arc<[Arc<WordKeys>]>) -> Vec<NamePart> {
         let mut parts = Vec::new();
         for (field, text) in [
             (NameField::Surname, &self.surname),
             (NameField::GivenName, &self.given_name),
             (NameField::Patronymic, &self.patronymic),
         ] {
-            for w in words(text) {
-                let keys = memo.entry(w).or_insert_with_key(|w| Arc::new(WordKeys::new(w)));
-                parts.push(NamePart { field, keys: Arc::clone(keys) });
-            }
+            parts.extend(keys_of(text).iter().map(|keys| NamePart { field, keys: Arc::clone(keys) }));
         }
         parts
     }
 }
 
-/// Keys computed so far, by word.
-pub type KeyMemo = std::collections::HashMap<String, Arc<WordKeys>>;
+/// The keys of the words of name fields' texts, kept between searches.
+/// Computing them (folding, transliterating, the dictionary) was most of
+/// re-ranking, and a registry's candidates share a few thousand surnames,
+/// given names and patronymics. Bounded, least recently used out first.
+pub(crate) struct NameKeys(Mutex<LruCache<String, Arc<[Arc<WordKeys>]>>>);
+
+/// Name texts whose keys are kept (a few hundred bytes each: 6 MB at most).
+const NAME_KEYS_KEPT: usize = 16_384;
+
+impl Default for NameKeys {
+    fn default() -> Self {
+        let kept = NonZeroUsize::new(NAME_KEYS_KEPT).unwrap_or(NonZeroUsize::MIN);
+        NameKeys(Mutex::new(LruCache::new(kept)))
+    }
+}
+
+impl NameKeys {
+    /// The keys of each word of `text`, kept or computed now.
+    fn of(&self, text: &str) -> Arc<[Arc<WordKeys>]> {
+        let lock = || self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(keys) = lock().get(text) {
+            return Arc::clone(keys);
+        }
+        let keys: Arc<[Arc<WordKeys>]> = words(text).iter().map(|w| Arc::new(WordKeys::new(w))).collect();
+        lock().put(text.to_string(), Arc::clone(&keys));
+        keys
+    }
+}
 
 /// A search hit, best first.
 #[derive(Debug, Clone, Serialize)]
@@ -173,6 +198,7 @@ pub struct NameIndex {
     writer: Mutex<Option<IndexWriter>>,
     f: Fields,
     expansions: Expansions,
+    name_keys: NameKeys,
 }
 
 impl NameIndex {
@@ -198,7 +224,14 @@ impl NameIndex {
 
     fn with_index(index: Index, f: Fields) -> Result<Self, SearchError> {
         let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
-        Ok(NameIndex { index, reader, writer: Mutex::new(None), f, expansions: Expansions::default() })
+        Ok(NameIndex {
+            index,
+            reader,
+            writer: Mutex::new(None),
+            f,
+            expansions: Expansions::default(),
+            name_keys: NameKeys::default(),
+        })
     }
 
     fn with_writer<T>(&self, op: impl FnOnce(&mut IndexWriter) -> tantivy::Result<T>) -> Result<T, SearchError> {
@@ -501,11 +534,10 @@ impl NameIndex {
             recs.extend(self.fetch(&searcher, &more)?);
         }
         let known = self.known_words(q)?;
-        let mut memo = KeyMemo::default();
         let mut hits: Vec<Hit> = recs
             .into_iter()
             .map(|rec| {
-                let m = match_name(&q.words, &rec.name_parts_memo(&mut memo));
+                let m = match_name(&q.words, &rec.name_parts_with(|text| self.name_keys.of(text)));
                 let public = m.is_public() && !m.leans_on_a_contested_link(&known);
                 let score = m.score + q.context_bonus(&rec);
                 Hit { record: rec, score, public, matches: m.words }
@@ -675,6 +707,19 @@ mod tests {
     /// Fuzzy expansions are kept per segment: a record added after a typo
     /// was searched for (its own segment), and the same record after the
     /// segments merge, are found by the same typo.
+    /// Kept keys are the words' own, computed once per text.
+    #[test]
+    fn kept_name_keys_are_each_words_keys() {
+        let kept = NameKeys::default();
+        let keys = kept.of("Римский-Корсаков");
+        let skels: Vec<&str> = keys.iter().map(|k| k.skel.as_str()).collect();
+        let expected: Vec<String> = words("Римский-Корсаков").iter().map(|w| WordKeys::new(w).skel).collect();
+        assert_eq!(skels, expected);
+        assert_eq!(skels.len(), 2, "a double surname is two words");
+        assert!(Arc::ptr_eq(&keys, &kept.of("Римский-Корсаков")), "the second time they are kept");
+        assert!(kept.of("").is_empty());
+    }
+
     /// The records and scores one retrieval gives, by record id.
     fn retrieved(idx: &NameIndex, q: &Query, all_keys_find: bool, ordered_above: usize) -> Vec<(u64, f32)> {
         let searcher = idx.reader.searcher();
