@@ -1,6 +1,6 @@
 //! Candidate retrieval: the records that hold all but at most `max_misses`
-//! of the query's words under some key, each scored by the strongest key
-//! per word.
+//! of the query's words under some key and, when more are found than are
+//! re-ranked, each scored by the strongest key per word.
 //!
 //! Why not a tantivy query tree: a boolean query over a disjunction of a
 //! dozen keys per word walks every posting of every key of every word, and
@@ -79,11 +79,28 @@ impl SegmentWord {
     }
 }
 
-/// A document being considered in one segment.
+/// A document being considered in one segment. Small on purpose: a common
+/// name's retrieval makes thousands, and which keys matched is only asked
+/// when the candidates need order (see [`Retrieval::run`]).
+#[derive(Debug, Clone, Copy)]
 struct Slot {
     doc: DocId,
-    best: [f32; MAX_QUERY_WORDS],
+    /// The query words it holds, one bit each.
+    held: u8,
     misses: u8,
+}
+
+const _: () = assert!(MAX_QUERY_WORDS <= 8, "a slot holds one bit per query word");
+
+/// The bit of query word `index` in [`Slot::held`].
+fn word_bit(index: usize) -> u8 {
+    1 << index
+}
+
+/// A found document with the strongest key of each word, for ordering.
+struct Scored {
+    doc: DocId,
+    best: [f32; MAX_QUERY_WORDS],
 }
 
 /// A query's key terms looked up in every segment of one searcher, ready
@@ -132,20 +149,13 @@ impl<'s> Retrieval<'s> {
         for (segment, words) in readers.iter().zip(&self.segments) {
             found.push(retrieve_in_segment(segment, words, max_misses, birth_year)?);
         }
-        if found.iter().map(Vec::len).sum::<usize>() > ordered_above {
-            for (slots, words) in found.iter_mut().zip(&self.segments) {
-                for word in words {
-                    for term in word.terms.iter().filter(|t| t.implied) {
-                        mark_best(slots, word.index, term)?;
-                    }
-                }
-            }
-        }
+        let ordered = found.iter().map(Vec::len).sum::<usize>() > ordered_above;
         let mut out = Vec::new();
-        for (ord, found) in found.into_iter().enumerate() {
-            out.extend(found.into_iter().map(|s| Candidate {
+        for (ord, (slots, words)) in found.into_iter().zip(&self.segments).enumerate() {
+            let scores = if ordered { score(&slots, words)? } else { vec![0.0; slots.len()] };
+            out.extend(slots.iter().zip(scores).map(|(s, score)| Candidate {
                 addr: DocAddress::new(ord as u32, s.doc),
-                score: s.best.iter().sum(),
+                score,
                 misses: s.misses,
             }));
         }
@@ -177,17 +187,18 @@ fn retrieve_in_segment(
     }
     // Leaders a slot did not match are misses already.
     for s in &mut slots {
-        s.misses = lead.iter().filter(|w| s.best[w.index] == 0.0).count() as u8;
+        s.misses = lead.iter().filter(|w| s.held & word_bit(w.index) == 0).count() as u8;
     }
     for word in rest {
         if slots.is_empty() {
             break;
         }
+        let bit = word_bit(word.index);
         for term in word.finding() {
-            mark_best(&mut slots, word.index, term)?;
+            mark_matches(&mut slots, |s| s.doc, &mut term.postings()?, |s| s.held |= bit);
         }
         slots.retain_mut(|s| {
-            if s.best[word.index] == 0.0 {
+            if s.held & bit == 0 {
                 s.misses += 1;
             }
             usize::from(s.misses) <= max_misses
@@ -196,11 +207,17 @@ fn retrieve_in_segment(
     Ok(slots)
 }
 
-/// Raises each slot's best key for `word` to `term`'s boost where it holds it.
-fn mark_best(slots: &mut [Slot], word: usize, term: &SegmentTerm) -> Result<(), SearchError> {
-    let boost = term.boost;
-    mark_matches(slots, &mut term.postings()?, |s| s.best[word] = s.best[word].max(boost));
-    Ok(())
+/// The retrieval score of each found slot: the sum over the words of the
+/// strongest key, every key read (those that only score too).
+fn score(slots: &[Slot], words: &[SegmentWord]) -> Result<Vec<f32>, SearchError> {
+    let mut scored: Vec<Scored> = slots.iter().map(|s| Scored { doc: s.doc, best: [0.0; MAX_QUERY_WORDS] }).collect();
+    for word in words {
+        for term in &word.terms {
+            let (index, boost) = (word.index, term.boost);
+            mark_matches(&mut scored, |s| s.doc, &mut term.postings()?, |s| s.best[index] = s.best[index].max(boost));
+        }
+    }
+    Ok(scored.iter().map(|s| s.best.iter().sum()).collect())
 }
 
 /// Looks up a word's key terms in one segment, fuzzy ones expanded over the
@@ -353,16 +370,17 @@ fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchE
     thread_local! {
         /// Kept between searches: a fresh buffer of a common name's
         /// postings costs page faults each time.
-        static HITS: RefCell<Vec<(DocId, u8, f32)>> = const { RefCell::new(Vec::new()) };
+        static HITS: RefCell<Vec<Hit>> = const { RefCell::new(Vec::new()) };
         static SCRATCH: RefCell<BitsetScratch> = RefCell::new(BitsetScratch::default());
     }
     HITS.with_borrow_mut(|hits| {
         hits.clear();
         for word in lead {
+            let bit = u64::from(word_bit(word.index));
             for term in word.finding() {
                 let mut block = term.postings()?;
                 while !block.docs().is_empty() {
-                    hits.extend(block.docs().iter().map(|&doc| (doc, word.index as u8, term.boost)));
+                    hits.extend(block.docs().iter().map(|&doc| u64::from(doc) << 8 | bit));
                     block.advance();
                 }
             }
@@ -370,7 +388,7 @@ fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchE
         let slots = if hits.len() >= (max_doc as usize / BITSET_FROM).max(1) {
             SCRATCH.with_borrow_mut(|scratch| by_bitset(hits, max_doc, scratch))
         } else {
-            hits.sort_by_key(|h| h.0);
+            hits.sort();
             by_sorted(hits)
         };
         // A rare huge query does not pin its memory.
@@ -384,19 +402,27 @@ fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchE
 /// Hits per document of the segment above which a bitset orders them.
 const BITSET_FROM: usize = 64;
 
+/// A leader's posting: the document in the high bits, the word's bit in
+/// the low eight, so that sorting orders them by document.
+type Hit = u64;
+
+fn hit_doc(hit: Hit) -> DocId {
+    (hit >> 8) as DocId
+}
+
+fn hit_bit(hit: Hit) -> u8 {
+    hit as u8
+}
+
 /// Slots from hits already in document order.
-fn by_sorted(hits: &[(DocId, u8, f32)]) -> Vec<Slot> {
-    let mut slots: Vec<Slot> = Vec::new();
-    for &(doc, word, boost) in hits {
-        let slot = match slots.last_mut() {
-            Some(s) if s.doc == doc => s,
-            _ => {
-                slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
-                slots.last_mut().expect("just pushed")
-            }
-        };
-        let best = &mut slot.best[usize::from(word)];
-        *best = best.max(boost);
+fn by_sorted(hits: &[Hit]) -> Vec<Slot> {
+    let mut slots: Vec<Slot> = Vec::with_capacity(hits.len());
+    for &hit in hits {
+        let doc = hit_doc(hit);
+        match slots.last_mut() {
+            Some(s) if s.doc == doc => s.held |= hit_bit(hit),
+            _ => slots.push(Slot { doc, held: hit_bit(hit), misses: 0 }),
+        }
     }
     slots
 }
@@ -405,14 +431,15 @@ fn by_sorted(hits: &[(DocId, u8, f32)]) -> Vec<Slot> {
 /// slots made in document order from it, and each hit finds its slot by
 /// the count of documents before it (a running count per 64 documents and
 /// a popcount within them).
-fn by_bitset(hits: &[(DocId, u8, f32)], max_doc: DocId, scratch: &mut BitsetScratch) -> Vec<Slot> {
+fn by_bitset(hits: &[Hit], max_doc: DocId, scratch: &mut BitsetScratch) -> Vec<Slot> {
     let words = (max_doc as usize).div_ceil(64);
     let BitsetScratch { seen, before } = scratch;
     if seen.len() < words {
         seen.resize(words, 0);
         before.resize(words, 0);
     }
-    for &(doc, _, _) in hits {
+    for &hit in hits {
+        let doc = hit_doc(hit);
         seen[doc as usize / 64] |= 1 << (doc % 64);
     }
     let mut slots: Vec<Slot> = Vec::new();
@@ -421,15 +448,15 @@ fn by_bitset(hits: &[(DocId, u8, f32)], max_doc: DocId, scratch: &mut BitsetScra
         let mut b = bits;
         while b != 0 {
             let doc = (i * 64) as DocId + b.trailing_zeros();
-            slots.push(Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 });
+            slots.push(Slot { doc, held: 0, misses: 0 });
             b &= b - 1;
         }
     }
-    for &(doc, word, boost) in hits {
+    for &hit in hits {
+        let doc = hit_doc(hit);
         let i = doc as usize / 64;
         let below = seen[i] & ((1u64 << (doc % 64)) - 1);
-        let best = &mut slots[(before[i] + below.count_ones()) as usize].best[usize::from(word)];
-        *best = best.max(boost);
+        slots[(before[i] + below.count_ones()) as usize].held |= hit_bit(hit);
     }
     seen[..words].fill(0);
     slots
@@ -446,21 +473,27 @@ struct BitsetScratch {
 /// Postings kept in the per-thread buffer between searches (12 MB).
 const KEEP_HITS: usize = 1 << 20;
 
-/// Calls `hit` on every slot the postings hold: both lists are in
-/// document order, so each block of postings that may hold a slot is
-/// decoded once and scanned, and blocks holding none are skipped.
-fn mark_matches(slots: &mut [Slot], block: &mut BlockSegmentPostings, mut hit: impl FnMut(&mut Slot)) {
+/// Calls `hit` on every slot the postings hold (`doc` gives a slot's
+/// document): both lists are in document order, so each block of postings
+/// that may hold a slot is decoded once and scanned, and blocks holding
+/// none are skipped.
+fn mark_matches<T>(
+    slots: &mut [T],
+    doc: impl Fn(&T) -> DocId,
+    block: &mut BlockSegmentPostings,
+    mut hit: impl FnMut(&mut T),
+) {
     let mut i = 0;
     while i < slots.len() {
-        let start = block.seek(slots[i].doc);
+        let start = block.seek(doc(&slots[i]));
         let docs = block.docs();
         let Some(&last) = docs.last() else { break };
         if start >= docs.len() {
             break;
         }
         let mut j = start;
-        while i < slots.len() && slots[i].doc <= last {
-            let want = slots[i].doc;
+        while i < slots.len() && doc(&slots[i]) <= last {
+            let want = doc(&slots[i]);
             while docs[j] < want {
                 j += 1;
             }
@@ -478,35 +511,38 @@ mod tests {
 
     /// Hits of three words over 10,000 documents, several keys each, in
     /// the order their posting lists give them (sorted per list only).
-    fn hits() -> Vec<(DocId, u8, f32)> {
+    fn hits() -> Vec<Hit> {
         let mut hits = Vec::new();
-        for (list, step) in [(0u8, 3u32), (0, 7), (1, 5), (1, 11), (2, 2), (2, 13)] {
-            let boost = 1.0 + f32::from(list) + step as f32 / 100.0;
-            hits.extend((step..10_000).step_by(step as usize).map(|doc| (doc, list, boost)));
+        for (word, step) in [(0, 3u32), (0, 7), (1, 5), (1, 11), (2, 2), (2, 13)] {
+            let bit = u64::from(word_bit(word));
+            hits.extend((step..10_000).step_by(step as usize).map(|doc| u64::from(doc) << 8 | bit));
         }
         hits
     }
 
-    fn view(slots: &[Slot]) -> Vec<(DocId, [f32; MAX_QUERY_WORDS])> {
-        slots.iter().map(|s| (s.doc, s.best)).collect()
+    fn view(slots: &[Slot]) -> Vec<(DocId, u8)> {
+        slots.iter().map(|s| (s.doc, s.held)).collect()
     }
 
     #[test]
     fn the_bitset_and_the_sort_give_the_same_slots() {
         let hits = hits();
         let mut sorted = hits.clone();
-        sorted.sort_by_key(|h| h.0);
+        sorted.sort();
         let expected = view(&by_sorted(&sorted));
         assert!(expected.windows(2).all(|w| w[0].0 < w[1].0), "one slot per document, in order");
-        assert_eq!(expected.iter().find(|s| s.0 == 21).map(|s| s.1[0]), Some(1.07), "the strongest key of a word");
+        // 21 is a multiple of 3 and 7 (word 0), not of 5, 11, 2 or 13.
+        assert_eq!(expected.iter().find(|s| s.0 == 21).map(|s| s.1), Some(0b001), "the words a document holds");
+        assert_eq!(expected.iter().find(|s| s.0 == 30).map(|s| s.1), Some(0b111));
+        assert_eq!(expected.iter().find(|s| s.0 == 1), None, "no word holds document 1");
 
         let mut scratch = BitsetScratch::default();
         assert_eq!(view(&by_bitset(&hits, 10_000, &mut scratch)), expected);
         assert!(scratch.seen.iter().all(|&w| w == 0), "the bitset is left clear for the next search");
         // A smaller segment after a larger one reuses the scratch.
-        let few: Vec<_> = hits.iter().copied().filter(|h| h.0 < 500).collect();
+        let few: Vec<_> = hits.iter().copied().filter(|&h| hit_doc(h) < 500).collect();
         let mut few_sorted = few.clone();
-        few_sorted.sort_by_key(|h| h.0);
+        few_sorted.sort();
         assert_eq!(view(&by_bitset(&few, 500, &mut scratch)), view(&by_sorted(&few_sorted)));
     }
 
@@ -545,13 +581,11 @@ mod tests {
         for (text, holds) in &terms {
             let info = inv.get_term_info(&Term::from_field_text(key, text)).expect("lookup").expect("term");
             for (name, chosen) in &slot_sets {
-                let mut slots: Vec<Slot> = (0..DOCS)
-                    .filter(|&d| chosen(d))
-                    .map(|doc| Slot { doc, best: [0.0; MAX_QUERY_WORDS], misses: 0 })
-                    .collect();
+                let mut slots: Vec<Slot> =
+                    (0..DOCS).filter(|&d| chosen(d)).map(|doc| Slot { doc, held: 0, misses: 0 }).collect();
                 let mut block =
                     inv.read_block_postings_from_terminfo(&info, IndexRecordOption::Basic).expect("postings");
-                mark_matches(&mut slots, &mut block, |s| s.misses += 1);
+                mark_matches(&mut slots, |s| s.doc, &mut block, |s| s.misses += 1);
                 let marked: Vec<DocId> = slots.iter().filter(|s| s.misses == 1).map(|s| s.doc).collect();
                 let expected: Vec<DocId> = (0..DOCS).filter(|&d| chosen(d) && holds(d)).collect();
                 assert_eq!(marked, expected, "term {text} over {name}");
