@@ -579,18 +579,22 @@ mod tests {
         }
     }
 
-    fn sample() -> NameIndex {
+    /// An index in memory holding `recs`, committed.
+    fn indexed(recs: &[RecordDoc]) -> NameIndex {
         let idx = NameIndex::in_memory().unwrap();
-        idx.upsert(&[
+        idx.upsert(recs).unwrap();
+        idx.commit().unwrap();
+        idx
+    }
+
+    fn sample() -> NameIndex {
+        indexed(&[
             rec(1, "Иванов", "Александр", "Сергеевич", Some("1990-05-01")),
             rec(2, "Иванов", "Александр", "Петрович", Some("1985")),
             rec(3, "Соловьёв", "Пётр", "Ильич", None),
             rec(4, "Иванова", "Мария", "Павловна", Some("1999-01")),
             rec(5, "Щербаков", "Юрий", "Николаевич", Some("2001-02-03")),
         ])
-        .unwrap();
-        idx.commit().unwrap();
-        idx
     }
 
     fn first(idx: &NameIndex, q: &str, y: Option<u16>) -> Option<u64> {
@@ -661,8 +665,7 @@ mod tests {
     /// links still work for words that are not names there.
     #[test]
     fn a_name_the_registry_knows_is_not_read_as_another() {
-        let idx = NameIndex::in_memory().unwrap();
-        idx.upsert(&[
+        let idx = indexed(&[
             rec(1, "Михоэлс", "Денис", "Ильич", None),
             rec(2, "Жиделев", "Денисий", "Петрович", None),
             rec(3, "Риббентроп", "Данил", "Ильич", None),
@@ -671,9 +674,7 @@ mod tests {
             rec(6, "Гавчук", "Остап", "Петрович", None),
             rec(7, "Саранский", "Владилен", "Ильич", None),
             rec(8, "Левина", "Владилена", "Петровна", None),
-        ])
-        .unwrap();
-        idx.commit().unwrap();
+        ]);
         assert_eq!(first(&idx, "Mikhoels Denisii", None), None, "Денисий is a name of its own here");
         assert_eq!(first(&idx, "Риббентроп Данила", None), None, "Данила is a name before a genitive");
         assert_eq!(first(&idx, "Гавчук Еремей", None), None, "Гавчук is a surname of its own");
@@ -743,8 +744,7 @@ mod tests {
     /// records, and they are read to score when the candidates need order.
     #[test]
     fn keys_that_only_score_never_change_what_is_found() {
-        let idx = NameIndex::in_memory().unwrap();
-        idx.upsert(&[
+        let idx = indexed(&[
             rec(1, "Соколов", "Иван", "Петрович", None),
             rec(2, "Сакалов", "Иван", "Петрович", None),
             rec(3, "Sokolov", "Ivan", "", None),
@@ -754,9 +754,7 @@ mod tests {
             rec(7, "Шербаков", "Юрий", "Николаевич", None),
             // Found for "Ilin" only through the surname stem.
             rec(8, "Ильина", "Анна", "", None),
-        ])
-        .unwrap();
-        idx.commit().unwrap();
+        ]);
         assert_eq!(WordKeys::new("соколов").ear, WordKeys::new("сакалов").ear, "the test needs a pair heard alike");
         for text in
             ["Соколов Иван", "Sokolov Ivan", "Cjrjkjd", "Сакалов", "Соколова", "Щербаков Юрий", "Ivan", "Іван", "Ilin"]
