@@ -470,7 +470,7 @@ struct BitsetScratch {
     before: Vec<u32>,
 }
 
-/// Postings kept in the per-thread buffer between searches (12 MB).
+/// Postings kept in the per-thread buffer between searches (8 MB).
 const KEEP_HITS: usize = 1 << 20;
 
 /// Calls `hit` on every slot the postings hold (`doc` gives a slot's
