@@ -49,7 +49,7 @@ impl RecordDoc {
 
     /// The record's name split into parts, each with its keys.
     pub fn name_parts(&self) -> Vec<NamePart> {
-        self.name_parts_with(|text| words(text).iter().map(|w| Arc::new(WordKeys::new(w))).collect())
+        self.name_parts_with(keys_of_words)
     }
 
     /// [`Self::name_parts`], with the keys of the words of a name field's
@@ -65,6 +65,11 @@ impl RecordDoc {
         }
         parts
     }
+}
+
+/// The keys of each word of a name field's text.
+fn keys_of_words(text: &str) -> Arc<[Arc<WordKeys>]> {
+    words(text).iter().map(|w| Arc::new(WordKeys::new(w))).collect()
 }
 
 /// The keys of the words of name fields' texts, kept between searches.
@@ -90,7 +95,7 @@ impl NameKeys {
         if let Some(keys) = lock().get(text) {
             return Arc::clone(keys);
         }
-        let keys: Arc<[Arc<WordKeys>]> = words(text).iter().map(|w| Arc::new(WordKeys::new(w))).collect();
+        let keys = keys_of_words(text);
         lock().put(text.to_string(), Arc::clone(&keys));
         keys
     }
@@ -705,9 +710,6 @@ mod tests {
         assert_eq!(first(&idx, "Соловьев Петр", None), None);
     }
 
-    /// Fuzzy expansions are kept per segment: a record added after a typo
-    /// was searched for (its own segment), and the same record after the
-    /// segments merge, are found by the same typo.
     /// Kept keys are the words' own, computed once per text.
     #[test]
     fn kept_name_keys_are_each_words_keys() {
@@ -777,6 +779,9 @@ mod tests {
         assert!(retrieved(&idx, &q, false, usize::MAX).iter().all(|r| r.1 == 0.0));
     }
 
+    /// Fuzzy expansions are kept per segment: a record added after a typo
+    /// was searched for (its own segment), and the same record after the
+    /// segments merge, are found by the same typo.
     #[test]
     fn kept_expansions_follow_new_and_merged_segments() {
         let idx = sample();

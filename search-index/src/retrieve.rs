@@ -43,8 +43,8 @@ pub(crate) struct KeyTerm {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Candidate {
     pub addr: DocAddress,
-    /// Sum over the words of the strongest key each matched; only a lower
-    /// bound when too few were found to need ordering (see [`Retrieval::run`]).
+    /// Sum over the words of the strongest key each matched; 0 when too few
+    /// were found to need ordering (see [`Retrieval::run`]).
     pub score: f32,
     /// Query words it does not hold.
     pub misses: u8,
