@@ -29,7 +29,7 @@ pub async fn serve(addr: SocketAddr, registry: Arc<Registry>) -> Result<(), Erro
         .await
         .map_err(|e| Error::Config(format!("cannot listen on {addr} for metrics: {e}")))?;
     tracing::info!("metrics on http://{addr}/metrics");
-    spawn_backlog_gauges(registry);
+    spawn_backlog_gauges(registry).await;
     let app = Router::new().route("/metrics", get(move || render(handle.clone())));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
@@ -43,18 +43,29 @@ async fn render(handle: PrometheusHandle) -> String {
     handle.render()
 }
 
-/// Outbox and queue sizes, read from the database every 15 s.
-fn spawn_backlog_gauges(registry: Arc<Registry>) {
+/// Outbox and queue sizes, read from the database every 15 s. The first
+/// reading is taken before `/metrics` answers, so the first scrape after a
+/// start already holds them instead of racing the first tick.
+async fn spawn_backlog_gauges(registry: Arc<Registry>) {
+    read_backlog(&registry).await;
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(15));
+        tick.tick().await;
         loop {
             tick.tick().await;
-            if let Ok((outbox, open)) = registry.store.backlog().await {
-                metrics::gauge!("findkin_outbox_pending").set(outbox as f64);
-                metrics::gauge!("findkin_requests_open").set(open as f64);
-            }
+            read_backlog(&registry).await;
         }
     });
+}
+
+async fn read_backlog(registry: &Registry) {
+    match registry.store.backlog().await {
+        Ok((outbox, open)) => {
+            metrics::gauge!("findkin_outbox_pending").set(outbox as f64);
+            metrics::gauge!("findkin_requests_open").set(open as f64);
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot read the backlog for metrics"),
+    }
 }
 
 /// Counts every request by route template and status, with its latency.
