@@ -144,7 +144,7 @@ struct Fields {
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
     // Keys are matched, never scored by their field's length: no field
-    // norms (a tenth of the index at a million records).
+    // norms (10 MB of the index at a million records).
     let key = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
