@@ -276,18 +276,8 @@ async fn oversized_bodies_get_413_everywhere() {
     for path in
         ["/api/v1/requests", "/request", "/status/FK-0000/photo", "/_fn/search", "/staff/login", "/staff/import"]
     {
-        let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-        let head = format!(
-            "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: multipart/form-data; boundary=x\r\n\
-             Content-Length: {}\r\n\r\n--x",
-            60 * 1024 * 1024
-        );
-        s.write_all(head.as_bytes()).expect("send");
-        let mut buf = [0u8; 64];
-        let n = s.read(&mut buf).unwrap_or(0);
-        let line = String::from_utf8_lossy(&buf[..n]).to_string();
-        assert!(line.starts_with("HTTP/1.1 413"), "{path}: {line}");
+        let answer = post_raw(port, path, "multipart/form-data; boundary=x", 60 * 1024 * 1024, b"--x");
+        assert!(answer.starts_with("HTTP/1.1 413"), "{path}: {}", &answer[..answer.len().min(300)]);
     }
     // Within the server's limit but over the route's: a well-formed form
     // with too large a photo is 413 too, not 400.
@@ -297,38 +287,29 @@ async fn oversized_bodies_get_413_everywhere() {
     let mut form = b"--x\r\nContent-Disposition: form-data; name=\"photos\"; filename=\"a.png\"\r\n\r\n".to_vec();
     form.extend(std::iter::repeat_n(b'a', 45 * 1024 * 1024));
     form.extend(b"\r\n--x--\r\n");
-    let answer = post_cut_short(port, "/request", "multipart/form-data; boundary=x", &form);
+    let answer = post_raw(port, "/request", "multipart/form-data; boundary=x", form.len(), &form);
     assert!(answer.starts_with("HTTP/1.1 413"), "{}", &answer[..answer.len().min(300)]);
     let body = answer.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
     let json = body.find('{').zip(body.rfind('}')).map(|(a, b)| &body[a..=b]).unwrap_or_default();
     let v: Value = serde_json::from_str(json).expect("a JSON error body");
     assert_eq!(v["error"]["code"], "too_large");
     // The JSON API takes 2 MiB: refused from the Content-Length, before the body.
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-    let head = format!(
-        "POST /api/v1/requests HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{{",
-        3 * 1024 * 1024
-    );
-    s.write_all(head.as_bytes()).expect("send");
-    let mut buf = [0u8; 1024];
-    let n = s.read(&mut buf).unwrap_or(0);
-    let answer = String::from_utf8_lossy(&buf[..n]);
+    let answer = post_raw(port, "/api/v1/requests", "application/json", 3 * 1024 * 1024, b"{");
     assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
     // In the API's own error shape, as its OpenAPI document says.
     assert!(answer.to_ascii_lowercase().contains("content-type: application/json"), "{answer}");
     assert!(answer.contains("\"too_large\""), "{answer}");
 }
 
-/// Posts `body` to `path`, keeps writing only while the server reads, and
-/// returns everything the server answered before it closed.
-fn post_cut_short(port: u16, path: &str, content_type: &str, body: &[u8]) -> String {
+/// Posts to `path` over a raw socket, declaring `content_length` and
+/// sending `body` (all of it, or only its start) while the server reads,
+/// and returns everything the server answered before it closed.
+fn post_raw(port: u16, path: &str, content_type: &str, content_length: usize, body: &[u8]) -> String {
     let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
     let _ = s.set_write_timeout(Some(Duration::from_secs(10)));
     let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {content_length}\r\nConnection: close\r\n\r\n"
     );
     s.write_all(head.as_bytes()).expect("send the head");
     for chunk in body.chunks(64 * 1024) {
