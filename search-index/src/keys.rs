@@ -77,6 +77,107 @@ impl WordKeys {
     pub fn initial(&self) -> Option<char> {
         self.skel.chars().next()
     }
+
+    /// The keys this word is paired by when it is a record's `field`
+    /// (see [`pair_term`]): its by-ear key (and its plain Latin spelling's,
+    /// where that differs), and the surname stem or the dictionary names
+    /// the field is indexed by. Every key that finds a record's word,
+    /// except an initial, maps to one of them ([`PairKey`]).
+    pub fn pair_keys(&self, field: NameField) -> Vec<String> {
+        let mut keys = vec![format!("e{}", self.ear)];
+        // Read back from its plain Latin spelling, a word may be heard
+        // otherwise: that hearing is kept apart, so that an `e` key always
+        // means the word's own by-ear key.
+        let heard = by_ear(&skeleton(&self.latin));
+        if heard != self.ear {
+            keys.push(format!("l{heard}"));
+        }
+        match field {
+            NameField::Surname => keys.push(format!("s{}", self.stem)),
+            NameField::GivenName => keys.extend(self.given.iter().map(|id| given_term(*id))),
+            NameField::Patronymic => {
+                keys.extend(self.fathers.iter().map(|id| father_term(*id)));
+                keys.extend(self.patr_root.as_deref().map(root_term));
+            }
+        }
+        keys
+    }
+}
+
+/// The `k_given` term of a dictionary name.
+pub fn given_term(id: NameId) -> String {
+    format!("g{id}")
+}
+
+/// The `k_father` term of a father's dictionary name.
+pub fn father_term(id: NameId) -> String {
+    format!("f{id}")
+}
+
+/// The `k_father` term of a patronymic's root.
+pub fn root_term(root: &str) -> String {
+    format!("r{root}")
+}
+
+/// How a term of one key field maps to the pair key of the record word
+/// that holds it. A record word with the letters `x` has the skeleton
+/// `skeleton(x)`, and one with the skeleton `s` the by-ear key `by_ear(s)`,
+/// so a term found by distance maps as well as the word's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PairKey {
+    /// A `k_ear` term: the by-ear key itself.
+    Ear,
+    /// A `k_skel` term: the by-ear key of that skeleton.
+    EarOfSkeleton,
+    /// A `k_exact` term: the by-ear key of those letters.
+    EarOfLetters,
+    /// A `k_latin` term: the by-ear key of those letters, or the hearing
+    /// of a plain Latin spelling kept apart (see [`WordKeys::pair_keys`]).
+    EarOfLatin,
+    /// A `k_stem` term.
+    Stem,
+    /// A `k_given` or `k_father` term, already distinct from the others.
+    Same,
+    /// An initial: not paired.
+    Unpaired,
+}
+
+impl PairKey {
+    /// The pair keys a record word holding term `text` of this kind has
+    /// one of, into `keys`.
+    pub fn keys_of(self, text: &str, keys: &mut Vec<String>) {
+        match self {
+            PairKey::Ear => keys.push(format!("e{text}")),
+            PairKey::EarOfSkeleton => keys.push(format!("e{}", by_ear(text))),
+            PairKey::EarOfLetters => keys.push(format!("e{}", by_ear(&skeleton(text)))),
+            PairKey::EarOfLatin => {
+                let heard = by_ear(&skeleton(text));
+                keys.push(format!("l{heard}"));
+                keys.push(format!("e{heard}"));
+            }
+            PairKey::Stem => keys.push(format!("s{text}")),
+            PairKey::Same | PairKey::Unpaired => keys.push(text.to_string()),
+        }
+    }
+
+    pub fn is_paired(self) -> bool {
+        self != PairKey::Unpaired
+    }
+
+    /// Whether a record with the pair key holds the term itself (its own
+    /// by-ear key, stem or dictionary name), not only one heard alike.
+    pub fn is_exact(self) -> bool {
+        matches!(self, PairKey::Ear | PairKey::Stem | PairKey::Same)
+    }
+}
+
+/// The `k_pair` term of two pair keys, the same in either order. A record
+/// holds one for every two of its words' keys, a word with itself too (two
+/// query words may both be forms of one record word), so the records that
+/// hold two common words are read from one short list.
+pub fn pair_term(a: &str, b: &str) -> String {
+    let (a, b) = if a <= b { (a, b) } else { (b, a) };
+    format!("{a} {b}")
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 //! [`RecordDoc`]s and asks it [`Query`]s.
 
 pub mod declension;
+mod directory;
 pub mod index;
 pub mod keys;
 pub mod layout;

@@ -8,6 +8,11 @@
 //! registry. Here the rarest words lead: their postings are read whole,
 //! and every other word is only looked up for the documents they found, by
 //! seeking its postings. The cost follows the rarest word, not the sum.
+//!
+//! When even the rarest word is common and every word must match, the two
+//! rarest are read together through their pair terms ([`paired_slots`]):
+//! the records holding both are far fewer than those holding either, so
+//! the cost follows them rather than the registry's size.
 
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
@@ -22,6 +27,7 @@ use tantivy::query::{DfaWrapper, FuzzyTermQuery};
 use tantivy::schema::{Field, IndexRecordOption};
 use tantivy::{DocAddress, DocId, InvertedIndexReader, Searcher, SegmentReader, Term};
 
+use crate::keys::{pair_term, PairKey};
 use crate::query::MAX_QUERY_WORDS;
 use crate::SearchError;
 
@@ -37,6 +43,9 @@ pub(crate) struct KeyTerm {
     /// letters of a name hold its by-ear key too): it is read only to
     /// score, never to find.
     pub implied: bool,
+    /// How a term of its field maps to the pair key of the record word
+    /// holding it.
+    pub pair: PairKey,
 }
 
 /// A record that matched enough words.
@@ -56,6 +65,9 @@ struct SegmentTerm {
     info: TermInfo,
     boost: f32,
     implied: bool,
+    /// The term's text (a fuzzy key's: the term found) and how it pairs.
+    text: Arc<str>,
+    pair: PairKey,
 }
 
 impl SegmentTerm {
@@ -77,7 +89,51 @@ impl SegmentWord {
     fn finding(&self) -> impl Iterator<Item = &SegmentTerm> {
         self.terms.iter().filter(|t| !t.implied)
     }
+
+    /// The finding keys too long to read whole when pairs lead.
+    fn common(&self, limits: PairLimits) -> impl Iterator<Item = &SegmentTerm> {
+        self.finding().filter(move |t| t.info.doc_freq >= limits.term_from)
+    }
+
+    /// The pair keys of [`Self::common`], each with whether a record
+    /// holding it holds the word ([`PairKey::is_exact`]), or `None` when a
+    /// common key has none.
+    fn pair_keys(&self, limits: PairLimits) -> Option<Vec<(String, bool)>> {
+        let mut keys: Vec<(String, bool)> = Vec::new();
+        let mut texts = Vec::new();
+        for t in self.common(limits) {
+            if !t.pair.is_paired() {
+                return None;
+            }
+            t.pair.keys_of(&t.text, &mut texts);
+            keys.extend(texts.drain(..).map(|k| (k, t.pair.is_exact())));
+        }
+        // Exact first, so that the one kept of each key says so if any does.
+        keys.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        keys.dedup_by(|a, b| a.0 == b.0);
+        Some(keys)
+    }
 }
+
+/// When two words are read through their pairs ([`paired_slots`]).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PairLimits {
+    /// The rarest word's postings from which its pairs lead: below, a few
+    /// pair lookups cost more than reading them.
+    pub from: u64,
+    /// A term's postings from which it is read through pairs, not whole:
+    /// below, reading it costs less than the pair lookups it adds (at a
+    /// million records 16 and 0 did as well, 128 a tenth worse).
+    pub term_from: u32,
+}
+
+impl Default for PairLimits {
+    fn default() -> Self {
+        PairLimits { from: 2048, term_from: 16 }
+    }
+}
+/// Pair terms looked up at most for one pair of words.
+const MAX_PAIR_TERMS: usize = 32;
 
 /// A document being considered in one segment. Small on purpose: a common
 /// name's retrieval makes thousands, and which keys matched is only asked
@@ -107,6 +163,9 @@ struct Scored {
 /// for one or more retrievals.
 pub(crate) struct Retrieval<'s> {
     searcher: &'s Searcher,
+    /// The field of pair terms ([`pair_term`]).
+    pairs: Field,
+    pub(crate) pair_limits: PairLimits,
     /// Per segment, per query word.
     segments: Vec<Vec<SegmentWord>>,
 }
@@ -114,7 +173,12 @@ pub(crate) struct Retrieval<'s> {
 impl<'s> Retrieval<'s> {
     /// Looks up `words` (each query word's key terms) in every segment,
     /// fuzzy keys through `expansions`.
-    pub fn new(searcher: &'s Searcher, words: &[Vec<KeyTerm>], expansions: &Expansions) -> Result<Self, SearchError> {
+    pub fn new(
+        searcher: &'s Searcher,
+        words: &[Vec<KeyTerm>],
+        expansions: &Expansions,
+        pairs: Field,
+    ) -> Result<Self, SearchError> {
         // An automaton is built at most once per query, when some segment
         // has not expanded its key yet.
         let automata: Vec<Vec<OnceCell<DfaWrapper>>> =
@@ -129,7 +193,7 @@ impl<'s> Retrieval<'s> {
             resolved.sort_by_key(|w| w.cost);
             segments.push(resolved);
         }
-        Ok(Retrieval { searcher, segments })
+        Ok(Retrieval { searcher, pairs, pair_limits: PairLimits::default(), segments })
     }
 
     /// The documents that match all words but at most `max_misses`;
@@ -147,7 +211,8 @@ impl<'s> Retrieval<'s> {
         let readers = self.searcher.segment_readers();
         let mut found = Vec::with_capacity(readers.len());
         for (segment, words) in readers.iter().zip(&self.segments) {
-            found.push(retrieve_in_segment(segment, words, max_misses, birth_year)?);
+            let pairs = (self.pairs, self.pair_limits);
+            found.push(retrieve_in_segment(segment, words, max_misses, birth_year, pairs)?);
         }
         let ordered = found.iter().map(Vec::len).sum::<usize>() > ordered_above;
         let mut out = Vec::new();
@@ -168,11 +233,19 @@ fn retrieve_in_segment(
     resolved: &[SegmentWord],
     max_misses: usize,
     birth_year: Option<(Field, u16)>,
+    pairs: (Field, PairLimits),
 ) -> Result<Vec<Slot>, SearchError> {
-    let leaders = (max_misses + 1).min(resolved.len());
-    let (lead, rest) = resolved.split_at(leaders);
-
-    let mut slots = lead_slots(lead, segment.max_doc())?;
+    let paired = match resolved {
+        [a, b, ..] if max_misses == 0 => paired_slots(segment, a, b, pairs)?,
+        _ => None,
+    };
+    let (lead, rest, mut slots) = match paired {
+        Some(slots) => (&resolved[..2], &resolved[2..], slots),
+        None => {
+            let (lead, rest) = resolved.split_at((max_misses + 1).min(resolved.len()));
+            (lead, rest, lead_slots(lead, segment.max_doc())?)
+        }
+    };
     // Other birth years and deleted documents go before any lookup. The
     // year is read from its fast field (0 for an unknown date): a few
     // nanoseconds a document, where merging the year's postings and the
@@ -185,18 +258,18 @@ fn retrieve_in_segment(
     if let Some(alive) = segment.alive_bitset() {
         slots.retain(|s| alive.is_alive(s.doc));
     }
-    // Leaders a slot did not match are misses already.
-    for s in &mut slots {
+    // Leaders a slot did not match are misses already (a pair found it
+    // by ear: it may hold neither word).
+    slots.retain_mut(|s| {
         s.misses = lead.iter().filter(|w| s.held & word_bit(w.index) == 0).count() as u8;
-    }
+        usize::from(s.misses) <= max_misses
+    });
     for word in rest {
         if slots.is_empty() {
             break;
         }
         let bit = word_bit(word.index);
-        for term in word.finding() {
-            mark_matches(&mut slots, |s| s.doc, &mut term.postings()?, |s| s.held |= bit);
-        }
+        mark_word(&mut slots, word.finding(), bit)?;
         slots.retain_mut(|s| {
             if s.held & bit == 0 {
                 s.misses += 1;
@@ -233,7 +306,7 @@ fn resolve_word(
     let mut out: Vec<SegmentTerm> = Vec::new();
     // A fuzzy key's expansion holds the word's own skeleton, say, which
     // another key already implies: the same postings are implied either way.
-    let mut add = |inv: &Arc<InvertedIndexReader>, field: Field, info: TermInfo, term: &KeyTerm| {
+    let mut add = |inv: &Arc<InvertedIndexReader>, field: Field, info: TermInfo, text: &Arc<str>, term: &KeyTerm| {
         let key = (field.field_id(), info.postings_range.start as u64);
         match by_postings.get(&key) {
             Some(&i) => {
@@ -242,7 +315,14 @@ fn resolve_word(
             }
             None => {
                 by_postings.insert(key, out.len());
-                out.push(SegmentTerm { inv: Arc::clone(inv), info, boost: term.boost, implied: term.implied });
+                out.push(SegmentTerm {
+                    inv: Arc::clone(inv),
+                    info,
+                    boost: term.boost,
+                    implied: term.implied,
+                    text: Arc::clone(text),
+                    pair: term.pair,
+                });
             }
         }
     };
@@ -250,7 +330,7 @@ fn resolve_word(
         let inv = segment.inverted_index(term.field)?;
         if term.edits == 0 {
             if let Some(info) = inv.get_term_info(&Term::from_field_text(term.field, &term.text))? {
-                add(&inv, term.field, info, term);
+                add(&inv, term.field, info, &Arc::from(term.text.as_str()), term);
             }
             continue;
         }
@@ -266,16 +346,76 @@ fn resolve_word(
             let mut stream = inv.terms().search(dfa).into_stream()?;
             let mut found = Vec::new();
             while stream.advance() {
-                found.push(stream.value().clone());
+                let text: Arc<str> = String::from_utf8_lossy(stream.key()).into();
+                found.push((stream.value().clone(), text));
             }
             Ok(found)
         })?;
-        for info in found.iter() {
-            add(&inv, term.field, info.clone(), term);
+        for (info, text) in found.iter() {
+            add(&inv, term.field, info.clone(), text, term);
         }
     }
     let cost = out.iter().filter(|t| !t.implied).map(|t| u64::from(t.info.doc_freq)).sum();
+    // The commonest first: looked up for a few documents, they most often
+    // settle all of them (see [`mark_word`]).
+    out.sort_by_key(|t| std::cmp::Reverse(t.info.doc_freq));
     Ok(SegmentWord { index, terms: out, cost })
+}
+
+/// A document considered for a word: its document and the words it holds.
+trait Held {
+    fn doc(&self) -> DocId;
+    fn held_mut(&mut self) -> &mut u8;
+}
+
+impl Held for Slot {
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+    fn held_mut(&mut self) -> &mut u8 {
+        &mut self.held
+    }
+}
+
+impl Held for &mut Slot {
+    fn doc(&self) -> DocId {
+        self.doc
+    }
+    fn held_mut(&mut self) -> &mut u8 {
+        &mut self.held
+    }
+}
+
+/// Marks the word of `bit` on the slots holding one of its `terms`, and
+/// stops as soon as every slot holds it. Opening and seeking a key's
+/// postings costs about a microsecond even for one document, a word has
+/// dozens of keys (fuzzy expansions mostly), and its first, commonest keys
+/// usually settle every slot: at a million records that was most of a
+/// public search led by pairs.
+fn mark_word<'t, T: Held>(
+    slots: &mut [T],
+    terms: impl Iterator<Item = &'t SegmentTerm>,
+    bit: u8,
+) -> Result<(), SearchError> {
+    let mut lacking = slots.iter_mut().map(|s| *s.held_mut() & bit).filter(|&b| b == 0).count();
+    for term in terms {
+        if lacking == 0 {
+            break;
+        }
+        mark_matches(
+            slots,
+            |s| s.doc(),
+            &mut term.postings()?,
+            |s| {
+                let held = s.held_mut();
+                if *held & bit == 0 {
+                    *held |= bit;
+                    lacking -= 1;
+                }
+            },
+        );
+    }
+    Ok(())
 }
 
 /// Fuzzy keys expanded over segments' term dictionaries, kept between
@@ -289,15 +429,18 @@ fn resolve_word(
 /// are bounded, so no run of queries, however odd, grows the server.
 pub(crate) struct Expansions(Mutex<Kept>);
 
+/// A term a fuzzy key expands to, with its text.
+type Expanded = (TermInfo, Arc<str>);
+
 /// The kept expansions, least recently used first out, and their terms.
 struct Kept {
-    keys: LruCache<ExpansionKey, Arc<[TermInfo]>>,
+    keys: LruCache<ExpansionKey, Arc<[Expanded]>>,
     terms: usize,
     max_terms: usize,
 }
 
 impl Kept {
-    fn keep(&mut self, key: ExpansionKey, found: Arc<[TermInfo]>) {
+    fn keep(&mut self, key: ExpansionKey, found: Arc<[Expanded]>) {
         if found.len() > self.max_terms {
             return;
         }
@@ -322,7 +465,8 @@ struct ExpansionKey {
 
 /// Fuzzy keys kept (a key holds a few to a few hundred terms)...
 const EXPANSIONS_KEPT: usize = 16_384;
-/// ...and the terms they hold together, about 40 bytes each: 10 MB at most.
+/// ...and the terms they hold together, about 70 bytes each with their
+/// text: 18 MB at most.
 const EXPANSION_TERMS_KEPT: usize = 1 << 18;
 
 impl Default for Expansions {
@@ -343,13 +487,13 @@ impl Expansions {
         &self,
         segment: SegmentId,
         term: &KeyTerm,
-        walk: impl FnOnce() -> Result<Vec<TermInfo>, SearchError>,
-    ) -> Result<Arc<[TermInfo]>, SearchError> {
+        walk: impl FnOnce() -> Result<Vec<Expanded>, SearchError>,
+    ) -> Result<Arc<[Expanded]>, SearchError> {
         let key = ExpansionKey { segment, field: term.field, edits: term.edits, text: term.text.clone() };
         if let Some(found) = self.lock().keys.get(&key) {
             return Ok(Arc::clone(found));
         }
-        let found: Arc<[TermInfo]> = walk()?.into();
+        let found: Arc<[Expanded]> = walk()?.into();
         self.lock().keep(key, Arc::clone(&found));
         Ok(found)
     }
@@ -367,6 +511,72 @@ impl Expansions {
 /// documents and reading it in order, which costs a pass over the hits
 /// and one over the bitset instead of a merge of dozens of long lists.
 fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchError> {
+    let sources = lead.iter().flat_map(|w| w.finding().map(|t| Ok((t.postings()?, word_bit(w.index)))));
+    slots_of(sources, max_doc)
+}
+
+/// The documents holding both of two common words `a` and `b`, read
+/// through their pair terms (every record holds one for each two keys of
+/// its words, [`pair_term`]) and their rare keys, or `None` when reading
+/// them word by word costs less. The pairs are a record's by-ear keys,
+/// stems and dictionary names: each of the words' common keys maps to one
+/// ([`PairKey`]), so no record holding both is left out. A pair is heard
+/// alike, not spelled alike: what it finds holds neither word until the
+/// words' own keys are looked up for it.
+fn paired_slots(
+    segment: &SegmentReader,
+    a: &SegmentWord,
+    b: &SegmentWord,
+    (pairs, limits): (Field, PairLimits),
+) -> Result<Option<Vec<Slot>>, SearchError> {
+    if a.cost < limits.from {
+        return Ok(None);
+    }
+    let (Some(keys_a), Some(keys_b)) = (a.pair_keys(limits), b.pair_keys(limits)) else { return Ok(None) };
+    if keys_a.len() * keys_b.len() > MAX_PAIR_TERMS {
+        return Ok(None);
+    }
+    let inv = segment.inverted_index(pairs)?;
+    let (bit_a, bit_b) = (word_bit(a.index), word_bit(b.index));
+    let mut found = Vec::new();
+    for (ka, exact_a) in &keys_a {
+        for (kb, exact_b) in &keys_b {
+            if let Some(info) = inv.get_term_info(&Term::from_field_text(pairs, &pair_term(ka, kb)))? {
+                let bits = if *exact_a { bit_a } else { 0 } | if *exact_b { bit_b } else { 0 };
+                found.push((info, bits));
+            }
+        }
+    }
+    let paired = found
+        .iter()
+        .map(|(info, bits)| Ok((inv.read_block_postings_from_terminfo(info, IndexRecordOption::Basic)?, *bits)));
+    let rare = [a, b].into_iter().flat_map(|w| {
+        w.finding().filter(|t| t.info.doc_freq < limits.term_from).map(|t| Ok((t.postings()?, word_bit(w.index))))
+    });
+    let mut slots = slots_of(paired.chain(rare), segment.max_doc())?;
+    #[cfg(test)]
+    PAIRED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // A document with a word's exact key holds the word. Those without
+    // (found by a key heard alike, or by the other word's rare keys) are
+    // looked up in the word's common keys; they are few.
+    for w in [a, b] {
+        let bit = word_bit(w.index);
+        let mut lacking: Vec<&mut Slot> = slots.iter_mut().filter(|s| s.held & bit == 0).collect();
+        mark_word(&mut lacking, w.common(limits), bit)?;
+    }
+    Ok(Some(slots))
+}
+
+/// Retrievals led by pairs, for the tests to tell that they were.
+#[cfg(test)]
+pub(crate) static PAIRED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Slots of the documents in `sources`, each list's documents holding the
+/// words of its bits.
+fn slots_of(
+    sources: impl Iterator<Item = Result<(BlockSegmentPostings, u8), SearchError>>,
+    max_doc: DocId,
+) -> Result<Vec<Slot>, SearchError> {
     thread_local! {
         /// Kept between searches: a fresh buffer of a common name's
         /// postings costs page faults each time.
@@ -375,14 +585,12 @@ fn lead_slots(lead: &[SegmentWord], max_doc: DocId) -> Result<Vec<Slot>, SearchE
     }
     HITS.with_borrow_mut(|hits| {
         hits.clear();
-        for word in lead {
-            let bit = u64::from(word_bit(word.index));
-            for term in word.finding() {
-                let mut block = term.postings()?;
-                while !block.docs().is_empty() {
-                    hits.extend(block.docs().iter().map(|&doc| u64::from(doc) << 8 | bit));
-                    block.advance();
-                }
+        for source in sources {
+            let (mut block, bits) = source?;
+            let bits = u64::from(bits);
+            while !block.docs().is_empty() {
+                hits.extend(block.docs().iter().map(|&doc| u64::from(doc) << 8 | bits));
+                block.advance();
             }
         }
         let slots = if hits.len() >= (max_doc as usize / BITSET_FROM).max(1) {
@@ -601,12 +809,18 @@ mod tests {
         let segment = SegmentId::generate_random();
         let walks = std::cell::Cell::new(0);
         let expand = |text: &str, terms: usize| {
-            let term =
-                KeyTerm { field: Field::from_field_id(0), text: text.into(), boost: 1.0, edits: 1, implied: false };
+            let term = KeyTerm {
+                field: Field::from_field_id(0),
+                text: text.into(),
+                boost: 1.0,
+                edits: 1,
+                implied: false,
+                pair: PairKey::Unpaired,
+            };
             let found = kept
                 .expand(segment, &term, || {
                     walks.set(walks.get() + 1);
-                    Ok(vec![TermInfo::default(); terms])
+                    Ok(vec![(TermInfo::default(), Arc::from("")); terms])
                 })
                 .expect("expanded");
             assert_eq!(found.len(), terms);

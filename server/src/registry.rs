@@ -160,6 +160,9 @@ impl Registry {
         self.index.begin_writing()?;
         let mut since = self.applied();
         let fresh = since.is_none();
+        if fresh {
+            self.index.hold_merges()?;
+        }
         let total = if fresh { self.store.count_records().await? } else { 0 };
         // Ids only grow: a record above the highest id indexed so far is
         // new to the index and needs no delete before it is added.
