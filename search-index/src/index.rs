@@ -799,22 +799,31 @@ mod tests {
         out
     }
 
-    /// A name's letters and skeleton are never needed to find a record
-    /// (its by-ear key finds it): reading them as well finds the same
-    /// records, and they are read to score when the candidates need order.
-    #[test]
-    fn keys_that_only_score_never_change_what_is_found() {
-        let idx = indexed(&[
+    /// One surname by letters, by ear, in Latin and in Ukrainian, a woman's
+    /// form of it and an unrelated name (ids 1 to 6), then `more`.
+    fn sokolovs_and<const N: usize>(more: [RecordDoc; N]) -> Vec<RecordDoc> {
+        let mut recs = vec![
             rec(1, "Соколов", "Иван", "Петрович", None),
             rec(2, "Сакалов", "Иван", "Петрович", None),
             rec(3, "Sokolov", "Ivan", "", None),
             rec(4, "Соколова", "Мария", "Ивановна", None),
             rec(5, "Соколів", "Іван", "Петрович", None),
             rec(6, "Щербаков", "Юрий", "Николаевич", None),
+        ];
+        recs.extend(more);
+        recs
+    }
+
+    /// A name's letters and skeleton are never needed to find a record
+    /// (its by-ear key finds it): reading them as well finds the same
+    /// records, and they are read to score when the candidates need order.
+    #[test]
+    fn keys_that_only_score_never_change_what_is_found() {
+        let idx = indexed(&sokolovs_and([
             rec(7, "Шербаков", "Юрий", "Николаевич", None),
             // Found for "Ilin" only through the surname stem.
             rec(8, "Ильина", "Анна", "", None),
-        ]);
+        ]));
         assert_eq!(WordKeys::new("соколов").ear, WordKeys::new("сакалов").ear, "the test needs a pair heard alike");
         for text in
             ["Соколов Иван", "Sokolov Ivan", "Cjrjkjd", "Сакалов", "Соколова", "Щербаков Юрий", "Ivan", "Іван", "Ilin"]
@@ -846,18 +855,12 @@ mod tests {
     fn pairs_find_what_the_words_find() {
         use crate::retrieve::PAIRED;
         use std::sync::atomic::Ordering;
-        let idx = indexed(&[
-            rec(1, "Соколов", "Иван", "Петрович", None),
-            rec(2, "Сакалов", "Иван", "Петрович", None),
-            rec(3, "Sokolov", "Ivan", "", None),
-            rec(4, "Соколова", "Мария", "Ивановна", None),
-            rec(5, "Соколів", "Іван", "Петрович", None),
-            rec(6, "Щербаков", "Юрий", "Николаевич", None),
+        let idx = indexed(&sokolovs_and([
             rec(7, "Иванов", "Иван", "Иванович", None),
             rec(8, "Петров", "Ваня", "Соколович", None),
             rec(9, "Соколовский", "Пётр", "Иванович", None),
             rec(10, "Сокалова", "Анна", "Петровна", None),
-        ]);
+        ]));
         let always = PairLimits { from: 0, term_from: 0 };
         let never = PairLimits { from: u64::MAX, term_from: 0 };
         let some_rare = PairLimits { from: 0, term_from: 2 };
