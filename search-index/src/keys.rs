@@ -84,16 +84,16 @@ impl WordKeys {
     /// the field is indexed by. Every key that finds a record's word,
     /// except an initial, maps to one of them ([`PairKey`]).
     pub fn pair_keys(&self, field: NameField) -> Vec<String> {
-        let mut keys = vec![format!("e{}", self.ear)];
+        let mut keys = vec![ear_pair_key(&self.ear)];
         // Read back from its plain Latin spelling, a word may be heard
         // otherwise: that hearing is kept apart, so that an `e` key always
         // means the word's own by-ear key.
-        let heard = by_ear(&skeleton(&self.latin));
+        let heard = heard(&self.latin);
         if heard != self.ear {
-            keys.push(format!("l{heard}"));
+            keys.push(latin_pair_key(&heard));
         }
         match field {
-            NameField::Surname => keys.push(format!("s{}", self.stem)),
+            NameField::Surname => keys.push(stem_pair_key(&self.stem)),
             NameField::GivenName => keys.extend(self.given.iter().map(|id| given_term(*id))),
             NameField::Patronymic => {
                 keys.extend(self.fathers.iter().map(|id| father_term(*id)));
@@ -102,6 +102,29 @@ impl WordKeys {
         }
         keys
     }
+}
+
+/// The by-ear key of letters: how a record word holding them is heard.
+fn heard(letters: &str) -> String {
+    by_ear(&skeleton(letters))
+}
+
+/// The pair key of a word's own by-ear key. A record's pair keys and those
+/// a query's terms map to ([`PairKey::keys_of`]) are spelled by these
+/// three alone, so that the two cannot drift apart.
+fn ear_pair_key(ear: &str) -> String {
+    format!("e{ear}")
+}
+
+/// The pair key of how a word's plain Latin spelling is heard, where that
+/// differs from its own by-ear key.
+fn latin_pair_key(heard: &str) -> String {
+    format!("l{heard}")
+}
+
+/// The pair key of a surname's stem.
+fn stem_pair_key(stem: &str) -> String {
+    format!("s{stem}")
 }
 
 /// The `k_given` term of a dictionary name.
@@ -147,15 +170,15 @@ impl PairKey {
     /// one of, into `keys`.
     pub fn keys_of(self, text: &str, keys: &mut Vec<String>) {
         match self {
-            PairKey::Ear => keys.push(format!("e{text}")),
-            PairKey::EarOfSkeleton => keys.push(format!("e{}", by_ear(text))),
-            PairKey::EarOfLetters => keys.push(format!("e{}", by_ear(&skeleton(text)))),
+            PairKey::Ear => keys.push(ear_pair_key(text)),
+            PairKey::EarOfSkeleton => keys.push(ear_pair_key(&by_ear(text))),
+            PairKey::EarOfLetters => keys.push(ear_pair_key(&heard(text))),
             PairKey::EarOfLatin => {
-                let heard = by_ear(&skeleton(text));
-                keys.push(format!("l{heard}"));
-                keys.push(format!("e{heard}"));
+                let heard = heard(text);
+                keys.push(latin_pair_key(&heard));
+                keys.push(ear_pair_key(&heard));
             }
-            PairKey::Stem => keys.push(format!("s{text}")),
+            PairKey::Stem => keys.push(stem_pair_key(text)),
             PairKey::Same | PairKey::Unpaired => keys.push(text.to_string()),
         }
     }

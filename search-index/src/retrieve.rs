@@ -14,6 +14,7 @@
 //! the records holding both are far fewer than those holding either, so
 //! the cost follows them rather than the registry's size.
 
+use std::borrow::{Borrow, BorrowMut};
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::num::NonZeroUsize;
@@ -362,54 +363,30 @@ fn resolve_word(
     Ok(SegmentWord { index, terms: out, cost })
 }
 
-/// A document considered for a word: its document and the words it holds.
-trait Held {
-    fn doc(&self) -> DocId;
-    fn held_mut(&mut self) -> &mut u8;
-}
-
-impl Held for Slot {
-    fn doc(&self) -> DocId {
-        self.doc
-    }
-    fn held_mut(&mut self) -> &mut u8 {
-        &mut self.held
-    }
-}
-
-impl Held for &mut Slot {
-    fn doc(&self) -> DocId {
-        self.doc
-    }
-    fn held_mut(&mut self) -> &mut u8 {
-        &mut self.held
-    }
-}
-
 /// Marks the word of `bit` on the slots holding one of its `terms`, and
 /// stops as soon as every slot holds it. Opening and seeking a key's
 /// postings costs about a microsecond even for one document, a word has
 /// dozens of keys (fuzzy expansions mostly), and its first, commonest keys
 /// usually settle every slot: at a million records that was most of a
 /// public search led by pairs.
-fn mark_word<'t, T: Held>(
+fn mark_word<'t, T: BorrowMut<Slot>>(
     slots: &mut [T],
     terms: impl Iterator<Item = &'t SegmentTerm>,
     bit: u8,
 ) -> Result<(), SearchError> {
-    let mut lacking = slots.iter_mut().map(|s| *s.held_mut() & bit).filter(|&b| b == 0).count();
+    let mut lacking = slots.iter().filter(|s| Borrow::<Slot>::borrow(*s).held & bit == 0).count();
     for term in terms {
         if lacking == 0 {
             break;
         }
         mark_matches(
             slots,
-            |s| s.doc(),
+            |s| Borrow::<Slot>::borrow(s).doc,
             &mut term.postings()?,
             |s| {
-                let held = s.held_mut();
-                if *held & bit == 0 {
-                    *held |= bit;
+                let s: &mut Slot = s.borrow_mut();
+                if s.held & bit == 0 {
+                    s.held |= bit;
                     lacking -= 1;
                 }
             },
