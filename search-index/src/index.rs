@@ -438,6 +438,17 @@ impl NameIndex {
         Ok(())
     }
 
+    /// From now on keeps the term dictionaries, postings and fast fields
+    /// resident in huge pages (see [`crate::directory`]), the current ones
+    /// too: for a process that serves searches, not one that builds the
+    /// index. Returns the bytes now held so.
+    pub fn keep_resident(&self) -> Result<usize, SearchError> {
+        let Some(reads) = &self.reads else { return Ok(0) };
+        reads.keep_resident();
+        self.reader.reload()?;
+        Ok(reads.resident_bytes())
+    }
+
     /// Re-reads the index (after another process changed it).
     pub fn reload(&self) -> Result<(), SearchError> {
         Ok(self.reader.reload()?)
@@ -922,6 +933,19 @@ mod tests {
         assert_eq!(typo(&idx), Some((6, true)), "found in the merged segment");
     }
 
+    /// Every record a staff search for `text` finds, by id.
+    fn found_ids(idx: &NameIndex, text: &str) -> Vec<u64> {
+        let q = Query::parse(text, None).unwrap();
+        let mut ids: Vec<u64> = idx
+            .search(&q, SearchOptions { limit: 500, public_only: false })
+            .unwrap()
+            .iter()
+            .map(|h| h.record.id)
+            .collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// A build on disk in several segments, merged into one through reads
     /// by `pread`, finds what it found before, every record still there,
     /// and takes new records after.
@@ -941,33 +965,66 @@ mod tests {
             idx.upsert(&recs).unwrap();
             idx.commit().unwrap();
         }
-        let searched = |idx: &NameIndex, text: &str| {
-            let q = Query::parse(text, None).unwrap();
-            let mut ids: Vec<u64> = idx
-                .search(&q, SearchOptions { limit: 500, public_only: false })
-                .unwrap()
-                .iter()
-                .map(|h| h.record.id)
-                .collect();
-            ids.sort_unstable();
-            ids
-        };
         let queries = ["Соколов Иван Петрович", "Петров Иван", "Sokolova Maria"];
-        let before: Vec<Vec<u64>> = queries.iter().map(|q| searched(&idx, q)).collect();
+        let before: Vec<Vec<u64>> = queries.iter().map(|q| found_ids(&idx, q)).collect();
         assert!(idx.index.searchable_segment_ids().unwrap().len() >= 4, "a segment or more a commit");
         idx.merge_segments().unwrap();
         assert_eq!(idx.index.searchable_segment_ids().unwrap().len(), 1);
         assert_eq!(idx.num_docs(), 200);
         for (q, found) in queries.iter().zip(&before) {
             assert!(!found.is_empty(), "{q}: found");
-            assert_eq!(&searched(&idx, q), found, "{q}: the same after the merge");
+            assert_eq!(&found_ids(&idx, q), found, "{q}: the same after the merge");
         }
         idx.upsert(&[rec(1_000, "Дроздов", "Юрий", "Ильич", None)]).unwrap();
         idx.commit().unwrap();
-        assert_eq!(searched(&idx, "Дроздов Юрий"), vec![1_000], "the merged index takes new records");
+        assert_eq!(found_ids(&idx, "Дроздов Юрий"), vec![1_000], "the merged index takes new records");
         idx.close_writer().unwrap();
         drop(idx);
         let again = NameIndex::open(dir.path()).unwrap();
         assert_eq!(again.num_docs(), 201, "what was merged is on disk");
+    }
+
+    /// An index kept resident finds what it found mapped, takes new
+    /// records and merges, and holds copies of its live segments' files
+    /// only: a merged segment's go with it.
+    #[test]
+    fn a_resident_index_finds_what_the_mapped_one_finds() {
+        let dir = tempfile::tempdir().unwrap();
+        let idx = NameIndex::open(dir.path()).unwrap();
+        idx.hold_merges().unwrap();
+        let names = [("Соколов", "Иван"), ("Соколова", "Мария"), ("Петров", "Иван"), ("Sokolov", "Ivan")];
+        for batch in 0..2u64 {
+            let recs: Vec<RecordDoc> = (0..20u64)
+                .map(|i| {
+                    let (s, g) = names[(i % 4) as usize];
+                    rec(batch * 20 + i + 1, s, g, "Петрович", None)
+                })
+                .collect();
+            idx.upsert(&recs).unwrap();
+            idx.commit().unwrap();
+        }
+        let queries = ["Соколов Иван Петрович", "Петров Иван", "Sokolova Maria"];
+        let mapped: Vec<Vec<u64>> = queries.iter().map(|q| found_ids(&idx, q)).collect();
+        let reads = idx.reads.clone().unwrap();
+        assert!(reads.resident_files().is_empty(), "mapped until asked");
+        idx.keep_resident().unwrap();
+        let files = |ext: &str| reads.resident_files().iter().filter(|p| p.extension().unwrap() == ext).count();
+        let segments = || idx.index.searchable_segment_ids().unwrap().len();
+        assert!(segments() >= 2, "a segment or more a commit");
+        assert_eq!((files("idx"), files("term")), (segments(), segments()), "every segment's postings and dictionaries");
+        for (q, found) in queries.iter().zip(&mapped) {
+            assert!(!found.is_empty(), "{q}: found");
+            assert_eq!(&found_ids(&idx, q), found, "{q}: the same resident");
+        }
+        idx.upsert(&[rec(1_000, "Дроздов", "Юрий", "Ильич", None)]).unwrap();
+        idx.commit().unwrap();
+        assert_eq!(found_ids(&idx, "Дроздов Юрий"), vec![1_000], "a new segment is read too");
+        assert_eq!(files("idx"), segments(), "the new segment's too");
+        idx.merge_segments().unwrap();
+        assert_eq!(segments(), 1);
+        assert_eq!((files("idx"), files("term")), (1, 1), "the merged segment's alone");
+        for (q, found) in queries.iter().zip(&mapped) {
+            assert_eq!(&found_ids(&idx, q), found, "{q}: the same merged");
+        }
     }
 }

@@ -29,8 +29,9 @@ use findkin_search::SearchOptions;
 const PUBLIC: SearchOptions = SearchOptions { limit: 10, public_only: true };
 const STAFF: SearchOptions = SearchOptions { limit: 10, public_only: false };
 
-/// The registry in `data_dir`, its index brought up to date as `findkin
-/// eval` does (a no-op after `findkin import`).
+/// The registry in `data_dir`, its index brought up to date and kept
+/// resident as `findkin eval` and `serve` do (the update is a no-op after
+/// `findkin import`).
 fn open_registry(data_dir: &Path) -> Registry {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     runtime.block_on(async {
@@ -38,6 +39,7 @@ fn open_registry(data_dir: &Path) -> Registry {
             .await
             .unwrap_or_else(|e| panic!("cannot open the registry in {}: {e}", data_dir.display()));
         registry.sync(&mut |_, _| {}).await.expect("the index follows the database");
+        registry.index.keep_resident().expect("the index kept resident");
         registry
     })
 }

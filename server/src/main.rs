@@ -210,6 +210,8 @@ async fn run(cli: Cli) -> Result<ExitCode> {
             let queries = eval::parse_queries(&text)?;
             let registry = open(&cli).await?;
             sync_index(&registry).await?;
+            // Measured as `serve` searches.
+            registry.index.keep_resident()?;
             let pb = bar(queries.len() as u64, "evaluating");
             let report = eval::run(&registry, &queries, &mut |n| pb.set_position(n as u64));
             pb.finish_and_clear();
@@ -583,6 +585,8 @@ async fn serve(cli: &Cli, args: &ServeArgs) -> Result<ExitCode> {
     if n > 0 {
         tracing::info!(records = n, "search index brought up to date");
     }
+    let resident = registry.index.keep_resident()?;
+    tracing::info!(mb = resident >> 20, "search index dictionaries and postings held in memory");
     if !args.site_root.join("pkg").exists() {
         tracing::warn!(
             site_root = %args.site_root.display(),
