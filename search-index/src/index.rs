@@ -946,32 +946,41 @@ mod tests {
         ids
     }
 
+    /// An index on disk, merges held, with `commits` commits of `each`
+    /// records: Sokolovs, Sokolovas and Petrovs, all Petrovich.
+    fn on_disk_in_commits(dir: &std::path::Path, commits: u64, each: u64) -> NameIndex {
+        let idx = NameIndex::open(dir).unwrap();
+        idx.hold_merges().unwrap();
+        let names = [("Соколов", "Иван"), ("Соколова", "Мария"), ("Петров", "Иван"), ("Sokolov", "Ivan")];
+        for batch in 0..commits {
+            let recs: Vec<RecordDoc> = (0..each)
+                .map(|i| {
+                    let (s, g) = names[(i % 4) as usize];
+                    rec(batch * each + i + 1, s, g, "Петрович", None)
+                })
+                .collect();
+            idx.upsert(&recs).unwrap();
+            idx.commit().unwrap();
+        }
+        idx
+    }
+
+    /// Searches that find records of [`on_disk_in_commits`].
+    const DISK_QUERIES: [&str; 3] = ["Соколов Иван Петрович", "Петров Иван", "Sokolova Maria"];
+
     /// A build on disk in several segments, merged into one through reads
     /// by `pread`, finds what it found before, every record still there,
     /// and takes new records after.
     #[test]
     fn a_merge_on_disk_keeps_every_record() {
         let dir = tempfile::tempdir().unwrap();
-        let idx = NameIndex::open(dir.path()).unwrap();
-        idx.hold_merges().unwrap();
-        let names = [("Соколов", "Иван"), ("Соколова", "Мария"), ("Петров", "Иван"), ("Sokolov", "Ivan")];
-        for batch in 0..4u64 {
-            let recs: Vec<RecordDoc> = (0..50u64)
-                .map(|i| {
-                    let (s, g) = names[(i % 4) as usize];
-                    rec(batch * 50 + i + 1, s, g, "Петрович", None)
-                })
-                .collect();
-            idx.upsert(&recs).unwrap();
-            idx.commit().unwrap();
-        }
-        let queries = ["Соколов Иван Петрович", "Петров Иван", "Sokolova Maria"];
-        let before: Vec<Vec<u64>> = queries.iter().map(|q| found_ids(&idx, q)).collect();
+        let idx = on_disk_in_commits(dir.path(), 4, 50);
+        let before: Vec<Vec<u64>> = DISK_QUERIES.iter().map(|q| found_ids(&idx, q)).collect();
         assert!(idx.index.searchable_segment_ids().unwrap().len() >= 4, "a segment or more a commit");
         idx.merge_segments().unwrap();
         assert_eq!(idx.index.searchable_segment_ids().unwrap().len(), 1);
         assert_eq!(idx.num_docs(), 200);
-        for (q, found) in queries.iter().zip(&before) {
+        for (q, found) in DISK_QUERIES.iter().zip(&before) {
             assert!(!found.is_empty(), "{q}: found");
             assert_eq!(&found_ids(&idx, q), found, "{q}: the same after the merge");
         }
@@ -990,29 +999,20 @@ mod tests {
     #[test]
     fn a_resident_index_finds_what_the_mapped_one_finds() {
         let dir = tempfile::tempdir().unwrap();
-        let idx = NameIndex::open(dir.path()).unwrap();
-        idx.hold_merges().unwrap();
-        let names = [("Соколов", "Иван"), ("Соколова", "Мария"), ("Петров", "Иван"), ("Sokolov", "Ivan")];
-        for batch in 0..2u64 {
-            let recs: Vec<RecordDoc> = (0..20u64)
-                .map(|i| {
-                    let (s, g) = names[(i % 4) as usize];
-                    rec(batch * 20 + i + 1, s, g, "Петрович", None)
-                })
-                .collect();
-            idx.upsert(&recs).unwrap();
-            idx.commit().unwrap();
-        }
-        let queries = ["Соколов Иван Петрович", "Петров Иван", "Sokolova Maria"];
-        let mapped: Vec<Vec<u64>> = queries.iter().map(|q| found_ids(&idx, q)).collect();
+        let idx = on_disk_in_commits(dir.path(), 2, 20);
+        let mapped: Vec<Vec<u64>> = DISK_QUERIES.iter().map(|q| found_ids(&idx, q)).collect();
         let reads = idx.reads.clone().unwrap();
         assert!(reads.resident_files().is_empty(), "mapped until asked");
         idx.keep_resident().unwrap();
         let files = |ext: &str| reads.resident_files().iter().filter(|p| p.extension().unwrap() == ext).count();
         let segments = || idx.index.searchable_segment_ids().unwrap().len();
         assert!(segments() >= 2, "a segment or more a commit");
-        assert_eq!((files("idx"), files("term")), (segments(), segments()), "every segment's postings and dictionaries");
-        for (q, found) in queries.iter().zip(&mapped) {
+        assert_eq!(
+            (files("idx"), files("term")),
+            (segments(), segments()),
+            "every segment's postings and dictionaries"
+        );
+        for (q, found) in DISK_QUERIES.iter().zip(&mapped) {
             assert!(!found.is_empty(), "{q}: found");
             assert_eq!(&found_ids(&idx, q), found, "{q}: the same resident");
         }
@@ -1023,7 +1023,7 @@ mod tests {
         idx.merge_segments().unwrap();
         assert_eq!(segments(), 1);
         assert_eq!((files("idx"), files("term")), (1, 1), "the merged segment's alone");
-        for (q, found) in queries.iter().zip(&mapped) {
+        for (q, found) in DISK_QUERIES.iter().zip(&mapped) {
             assert_eq!(&found_ids(&idx, q), found, "{q}: the same merged");
         }
     }
