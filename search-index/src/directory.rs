@@ -48,7 +48,7 @@ pub(crate) struct IndexDirectory {
     resident: Arc<AtomicBool>,
     /// The resident copies, shared by every reader of a file: a reload
     /// opens every segment again while the old searcher still holds them.
-    copies: Arc<Mutex<HashMap<PathBuf, Weak<Mmap>>>>,
+    copies: Copies,
 }
 
 impl IndexDirectory {
@@ -106,6 +106,10 @@ impl IndexDirectory {
     }
 }
 
+/// The resident copies by file, each held by its readers alone: a copy
+/// goes when the last reader of its segment does.
+type Copies = Arc<Mutex<HashMap<PathBuf, Weak<Mmap>>>>;
+
 /// The smallest file copied: a huge page on x86-64 (any file but an empty
 /// one in the tests, whose indexes are small).
 const RESIDENT_FROM: usize = if cfg!(test) { 1 } else { 2 << 20 };
@@ -137,7 +141,7 @@ unsafe impl stable_deref_trait::StableDeref for Resident {}
 pub(crate) struct ReadSwitch {
     through: Arc<AtomicBool>,
     resident: Arc<AtomicBool>,
-    copies: Arc<Mutex<HashMap<PathBuf, Weak<Mmap>>>>,
+    copies: Copies,
 }
 
 impl ReadSwitch {
