@@ -44,11 +44,7 @@ use tantivy::HasLen;
 pub(crate) struct IndexDirectory {
     mapped: MmapDirectory,
     root: PathBuf,
-    through: Arc<AtomicBool>,
-    resident: Arc<AtomicBool>,
-    /// The resident copies, shared by every reader of a file: a reload
-    /// opens every segment again while the old searcher still holds them.
-    copies: Copies,
+    switch: ReadSwitch,
 }
 
 impl IndexDirectory {
@@ -56,20 +52,14 @@ impl IndexDirectory {
         Ok(IndexDirectory {
             mapped: MmapDirectory::open(root)?,
             root: root.to_path_buf(),
-            through: Arc::new(AtomicBool::new(false)),
-            resident: Arc::new(AtomicBool::new(false)),
-            copies: Arc::default(),
+            switch: ReadSwitch::default(),
         })
     }
 
     /// A handle to the directory's switches that outlives the directory
     /// moved into the index.
     pub fn switch(&self) -> ReadSwitch {
-        ReadSwitch {
-            through: Arc::clone(&self.through),
-            resident: Arc::clone(&self.resident),
-            copies: Arc::clone(&self.copies),
-        }
+        self.switch.clone()
     }
 
     fn open_file(&self, path: &Path) -> Result<(File, usize), OpenReadError> {
@@ -85,7 +75,7 @@ impl IndexDirectory {
     /// else read whole into memory that asks for huge pages. A file
     /// smaller than one such page stays mapped.
     fn resident_copy(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        let mut copies = self.copies.lock().unwrap_or_else(|p| p.into_inner());
+        let mut copies = self.switch.copies.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(copy) = copies.get(path).and_then(Weak::upgrade) {
             return Ok(Arc::new(OwnedBytes::new(Resident(copy))));
         }
@@ -105,10 +95,6 @@ impl IndexDirectory {
         Ok(Arc::new(OwnedBytes::new(Resident(copy))))
     }
 }
-
-/// The resident copies by file, each held by its readers alone: a copy
-/// goes when the last reader of its segment does.
-type Copies = Arc<Mutex<HashMap<PathBuf, Weak<Mmap>>>>;
 
 /// The smallest file copied: a huge page on x86-64 (any file but an empty
 /// one in the tests, whose indexes are small).
@@ -136,12 +122,15 @@ impl Deref for Resident {
 // moves nor changes while any clone of it lives.
 unsafe impl stable_deref_trait::StableDeref for Resident {}
 
-/// Switches how the files opened from then on are read.
-#[derive(Debug, Clone)]
+/// Switches how the files opened from then on are read. Its clones share
+/// one set of switches: the directory's and the index's handle.
+#[derive(Debug, Clone, Default)]
 pub(crate) struct ReadSwitch {
     through: Arc<AtomicBool>,
     resident: Arc<AtomicBool>,
-    copies: Copies,
+    /// The resident copies, shared by every reader of a file: a reload
+    /// opens every segment again while the old searcher still holds them.
+    copies: Arc<Mutex<HashMap<PathBuf, Weak<Mmap>>>>,
 }
 
 impl ReadSwitch {
@@ -187,11 +176,11 @@ impl Drop for ReadThrough<'_> {
 
 impl Directory for IndexDirectory {
     fn get_file_handle(&self, path: &Path) -> Result<Arc<dyn FileHandle>, OpenReadError> {
-        if self.through.load(Ordering::SeqCst) {
+        if self.switch.through.load(Ordering::SeqCst) {
             let (file, len) = self.open_file(path)?;
             return Ok(Arc::new(ReadFile { file, len }));
         }
-        if self.resident.load(Ordering::SeqCst) && read_by_every_search(path) {
+        if self.switch.resident.load(Ordering::SeqCst) && read_by_every_search(path) {
             return self.resident_copy(path);
         }
         self.mapped.get_file_handle(path)
